@@ -1,0 +1,79 @@
+import type { Metadata } from "next";
+import { Badge, Card, PageHeader } from "@/components/ui";
+import { getOverview } from "@/lib/orgs/get-overview";
+import { requireOrgPage } from "@/lib/rbac/page";
+import { ROLE_LABEL, ROLES } from "@/lib/rbac/permissions";
+
+export const metadata: Metadata = { title: "Overview" };
+
+export default async function OverviewPage({ params }: { params: Promise<{ org: string }> }) {
+  const { org } = await params;
+  const ctx = await requireOrgPage(org, "dashboard:read");
+  const overview = await getOverview(ctx);
+  const totalMembers = ROLES.reduce((n, r) => n + overview.members[r], 0);
+
+  return (
+    <>
+      <PageHeader title={overview.org.name} description={`Organization “${overview.org.slug}” · you are ${ROLE_LABEL[ctx.role].toLowerCase()}`} />
+      <div className="grid gap-4 md:grid-cols-3">
+        <Card title="Members">
+          <p className="text-3xl font-semibold" data-testid="member-count">{totalMembers}</p>
+          <ul className="mt-3 space-y-1 text-sm text-slate-600">
+            {ROLES.map((r) => (
+              <li key={r} className="flex justify-between">
+                <span>{ROLE_LABEL[r]}</span>
+                <span className="tabular-nums">{overview.members[r]}</span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+        <Card title="Audit trail">
+          <p className="text-3xl font-semibold tabular-nums">{overview.audit.events}</p>
+          <p className="mt-1 text-sm text-slate-600">events in the hash chain</p>
+          <p className="mt-3 truncate font-mono text-xs text-slate-500" title={overview.audit.head_hash}>
+            head {overview.audit.head_hash.slice(0, 16)}…
+          </p>
+        </Card>
+        <Card title="Session policy">
+          <ul className="space-y-1 text-sm text-slate-600">
+            <li className="flex justify-between"><span>Idle timeout</span><span>{overview.session_policy.idle_minutes} min</span></li>
+            <li className="flex justify-between"><span>Absolute timeout</span><span>{overview.session_policy.absolute_hours} h</span></li>
+          </ul>
+        </Card>
+      </div>
+
+      {overview.recent_activity && (
+        <Card title="Recent activity" className="mt-6">
+          {overview.recent_activity.length === 0 ? (
+            <p className="text-sm text-slate-600">No events yet.</p>
+          ) : (
+            <table className="w-full text-left text-sm" data-testid="recent-activity">
+              <thead className="text-xs uppercase text-slate-500">
+                <tr>
+                  <th className="py-2 pr-4 font-medium">#</th>
+                  <th className="py-2 pr-4 font-medium">When</th>
+                  <th className="py-2 pr-4 font-medium">Event</th>
+                  <th className="py-2 pr-4 font-medium">Actor</th>
+                  <th className="py-2 font-medium">Target</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {overview.recent_activity.map((e) => (
+                  <tr key={e.seq}>
+                    <td className="py-2 pr-4 tabular-nums text-slate-500">{e.seq}</td>
+                    <td className="py-2 pr-4 whitespace-nowrap text-slate-600">
+                      <time dateTime={e.occurred_at}>{e.occurred_at.replace("T", " ").slice(0, 19)} UTC</time>
+                    </td>
+                    <td className="py-2 pr-4"><Badge tone="blue">{e.action}</Badge></td>
+                    <td className="py-2 pr-4 text-slate-700">{e.actor}</td>
+                    <td className="py-2 font-mono text-xs text-slate-500">{e.target ?? "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      )}
+    </>
+  );
+}

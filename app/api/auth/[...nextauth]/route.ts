@@ -1,0 +1,11 @@
+import NextAuth from "next-auth";
+import { authOptions } from "@/lib/auth/next-auth";
+
+type Ctx = { params: Promise<{ nextauth: string[] }> };
+
+// Options are built per request so that build time needs no secrets.
+function handler(req: Request, ctx: Ctx) {
+  return NextAuth(req as never, ctx as never, authOptions());
+}
+
+export { handler as GET, handler as POST };

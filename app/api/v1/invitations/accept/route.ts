@@ -1,0 +1,7 @@
+import { acceptInvitation } from "@/lib/members/invitations";
+import { acceptInvitationSchema } from "@/lib/members/schemas";
+import { route } from "@/lib/rbac/route";
+
+export const POST = route({ public: true, body: acceptInvitationSchema, maxBodyBytes: 4096 }, async ({ body, ip }) => ({
+  body: await acceptInvitation(body, { ip }),
+}));

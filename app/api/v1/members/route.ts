@@ -1,0 +1,13 @@
+import { addMember } from "@/lib/members/add-member";
+import { listMembers } from "@/lib/members/list-members";
+import { addMemberSchema } from "@/lib/members/schemas";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "members:read" }, async ({ ctx }) => ({
+  body: { members: await listMembers(ctx) },
+}));
+
+export const POST = route({ permission: "members:write", body: addMemberSchema }, async ({ ctx, body }) => ({
+  status: 201,
+  body: await addMember(ctx, body),
+}));

@@ -1,0 +1,27 @@
+import { sessionCookieName } from "@/lib/auth/next-auth";
+import { membershipsOf } from "@/lib/auth/principal";
+import { endSession } from "@/lib/auth/sessions";
+import { secureCookies } from "@/lib/env";
+import { route } from "@/lib/rbac/route";
+
+/** The signed-in user and their organizations. */
+export const GET = route({ signedIn: true }, async ({ user }) => {
+  const memberships = await membershipsOf(user.userId);
+  return {
+    body: {
+      user: { id: user.userId, email: user.email, name: user.name },
+      session: { id: user.sessionId, created_at: user.createdAt, auth_methods: user.authMethods },
+      organizations: memberships.map((m) => ({ slug: m.org.slug, name: m.org.name, role: m.role })),
+    },
+  };
+});
+
+/** Sign out: revokes the server-side session and clears the cookie. */
+export const DELETE = route({ signedIn: true }, async ({ user, ip, req }) => {
+  await endSession({ sessionId: user.sessionId, userId: user.userId }, { ip, userAgent: req.headers.get("user-agent") });
+  const secure = secureCookies() ? "; Secure" : "";
+  return {
+    status: 204,
+    headers: { "set-cookie": `${sessionCookieName()}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}` },
+  };
+});

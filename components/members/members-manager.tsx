@@ -1,0 +1,229 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { api, describeError } from "../api-client";
+import { Alert, Badge, Button, Card, inputClass } from "../ui";
+
+type Role = "admin" | "approver" | "auditor" | "viewer";
+const ROLES: { value: Role; label: string; hint: string }[] = [
+  { value: "admin", label: "Admin", hint: "everything, including members, keys and settings" },
+  { value: "approver", label: "Approver", hint: "approves or rejects pending actions" },
+  { value: "auditor", label: "Auditor", hint: "reads and exports the audit trail" },
+  { value: "viewer", label: "Viewer", hint: "sees the dashboard" },
+];
+
+export type Member = {
+  user_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: "active" | "invited";
+  invitation_expires_at: string | null;
+  joined_at: string;
+};
+
+type Invitation = { email: string; path: string; expires_at: string };
+
+export function MembersManager({ org, members, canWrite, currentUserId }: { org: string; members: Member[]; canWrite: boolean; currentUserId: string }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [invitation, setInvitation] = useState<Invitation | null>(null);
+  const [confirmRemove, setConfirmRemove] = useState<Member | null>(null);
+
+  async function run(key: string, fn: () => Promise<void>) {
+    setBusy(key);
+    setError(null);
+    setNotice(null);
+    try {
+      await fn();
+      router.refresh();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function onAdd(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const formEl = e.currentTarget;
+    const form = new FormData(formEl);
+    const email = String(form.get("email") ?? "");
+    await run("add", async () => {
+      const res = await api<{ member: { email: string; status: string }; invitation: { path: string; expires_at: string } | null }>(
+        org,
+        "/api/v1/members",
+        { method: "POST", body: { email, role: form.get("role") } },
+      );
+      formEl.reset();
+      if (res.invitation) setInvitation({ email: res.member.email, ...res.invitation });
+      else setNotice(`${res.member.email} was added.`);
+    });
+  }
+
+  return (
+    <div className="space-y-6">
+      {error && <Alert>{error}</Alert>}
+      {notice && <Alert tone="green" role="status">{notice}</Alert>}
+      {invitation && <InvitationLink invitation={invitation} onDismiss={() => setInvitation(null)} />}
+
+      {canWrite && (
+        <Card title="Add a member">
+          <form onSubmit={onAdd} className="flex flex-wrap items-end gap-3" aria-label="Add a member">
+            <div className="min-w-64 flex-1">
+              <label htmlFor="new-email" className="block text-sm font-medium text-slate-700">Email</label>
+              <input id="new-email" name="email" type="email" required maxLength={320} className={`${inputClass} mt-1`} placeholder="person@example.com" />
+            </div>
+            <div>
+              <label htmlFor="new-role" className="block text-sm font-medium text-slate-700">Role</label>
+              <select id="new-role" name="role" defaultValue="viewer" className={`${inputClass} mt-1`}>
+                {ROLES.map((r) => (
+                  <option key={r.value} value={r.value}>{r.label}</option>
+                ))}
+              </select>
+            </div>
+            <Button type="submit" disabled={busy === "add"}>{busy === "add" ? "Adding…" : "Add member"}</Button>
+          </form>
+          <p className="mt-3 text-xs text-slate-500">
+            {ROLES.map((r) => `${r.label}: ${r.hint}`).join(" · ")}
+          </p>
+        </Card>
+      )}
+
+      <Card title={`${members.length} member${members.length === 1 ? "" : "s"}`}>
+        <table className="w-full text-left text-sm" data-testid="members-table">
+          <thead className="text-xs uppercase text-slate-500">
+            <tr>
+              <th className="py-2 pr-4 font-medium">Member</th>
+              <th className="py-2 pr-4 font-medium">Role</th>
+              <th className="py-2 pr-4 font-medium">Status</th>
+              {canWrite && <th className="py-2 text-right font-medium">Actions</th>}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {members.map((m) => (
+              <tr key={m.user_id} data-testid={`member-${m.email}`}>
+                <td className="py-3 pr-4">
+                  <div className="font-medium text-slate-900">{m.name || m.email}</div>
+                  {m.name && <div className="text-slate-500">{m.email}</div>}
+                </td>
+                <td className="py-3 pr-4">
+                  {canWrite ? (
+                    <select
+                      aria-label={`Role of ${m.email}`}
+                      value={m.role}
+                      disabled={busy !== null}
+                      onChange={(e) => {
+                        const role = e.target.value;
+                        void run(`role-${m.user_id}`, async () => {
+                          await api(org, `/api/v1/members/${m.user_id}`, { method: "PATCH", body: { role } });
+                          setNotice(`${m.email} is now ${role}.`);
+                        });
+                      }}
+                      className="rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r.value} value={r.value}>{r.label}</option>
+                      ))}
+                    </select>
+                  ) : (
+                    <span className="capitalize">{m.role}</span>
+                  )}
+                  {busy === `role-${m.user_id}` && <span className="ml-2 text-xs text-slate-500">saving…</span>}
+                </td>
+                <td className="py-3 pr-4">
+                  {m.status === "active" ? (
+                    <Badge tone="green">Active</Badge>
+                  ) : (
+                    <span title={m.invitation_expires_at ? `Link expires ${m.invitation_expires_at}` : "No valid link"}>
+                      <Badge tone="amber">Invited</Badge>
+                    </span>
+                  )}
+                  {m.user_id === currentUserId && <span className="ml-2 text-xs text-slate-500">(you)</span>}
+                </td>
+                {canWrite && (
+                  <td className="py-3 text-right whitespace-nowrap">
+                    {m.status === "invited" && (
+                      <Button
+                        variant="ghost"
+                        disabled={busy !== null}
+                        onClick={() =>
+                          run(`link-${m.user_id}`, async () => {
+                            const res = await api<{ path: string; expires_at: string }>(org, `/api/v1/members/${m.user_id}/invitation`, { method: "POST" });
+                            setInvitation({ email: m.email, ...res });
+                          })
+                        }
+                      >
+                        New link
+                      </Button>
+                    )}
+                    <Button variant="ghost" className="text-red-700" disabled={busy !== null} onClick={() => setConfirmRemove(m)}>
+                      Remove
+                    </Button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+
+      {confirmRemove && (
+        <div role="dialog" aria-modal="true" aria-labelledby="remove-title" className="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 p-4">
+          <div className="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
+            <h2 id="remove-title" className="text-lg font-semibold">Remove {confirmRemove.email}?</h2>
+            <p className="mt-2 text-sm text-slate-600">
+              They lose access to this organization on their next request. Their account and other organizations are not affected.
+            </p>
+            <div className="mt-6 flex justify-end gap-3">
+              <Button variant="secondary" onClick={() => setConfirmRemove(null)}>Cancel</Button>
+              <Button
+                variant="danger"
+                disabled={busy !== null}
+                onClick={() => {
+                  const m = confirmRemove;
+                  setConfirmRemove(null);
+                  void run(`remove-${m.user_id}`, async () => {
+                    await api(org, `/api/v1/members/${m.user_id}`, { method: "DELETE" });
+                    setNotice(`${m.email} was removed.`);
+                  });
+                }}
+              >
+                Remove member
+              </Button>
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onDismiss: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const url = typeof window === "undefined" ? invitation.path : `${window.location.origin}${invitation.path}`;
+  return (
+    <div className="rounded-lg border border-amber-300 bg-amber-50 p-4" data-testid="invitation-link">
+      <p className="text-sm font-medium text-amber-900">
+        {invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only now and expires{" "}
+        {new Date(invitation.expires_at).toLocaleString()}.
+      </p>
+      <div className="mt-3 flex gap-2">
+        <input readOnly value={url} className={`${inputClass} font-mono`} aria-label="Invitation link" onFocus={(e) => e.currentTarget.select()} />
+        <Button
+          variant="secondary"
+          onClick={async () => {
+            await navigator.clipboard.writeText(url).catch(() => {});
+            setCopied(true);
+          }}
+        >
+          {copied ? "Copied" : "Copy"}
+        </Button>
+        <Button variant="ghost" onClick={onDismiss}>Done</Button>
+      </div>
+    </div>
+  );
+}

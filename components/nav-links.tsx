@@ -1,0 +1,32 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { cx } from "./ui";
+
+export type NavItem = { href: string; label: string };
+
+export function NavLinks({ items, horizontal = false }: { items: NavItem[]; horizontal?: boolean }) {
+  const pathname = usePathname();
+  return (
+    <ul className={cx(horizontal ? "flex gap-1 overflow-x-auto py-2" : "space-y-1 px-3")} aria-label="Main">
+      {items.map((item) => {
+        const active = pathname === item.href;
+        return (
+          <li key={item.href}>
+            <Link
+              href={item.href}
+              aria-current={active ? "page" : undefined}
+              className={cx(
+                "block rounded-md px-3 py-2 text-sm font-medium",
+                active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50 hover:text-slate-900",
+              )}
+            >
+              {item.label}
+            </Link>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

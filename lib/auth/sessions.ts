@@ -1,0 +1,137 @@
+import { lookupSession, lookupUserMemberships, revokeSessionByTokenHash } from "../db/lookup";
+import { enterTenant, withUser, type Tx } from "../db/tenant";
+import { appendAuditEvent } from "../audit/append-event";
+import { randomToken, sha256Hex } from "../security/hash";
+import { log } from "../log";
+
+/** Server-side sessions. The browser holds a random token; the database holds its SHA-256. */
+
+export type AuthMethod = "pwd" | "otp" | "webauthn" | "sso";
+
+export type SessionUser = {
+  sessionId: string;
+  userId: string;
+  email: string;
+  name: string;
+  authMethods: string[];
+  createdAt: Date;
+};
+
+/** last_seen_at is written at most this often per session. */
+const TOUCH_AFTER_SECONDS = 60;
+
+export type RequestMeta = { ip: string | null; userAgent: string | null };
+
+/**
+ * Creates the session row and records the sign-in in every organization the
+ * user belongs to, atomically.
+ */
+export async function createSession(
+  userId: string,
+  methods: AuthMethod[],
+  meta: RequestMeta,
+): Promise<{ token: string; sessionId: string }> {
+  const token = randomToken(32);
+  const memberships = await lookupUserMemberships(userId);
+  const session = await withUser(userId, async (tx) => {
+    const s = await tx.session.create({
+      data: {
+        userId,
+        tokenHash: sha256Hex(token),
+        authMethods: methods,
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      },
+      select: { id: true },
+    });
+    await auditEachOrg(tx, memberships.map((m) => m.org_id), {
+      userId,
+      action: "auth.sign_in",
+      sessionId: s.id,
+      ip: meta.ip,
+      data: { methods, user_agent: meta.userAgent?.slice(0, 200) ?? null },
+    });
+    return s;
+  });
+  return { token, sessionId: session.id };
+}
+
+export async function resolveSessionToken(token: string): Promise<SessionUser | null> {
+  if (!token || token.length > 200) return null;
+  const row = await lookupSession(sha256Hex(token), TOUCH_AFTER_SECONDS);
+  if (!row || row.status !== "active") return null;
+  return {
+    sessionId: row.session_id,
+    userId: row.user_id,
+    email: row.email,
+    name: row.name,
+    authMethods: row.auth_methods,
+    createdAt: row.created_at,
+  };
+}
+
+/** Revokes a session (sign-out) and records it in the user's organizations, atomically. */
+export async function endSession(session: { sessionId: string; userId: string }, meta: RequestMeta): Promise<boolean> {
+  const memberships = await lookupUserMemberships(session.userId);
+  const ended = await withUser(session.userId, async (tx) => {
+    const r = await tx.session.updateMany({
+      where: { id: session.sessionId, userId: session.userId, revokedAt: null },
+      data: { revokedAt: new Date(), revokeReason: "sign_out" },
+    });
+    if (r.count === 0) return false;
+    await auditEachOrg(tx, memberships.map((m) => m.org_id), {
+      userId: session.userId,
+      action: "auth.sign_out",
+      sessionId: session.sessionId,
+      ip: meta.ip,
+      data: {},
+    });
+    return true;
+  });
+  if (ended) log().info({ sessionId: session.sessionId, userId: session.userId }, "session ended");
+  return ended;
+}
+
+/** Sign-out by raw token (next-auth's own sign-out endpoint). */
+export async function endSessionByToken(token: string, meta: RequestMeta): Promise<boolean> {
+  const row = await lookupSession(sha256Hex(token), TOUCH_AFTER_SECONDS);
+  if (!row) return false;
+  if (row.status !== "active") {
+    await revokeSessionByTokenHash(sha256Hex(token), "sign_out");
+    return false;
+  }
+  return endSession({ sessionId: row.session_id, userId: row.user_id }, meta);
+}
+
+async function auditEachOrg(
+  tx: Tx,
+  orgIds: string[],
+  e: { userId: string; action: string; sessionId: string | null; ip: string | null; data: Record<string, unknown> },
+): Promise<void> {
+  for (const orgId of orgIds) {
+    await enterTenant(tx, orgId);
+    await appendAuditEvent(tx, {
+      orgId,
+      actor: { type: "user", id: e.userId },
+      action: e.action,
+      target: e.sessionId ? { type: "session", id: e.sessionId } : null,
+      ip: e.ip,
+      data: e.data,
+    });
+  }
+}
+
+/** Records a failed sign-in for a known user in each of their organizations. */
+export async function auditSignInFailure(userId: string, reason: string, meta: RequestMeta): Promise<void> {
+  const memberships = await lookupUserMemberships(userId);
+  if (memberships.length === 0) return;
+  await withUser(userId, (tx) =>
+    auditEachOrg(tx, memberships.map((m) => m.org_id), {
+      userId,
+      action: "auth.sign_in_failed",
+      sessionId: null,
+      ip: meta.ip,
+      data: { reason },
+    }),
+  );
+}

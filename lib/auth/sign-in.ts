@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { lookupUserByEmail } from "../db/lookup";
+import { AppError } from "../errors";
+import { log } from "../log";
+import { sha256Hex } from "../security/hash";
+import { signInByAccount, signInByIp } from "../security/rate-limit";
+import { PASSWORD_MAX_LENGTH, verifyPassword } from "./password";
+import { auditSignInFailure, createSession, type RequestMeta } from "./sessions";
+
+export const credentialsSchema = z.object({
+  email: z.string().trim().toLowerCase().min(3).max(320),
+  password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+});
+
+export type SignInResult = { userId: string; sessionToken: string; sessionId: string };
+
+/**
+ * Email + password sign-in. Failures are throttled per account and per client
+ * address (only failures count), audited in the user's organizations when the
+ * account exists, and indistinguishable to the caller: unknown email and wrong
+ * password give the same error after the same argon2 work.
+ */
+export async function signInWithPassword(input: unknown, meta: RequestMeta): Promise<SignInResult> {
+  const parsed = credentialsSchema.safeParse(input);
+  if (!parsed.success) throw new AppError("unauthenticated", "Invalid email or password");
+  const { email, password } = parsed.data;
+  const ipKey = meta.ip ?? "unknown";
+
+  const [acct, ip] = await Promise.all([signInByAccount.check(email), signInByIp.check(ipKey)]);
+  const user = await lookupUserByEmail(email);
+  if (acct.limited || ip.limited) {
+    if (user) await auditSignInFailure(user.id, "rate_limited", meta);
+    const retry = Math.max(acct.limited ? acct.retryAfterSeconds : 0, ip.limited ? ip.retryAfterSeconds : 0);
+    throw new AppError("rate_limited", `Too many failed sign-in attempts. Try again in ${Math.ceil(retry / 60)} minute(s).`, {
+      headers: { "Retry-After": String(retry) },
+    });
+  }
+
+  const ok = await verifyPassword(user?.password_hash, password);
+  if (!ok || !user) {
+    await Promise.all([signInByAccount.fail(email), signInByIp.fail(ipKey)]);
+    if (user) {
+      await auditSignInFailure(user.id, "bad_credentials", meta);
+    } else {
+      log().warn({ emailHash: sha256Hex(email).slice(0, 16), ip: meta.ip }, "sign-in failed for unknown account");
+    }
+    throw new AppError("unauthenticated", "Invalid email or password");
+  }
+
+  await signInByAccount.reset(email);
+  const session = await createSession(user.id, ["pwd"], meta);
+  return { userId: user.id, sessionToken: session.token, sessionId: session.sessionId };
+}

@@ -1,0 +1,77 @@
+import { db } from "./client";
+
+/**
+ * The cross-tenant lookups, each a narrow SECURITY DEFINER function in the
+ * database (see prisma/migrations). They run before a tenant is known, so they
+ * are the only code that may name rows of any organization; they return the
+ * minimum the caller needs.
+ */
+
+export type AuthUserRow = { id: string; email: string; name: string; password_hash: string | null };
+
+export async function lookupUserByEmail(email: string): Promise<AuthUserRow | null> {
+  const rows = await db().prisma.$queryRaw<AuthUserRow[]>`
+    SELECT id, email, name, password_hash FROM warden_auth_user_by_email(${email})`;
+  return rows[0] ?? null;
+}
+
+export type MembershipRow = { org_id: string; slug: string; name: string; role: string };
+
+export async function lookupUserMemberships(userId: string): Promise<MembershipRow[]> {
+  return db().prisma.$queryRaw<MembershipRow[]>`
+    SELECT org_id, slug, name, role::text AS role FROM warden_user_memberships(${userId}::uuid)`;
+}
+
+export type SessionRow = {
+  status: "active" | "revoked" | "expired";
+  session_id: string;
+  user_id: string;
+  email: string;
+  name: string;
+  auth_methods: string[];
+  created_at: Date;
+  idle_timeout_seconds: number;
+  absolute_timeout_seconds: number;
+};
+
+export async function lookupSession(
+  tokenHash: string,
+  touchAfterSeconds: number,
+): Promise<SessionRow | null> {
+  const rows = await db().prisma.$queryRaw<SessionRow[]>`
+    SELECT * FROM warden_session_resolve(${tokenHash}, ${touchAfterSeconds}::int)`;
+  return rows[0] ?? null;
+}
+
+export async function revokeSessionByTokenHash(
+  tokenHash: string,
+  reason: string,
+): Promise<{ session_id: string; user_id: string } | null> {
+  const rows = await db().prisma.$queryRaw<{ session_id: string; user_id: string }[]>`
+    SELECT * FROM warden_session_revoke(${tokenHash}, ${reason})`;
+  return rows[0] ?? null;
+}
+
+/** Cheap liveness probe for /api/health. */
+export async function pingDatabase(): Promise<void> {
+  await db().pool.query("SELECT 1");
+}
+
+export type InvitationRow = {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  org_name: string;
+  user_id: string;
+  email: string;
+  has_password: boolean;
+  expires_at: Date;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+};
+
+export async function lookupInvitation(tokenHash: string): Promise<InvitationRow | null> {
+  const rows = await db().prisma.$queryRaw<InvitationRow[]>`
+    SELECT * FROM warden_invitation_by_token(${tokenHash})`;
+  return rows[0] ?? null;
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/**
+ * The only module that reads process.env. Values are validated once, lazily, so
+ * that `next build` (which imports route modules) does not need runtime secrets.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Connection string for the unprivileged app role (warden_app). */
+  APP_DATABASE_URL: z.string().url(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  NEXTAUTH_SECRET: z.string().min(32, "NEXTAUTH_SECRET must be at least 32 characters"),
+  NEXTAUTH_URL: z.string().url().optional(),
+  /**
+   * How many reverse-proxy hops in front of Warden append to X-Forwarded-For.
+   * 0 (default) means the socket address is the client and X-Forwarded-For is
+   * ignored entirely.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof schema>;
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid environment: ${issues}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
+
+/** True when the public URL is https: cookies then get the Secure flag and __Secure- prefix. */
+export function secureCookies(): boolean {
+  return env().NEXTAUTH_URL?.startsWith("https://") ?? false;
+}

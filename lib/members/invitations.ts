@@ -1,0 +1,106 @@
+import { appendAuditEvent } from "../audit/append-event";
+import { hashPassword, passwordProblems } from "../auth/password";
+import { lookupInvitation, type InvitationRow } from "../db/lookup";
+import { withTenant, type Tx } from "../db/tenant";
+import { AppError, notFound, conflict } from "../errors";
+import { parseOr422 } from "../http/zod";
+import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
+import { randomToken, sha256Hex } from "../security/hash";
+import { acceptInvitationSchema } from "./schemas";
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export type IssuedInvitation = { path: string; expires_at: string };
+
+/** Creates a fresh link for a pending member, revoking earlier ones. Only the token's hash is stored. */
+export async function issueInvitation(tx: Tx, ctx: OrgContext, userId: string): Promise<IssuedInvitation> {
+  const token = randomToken(32);
+  const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
+  await tx.invitation.updateMany({
+    where: { orgId: ctx.org.id, userId, acceptedAt: null, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  await tx.invitation.create({
+    data: {
+      orgId: ctx.org.id,
+      userId,
+      tokenHash: sha256Hex(token),
+      createdBy: ctx.principal.user.userId,
+      expiresAt,
+    },
+  });
+  return { path: `/invite/${token}`, expires_at: expiresAt.toISOString() };
+}
+
+export async function reissueInvitation(ctx: OrgContext, userId: string): Promise<IssuedInvitation> {
+  assertCan(ctx, "members:write");
+  return withTenant(tenantOf(ctx), async (tx) => {
+    const member = await tx.membership.findUnique({
+      where: { orgId_userId: { orgId: ctx.org.id, userId } },
+      include: { user: { select: { email: true, passwordHash: true } } },
+    });
+    if (!member) throw notFound("Member");
+    if (member.user.passwordHash !== null) throw conflict("This member has already set up their account");
+    const issued = await issueInvitation(tx, ctx, userId);
+    await appendAuditEvent(tx, {
+      orgId: ctx.org.id,
+      actor: actorOf(ctx),
+      action: "member.invitation_issued",
+      target: { type: "user", id: userId },
+      ip: ctx.ip,
+      data: { email: member.user.email, expires_at: issued.expires_at },
+    });
+    return issued;
+  });
+}
+
+async function findUsableInvitation(token: string): Promise<InvitationRow | null> {
+  if (token.length < 20 || token.length > 200) return null;
+  const row = await lookupInvitation(sha256Hex(token));
+  if (!row || row.accepted_at || row.revoked_at || row.has_password || row.expires_at.getTime() <= Date.now()) {
+    return null;
+  }
+  return row;
+}
+
+export type InvitationView = { org_name: string; org_slug: string; email: string; expires_at: string };
+
+export async function getInvitation(token: string): Promise<InvitationView | null> {
+  const row = await findUsableInvitation(token);
+  return row
+    ? { org_name: row.org_name, org_slug: row.org_slug, email: row.email, expires_at: row.expires_at.toISOString() }
+    : null;
+}
+
+/** Sets the invitee's name and password; the link works once. */
+export async function acceptInvitation(input: unknown, meta: { ip: string | null }): Promise<{ email: string; org_slug: string }> {
+  const { token, name, password } = parseOr422(acceptInvitationSchema, input);
+  const problem = passwordProblems(password);
+  if (problem) throw new AppError("validation_failed", "The password is too weak", { errors: [{ path: "password", message: problem }] });
+  const row = await findUsableInvitation(token);
+  if (!row) throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
+  const passwordHash = await hashPassword(password);
+
+  await withTenant({ orgId: row.org_id, userId: row.user_id }, async (tx) => {
+    const claimed = await tx.invitation.updateMany({
+      where: { id: row.id, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
+      data: { acceptedAt: new Date() },
+    });
+    const set = await tx.user.updateMany({
+      where: { id: row.user_id, passwordHash: null },
+      data: { passwordHash, name, updatedAt: new Date() },
+    });
+    if (claimed.count !== 1 || set.count !== 1) {
+      throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
+    }
+    await appendAuditEvent(tx, {
+      orgId: row.org_id,
+      actor: { type: "user", id: row.user_id },
+      action: "member.invitation_accepted",
+      target: { type: "user", id: row.user_id },
+      ip: meta.ip,
+      data: { email: row.email },
+    });
+  });
+  return { email: row.email, org_slug: row.org_slug };
+}

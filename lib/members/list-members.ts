@@ -1,0 +1,39 @@
+import { withTenant } from "../db/tenant";
+import { tenantOf, type OrgContext } from "../rbac/context";
+import type { Role } from "../rbac/permissions";
+
+export type MemberView = {
+  user_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: "active" | "invited";
+  invitation_expires_at: string | null;
+  joined_at: string;
+};
+
+export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
+  return withTenant(tenantOf(ctx), async (tx) => {
+    const rows = await tx.membership.findMany({
+      where: { orgId: ctx.org.id },
+      include: { user: { select: { email: true, name: true, passwordHash: true } } },
+      orderBy: [{ createdAt: "asc" }],
+    });
+    const pending = await tx.invitation.findMany({
+      where: { orgId: ctx.org.id, acceptedAt: null, revokedAt: null },
+      select: { userId: true, expiresAt: true },
+      orderBy: { createdAt: "desc" },
+    });
+    const expiry = new Map<string, Date>();
+    for (const p of pending) if (!expiry.has(p.userId)) expiry.set(p.userId, p.expiresAt);
+    return rows.map((m) => ({
+      user_id: m.userId,
+      email: m.user.email,
+      name: m.user.name,
+      role: m.role,
+      status: m.user.passwordHash === null ? "invited" : "active",
+      invitation_expires_at: m.user.passwordHash === null ? (expiry.get(m.userId)?.toISOString() ?? null) : null,
+      joined_at: m.createdAt.toISOString(),
+    }));
+  });
+}

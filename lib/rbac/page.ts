@@ -1,0 +1,49 @@
+import { cache } from "react";
+import { cookies, headers } from "next/headers";
+import { forbidden, notFound, redirect } from "next/navigation";
+import { sessionCookieName } from "../auth/next-auth";
+import { membershipBySlug, membershipsOf, sessionUserFromCookie, type OrgMembership } from "../auth/principal";
+import type { SessionUser } from "../auth/sessions";
+import { clientIpFrom } from "../http/client-ip";
+import { can, makeOrgContext, type OrgContext } from "./context";
+import type { Permission } from "./permissions";
+
+/**
+ * The page-side twin of route(): a page declares the permission it needs and
+ * gets the same OrgContext the API builds. No session → sign-in; not a member
+ * (or no such organization) → 404; member without the permission → 403.
+ */
+
+export const currentUser = cache(async (): Promise<SessionUser | null> => {
+  const value = (await cookies()).get(sessionCookieName())?.value;
+  return sessionUserFromCookie(value);
+});
+
+export async function requireUser(nextPath = "/"): Promise<SessionUser> {
+  const user = await currentUser();
+  if (!user) redirect(`/login?next=${encodeURIComponent(nextPath)}`);
+  return user;
+}
+
+export const currentMemberships = cache(async (userId: string): Promise<OrgMembership[]> => membershipsOf(userId));
+
+const orgContext = cache(async (slug: string): Promise<OrgContext> => {
+  const user = await requireUser(`/${slug}`);
+  const membership = await membershipBySlug(user.userId, slug);
+  if (!membership) notFound();
+  const h = await headers();
+  return makeOrgContext({
+    requestId: h.get("x-request-id") ?? crypto.randomUUID(),
+    ip: clientIpFrom(h),
+    userAgent: h.get("user-agent"),
+    principal: { kind: "user", user },
+    org: membership.org,
+    role: membership.role,
+  });
+});
+
+export async function requireOrgPage(slug: string, permission: Permission): Promise<OrgContext> {
+  const ctx = await orgContext(slug);
+  if (!can(ctx, permission)) forbidden();
+  return ctx;
+}

@@ -1,0 +1,98 @@
+/**
+ * Database administration for the start and test commands: create the
+ * database if missing, apply SQL migrations with dbmate, give the app role its
+ * password. Runs as the owner/migrator (DATABASE_URL).
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import pg from "pg";
+
+export const DEFAULT_OWNER_URL = "postgres://postgres@127.0.0.1:5432/warden";
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
+}
+
+export function isLocalUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "127.0.0.1" || host === "::1" || host === "[::1]" || host === "";
+}
+
+/** dbmate (lib/pq) wants sslmode spelled out for a server without TLS. */
+function dbmateUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has("sslmode") && isLocalUrl(url)) u.searchParams.set("sslmode", "disable");
+  return u.toString();
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function canConnect(url: string): Promise<boolean> {
+  try {
+    await withClient(withDatabase(url, "postgres"), (c) => c.query("SELECT 1"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export async function ensureDatabase(url: string, opts: { recreate?: boolean } = {}): Promise<"created" | "exists"> {
+  const name = databaseName(url);
+  return withClient(withDatabase(url, "postgres"), async (c) => {
+    if (opts.recreate) {
+      await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    }
+    const { rowCount } = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rowCount) return "exists";
+    await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    return "created";
+  });
+}
+
+export function migrate(url: string): void {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const bin = path.join(root, "node_modules", ".bin", "dbmate");
+  const r = spawnSync(
+    bin,
+    ["--url", dbmateUrl(url), "--migrations-dir", path.join(root, "prisma", "migrations"), "--no-dump-schema", "up"],
+    { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" },
+  );
+  if (r.status !== 0) {
+    throw new Error(`dbmate failed:\n${r.stdout}\n${r.stderr}`);
+  }
+  const applied = r.stdout.split("\n").filter((l) => l.startsWith("Applied"));
+  for (const line of applied) console.log(`  ${line}`);
+}
+
+/** Gives warden_app its login password and lets it connect to this database. */
+export async function configureAppRole(url: string, password: string): Promise<void> {
+  const name = databaseName(url);
+  await withClient(url, async (c) => {
+    await c.query(`ALTER ROLE warden_app WITH LOGIN PASSWORD ${quoteLiteral(password)}`);
+    await c.query(`GRANT CONNECT ON DATABASE ${quoteIdent(name)} TO warden_app`);
+  });
+}
+
+export function appUrl(ownerUrl: string, password: string): string {
+  const u = new URL(ownerUrl);
+  u.username = "warden_app";
+  u.password = password;
+  return u.toString();
+}

@@ -1,0 +1,81 @@
+/**
+ * Prepares a database for Warden: secrets, database, roles, migrations, the app
+ * role's password, and (with --seed) the demo data. Used by `npm start`, the
+ * test command and CI.
+ *
+ *   tsx scripts/setup.ts [--database NAME] [--recreate] [--seed] [--runtime-env FILE] [--port N]
+ *
+ * DATABASE_URL (owner/migrator) is honoured; the default is the local
+ * PostgreSQL on 127.0.0.1:5432. Writes the runtime environment (the app role's
+ * URL, the auth secret) to --runtime-env for the server process.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { appUrl, canConnect, configureAppRole, DEFAULT_OWNER_URL, ensureDatabase, isLocalUrl, migrate, withDatabase } from "./lib/db-admin";
+import { loadSecrets, writeEnvFile } from "./lib/local-env";
+
+const { values: args } = parseArgs({
+  options: {
+    database: { type: "string" },
+    recreate: { type: "boolean", default: false },
+    seed: { type: "boolean", default: false },
+    "runtime-env": { type: "string" },
+    port: { type: "string", default: process.env.PORT ?? "3000" },
+  },
+});
+
+function tryStartLocalPostgres(): void {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync("/etc/postgresql");
+  } catch {
+    return;
+  }
+  for (const v of versions) {
+    console.log(`  PostgreSQL is not answering; starting cluster ${v}/main`);
+    spawnSync("pg_ctlcluster", ["--skip-systemctl-redirect", v, "main", "start"], { stdio: "inherit" });
+  }
+}
+
+async function main() {
+  const secrets = loadSecrets(process.env);
+  let ownerUrl = process.env.DATABASE_URL ?? DEFAULT_OWNER_URL;
+  if (args.database) ownerUrl = withDatabase(ownerUrl, args.database);
+
+  if (!(await canConnect(ownerUrl))) {
+    if (!process.env.DATABASE_URL && isLocalUrl(ownerUrl)) tryStartLocalPostgres();
+    for (let i = 0; i < 20 && !(await canConnect(ownerUrl)); i++) await new Promise((r) => setTimeout(r, 500));
+    if (!(await canConnect(ownerUrl))) {
+      const safe = new URL(ownerUrl);
+      safe.password = safe.password ? "***" : "";
+      throw new Error(`Cannot connect to PostgreSQL at ${safe.toString()}. Set DATABASE_URL to an owner/migrator connection.`);
+    }
+  }
+
+  const created = await ensureDatabase(ownerUrl, { recreate: args.recreate });
+  console.log(`  database ${new URL(ownerUrl).pathname.slice(1)}: ${created}`);
+  migrate(ownerUrl);
+  await configureAppRole(ownerUrl, secrets.WARDEN_APP_DB_PASSWORD!);
+
+  const runtime: Record<string, string> = {
+    APP_DATABASE_URL: process.env.APP_DATABASE_URL ?? appUrl(ownerUrl, secrets.WARDEN_APP_DB_PASSWORD!),
+    NEXTAUTH_SECRET: secrets.NEXTAUTH_SECRET!,
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${args.port}`,
+  };
+  if (args["runtime-env"]) writeEnvFile(args["runtime-env"], runtime);
+
+  if (args.seed) {
+    Object.assign(process.env, runtime);
+    const { seedDemo } = await import("../prisma/seed");
+    const { closeDb } = await import("../lib/db/client");
+    await seedDemo(secrets.WARDEN_DEMO_PASSWORD!);
+    await closeDb();
+    console.log("  demo data seeded");
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`setup failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
