@@ -16,6 +16,8 @@ export function SignOutButton() {
         try {
           await api(null, "/api/v1/session", { method: "DELETE" });
         } finally {
+          // A full page load, so no client-side cache of the signed-in app survives.
+          // eslint-disable-next-line @next/next/no-location-assign-relative-destination
           window.location.assign("/login");
         }
       }}

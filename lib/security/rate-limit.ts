@@ -1,5 +1,5 @@
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
-import { db } from "../db/client";
+import { infrastructurePool } from "../db/pool";
 import { sha256Hex } from "./hash";
 
 /**
@@ -15,7 +15,7 @@ function limiter(spec: LimiterSpec): RateLimiterPostgres {
   let l = limiters.get(spec.keyPrefix);
   if (!l) {
     l = new RateLimiterPostgres({
-      storeClient: db().pool,
+      storeClient: infrastructurePool(),
       storeType: "pool",
       tableName: "rate_limits",
       tableCreated: true,
