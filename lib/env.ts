@@ -39,3 +39,11 @@ export function env(): Env {
 export function secureCookies(): boolean {
   return env().NEXTAUTH_URL?.startsWith("https://") ?? false;
 }
+
+const logLevelSchema = schema.shape.LOG_LEVEL;
+
+/** The log level alone, readable before (or without) the full environment being valid. */
+export function logLevel(): z.infer<typeof logLevelSchema> {
+  const parsed = logLevelSchema.safeParse(process.env.LOG_LEVEL);
+  return parsed.success ? parsed.data : "info";
+}

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { env } from "./env";
+import { logLevel } from "./env";
 
 /**
  * Structured JSON logs on stdout. Internal error detail goes here, never to
@@ -9,14 +9,8 @@ let logger: pino.Logger | undefined;
 
 export function log(): pino.Logger {
   if (!logger) {
-    let level: pino.LevelWithSilent = "info";
-    try {
-      level = env().LOG_LEVEL;
-    } catch {
-      // env not valid yet (e.g. at build time): keep the default
-    }
     logger = pino({
-      level,
+      level: logLevel(),
       base: { service: "warden" },
       redact: { paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization", "cookie", "*.cookie"], censor: "[redacted]" },
     });

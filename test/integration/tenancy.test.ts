@@ -1,0 +1,215 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDb } from "@/lib/db/client";
+import { appClient, closeOwner, owner } from "../helpers/db";
+import { createTestOrg, type TestOrg } from "../helpers/fixtures";
+
+/**
+ * The wall itself, tested in SQL as the app role (not through Prisma): for each
+ * tenant table and each verb, organization B cannot touch organization A's
+ * rows, and without a tenant nothing is visible or writable. The suite runs
+ * twice, once from each side.
+ */
+let client: pg.Client;
+let a: TestOrg;
+let b: TestOrg;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([createTestOrg("wall-a"), createTestOrg("wall-b")]);
+  client = await appClient();
+  for (const t of [a, b]) {
+    await inScope(t.org.id, null, (c) =>
+      c.query(
+        `INSERT INTO invitations (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
+        [t.org.id, t.users.viewer.id, randomUUID().replace(/-/g, "").padEnd(64, "0")],
+      ),
+      true,
+    );
+  }
+});
+
+afterAll(async () => {
+  await client.end();
+  await closeOwner();
+  await closeDb();
+});
+
+type Outcome = { rows: number } | { error: string };
+
+/** Runs one statement in a transaction scoped to (org, user); rolls back unless told to commit. */
+async function inScope(orgId: string | null, userId: string | null, fn: (c: pg.Client) => Promise<pg.QueryResult>, commit = false): Promise<Outcome> {
+  await client.query("BEGIN");
+  try {
+    await client.query(`SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`, [orgId ?? "", userId ?? ""]);
+    const r = await fn(client);
+    await client.query(commit ? "COMMIT" : "ROLLBACK");
+    return { rows: r.rowCount ?? r.rows.length };
+  } catch (e) {
+    await client.query("ROLLBACK");
+    return { error: (e as { code?: string }).code ?? "unknown" };
+  }
+}
+
+const refused = (o: Outcome) => "error" in o && o.error === "42501";
+const nothing = (o: Outcome) => ("rows" in o && o.rows === 0) || refused(o);
+
+type TableSpec = {
+  table: string;
+  key: string; // column naming the organization
+  insert: (victim: TestOrg, attacker: TestOrg) => [string, unknown[]];
+  canUpdate: boolean;
+};
+
+const TABLES: TableSpec[] = [
+  {
+    table: "organizations",
+    key: "id",
+    insert: (v) => [`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'x')`, [v.org.id, `dup-${randomUUID().slice(0, 8)}`]],
+    canUpdate: true,
+  },
+  {
+    table: "memberships",
+    key: "org_id",
+    insert: (v, atk) => [`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`, [v.org.id, atk.users.admin.id]],
+    canUpdate: true,
+  },
+  {
+    table: "invitations",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO invitations (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
+      [v.org.id, v.users.viewer.id, "ab".repeat(32)],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "audit_heads",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO audit_heads (org_id) VALUES ($1)`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "audit_events",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_type, action, prev_hash, hash)
+       VALUES ($1, 999999, gen_random_uuid(), now(), 'system', 'x.forged', repeat('0', 64), repeat('1', 64))`,
+      [v.org.id],
+    ],
+    canUpdate: false,
+  },
+];
+
+async function ownerCount(table: string, key: string, orgId: string): Promise<number> {
+  const r = await owner().query(`SELECT count(*)::int AS n FROM ${table} WHERE ${key} = $1`, [orgId]);
+  return r.rows[0].n as number;
+}
+
+describe.each([
+  ["A attacked from B", () => ({ victim: a, attacker: b })],
+  ["B attacked from A", () => ({ victim: b, attacker: a })],
+])("%s", (_label, sides) => {
+  describe.each(TABLES)("$table", (spec) => {
+    it("SELECT: the other organization's rows are invisible; its own are visible", async () => {
+      const { victim, attacker } = sides();
+      expect(await ownerCount(spec.table, spec.key, victim.org.id)).toBeGreaterThan(0);
+      const theirs = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`SELECT 1 FROM ${spec.table} WHERE ${spec.key} = $1`, [victim.org.id]),
+      );
+      expect(theirs).toEqual({ rows: 0 });
+      const all = await inScope(attacker.org.id, attacker.users.admin.id, (c) => c.query(`SELECT ${spec.key} AS k FROM ${spec.table}`));
+      expect("rows" in all && all.rows).toBeGreaterThan(0);
+      const leaked = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`SELECT 1 FROM ${spec.table} WHERE ${spec.key} <> $1`, [attacker.org.id]),
+      );
+      expect(leaked).toEqual({ rows: 0 });
+    });
+
+    it("INSERT: a row for the other organization is refused by the policy", async () => {
+      const { victim, attacker } = sides();
+      const [sql, params] = spec.insert(victim, attacker);
+      const r = await inScope(attacker.org.id, attacker.users.admin.id, (c) => c.query(sql, params));
+      expect(refused(r), JSON.stringify(r)).toBe(true);
+    });
+
+    it("UPDATE: the other organization's rows cannot be changed", async () => {
+      const { victim, attacker } = sides();
+      const before = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [victim.org.id]);
+      const col = spec.table === "audit_events" ? "action" : spec.key === "id" ? "name" : "org_id";
+      const r = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`UPDATE ${spec.table} SET ${col} = ${col} WHERE ${spec.key} = $1`, [victim.org.id]),
+      );
+      expect(nothing(r), JSON.stringify(r)).toBe(true);
+      const after = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [victim.org.id]);
+      expect(after.rows).toEqual(before.rows);
+    });
+
+    it("UPDATE: an own row cannot be moved into the other organization", async () => {
+      if (!spec.canUpdate) return;
+      const { victim, attacker } = sides();
+      const r = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`UPDATE ${spec.table} SET ${spec.key} = $1 WHERE ${spec.key} = $2`, [victim.org.id, attacker.org.id]),
+      );
+      expect("error" in r, JSON.stringify(r)).toBe(true);
+    });
+
+    it("DELETE: the other organization's rows cannot be deleted", async () => {
+      const { victim, attacker } = sides();
+      const before = await ownerCount(spec.table, spec.key, victim.org.id);
+      const r = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`DELETE FROM ${spec.table} WHERE ${spec.key} = $1`, [victim.org.id]),
+      );
+      expect(nothing(r), JSON.stringify(r)).toBe(true);
+      expect(await ownerCount(spec.table, spec.key, victim.org.id)).toBe(before);
+    });
+  });
+});
+
+describe("no tenant set", () => {
+  it.each(TABLES)("$table: reads return 0 rows and writes fail", async (spec) => {
+    expect(await inScope(null, null, (c) => c.query(`SELECT 1 FROM ${spec.table}`))).toEqual({ rows: 0 });
+    const [sql, params] = spec.insert(a, b);
+    expect(refused(await inScope(null, null, (c) => c.query(sql, params)))).toBe(true);
+    // Outside any transaction at all (autocommit, settings never set on this connection's session).
+    const bare = await client.query(`SELECT count(*)::int AS n FROM ${spec.table}`);
+    expect(bare.rows[0].n).toBe(0);
+  });
+});
+
+describe("users and sessions (user-scoped global tables)", () => {
+  it("a user sees themself and members of the current organization, no one else", async () => {
+    const visible = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`SELECT id FROM users WHERE id = ANY($1)`, [[a.users.admin.id, b.users.viewer.id]]));
+    expect(visible).toEqual({ rows: 1 });
+    expect(await inScope(null, null, (c) => c.query(`SELECT 1 FROM users`))).toEqual({ rows: 0 });
+  });
+
+  it("a user can update only their own identity", async () => {
+    const other = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET name = 'pwned' WHERE id = $1`, [b.users.viewer.id]));
+    expect(other).toEqual({ rows: 0 });
+    const foreign = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET password_hash = 'x' WHERE id = $1`, [a.users.admin.id]));
+    expect(foreign).toEqual({ rows: 0 });
+    const self = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET name = name WHERE id = $1`, [b.users.admin.id]));
+    expect(self).toEqual({ rows: 1 });
+  });
+
+  it("sessions of another user are invisible and cannot be created, changed or revoked", async () => {
+    await owner().query(`INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)`, [a.users.admin.id, "cd".repeat(32)]);
+    const read = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`SELECT 1 FROM sessions WHERE user_id = $1`, [a.users.admin.id]));
+    expect(read).toEqual({ rows: 0 });
+    const ins = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)`, [a.users.admin.id, "ef".repeat(32)]),
+    );
+    expect(refused(ins)).toBe(true);
+    const upd = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1`, [a.users.admin.id]));
+    expect(upd).toEqual({ rows: 0 });
+    const del = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`DELETE FROM sessions WHERE user_id = $1`, [a.users.admin.id]));
+    expect(nothing(del)).toBe(true);
+  });
+
+  it("the lookup functions cannot be used to write or to read beyond their columns", async () => {
+    const r = await client.query(`SELECT * FROM warden_auth_user_by_email($1)`, [a.users.admin.email]);
+    expect(Object.keys(r.rows[0]).sort()).toEqual(["email", "id", "name", "password_hash"]);
+    await expect(client.query(`SELECT * FROM warden_user_memberships($1)`, ["not-a-uuid"])).rejects.toThrow();
+  });
+});
