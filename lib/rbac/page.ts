@@ -5,6 +5,7 @@ import { sessionCookieName } from "../auth/next-auth";
 import { membershipBySlug, membershipsOf, sessionUserFromCookie, type OrgMembership } from "../auth/principal";
 import type { SessionUser } from "../auth/sessions";
 import { clientIpFrom } from "../http/client-ip";
+import { safeNextPath } from "../http/safe-redirect";
 import { can, makeOrgContext, type OrgContext } from "./context";
 import type { Permission } from "./permissions";
 
@@ -19,9 +20,12 @@ export const currentUser = cache(async (): Promise<SessionUser | null> => {
   return sessionUserFromCookie(value);
 });
 
-export async function requireUser(nextPath = "/"): Promise<SessionUser> {
+export async function requireUser(fallbackPath = "/"): Promise<SessionUser> {
   const user = await currentUser();
-  if (!user) redirect(`/login?next=${encodeURIComponent(nextPath)}`);
+  if (!user) {
+    const requested = safeNextPath((await headers()).get("x-warden-path") ?? fallbackPath);
+    redirect(`/login?next=${encodeURIComponent(requested)}`);
+  }
   return user;
 }
 

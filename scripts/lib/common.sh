@@ -24,3 +24,17 @@ load_env_file() {
     export "${line?}"
   done < "$1"
 }
+
+# Debian's Chromium for Playwright (Playwright's own browser download does not
+# work offline). Installs it with apt-get when missing.
+ensure_chromium() {
+  if [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then
+    echo "chromium: $("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null | head -1)"
+    return
+  fi
+  local sudo=""
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  echo "Installing Debian's chromium (apt-get)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}

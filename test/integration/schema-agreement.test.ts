@@ -9,7 +9,7 @@ import { closeOwner, owner } from "../helpers/db";
  * nullability, enum value, primary key or unique constraint that one has and
  * the other lacks.
  */
-type Dmmf = Awaited<ReturnType<typeof getDMMF>>;
+type Dmmf = Extract<Awaited<ReturnType<typeof getDMMF>>, { datamodel: unknown }>;
 type Column = { table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: "YES" | "NO" };
 
 let dmmf: Dmmf;
@@ -18,7 +18,9 @@ let columns: Column[];
 const IGNORED_TABLES = new Set(["schema_migrations"]);
 
 beforeAll(async () => {
-  dmmf = await getDMMF({ datamodel: readFileSync("prisma/schema.prisma", "utf8") });
+  const parsed = await getDMMF({ datamodel: readFileSync("prisma/schema.prisma", "utf8") });
+  if (!("datamodel" in parsed)) throw new Error(`schema.prisma does not parse: ${JSON.stringify(parsed)}`);
+  dmmf = parsed;
   columns = (
     await owner().query(
       `SELECT table_name, column_name, data_type, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public'`,
