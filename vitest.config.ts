@@ -1,4 +1,3 @@
-import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { appUrl, DEFAULT_OWNER_URL, withDatabase } from "./scripts/lib/db-admin.ts";
 import { loadSecrets } from "./scripts/lib/local-env.ts";
