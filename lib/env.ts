@@ -17,6 +17,12 @@ const schema = z.object({
    * ignored entirely.
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  /** Rate-limit counters live in Postgres by default, in Redis when this is set. */
+  REDIS_URL: z.string().url().optional(),
+  /** Requests per minute for an API key without its own limit. */
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Requests per minute for all API keys of one organization together. */
+  RATE_LIMIT_ORG_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

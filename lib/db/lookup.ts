@@ -75,3 +75,33 @@ export async function lookupInvitation(tokenHash: string): Promise<InvitationRow
     SELECT * FROM warden_invitation_by_token(${tokenHash})`;
   return rows[0] ?? null;
 }
+
+export type ApiKeyLookupRow = {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  org_name: string;
+  environment: "live" | "test";
+  secret_hash: string;
+  name: string;
+  scopes: string[];
+  agent_id: string | null;
+  ip_allowlist: string[];
+  rate_limit_per_minute: number | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  replaced_by: string | null;
+  created_by_user_id: string | null;
+  last_used_at: Date | null;
+  last_used_ip: string | null;
+};
+
+/** The key verifier's lookup, before the tenant is known. */
+export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> {
+  const rows = await db().prisma.$queryRaw<ApiKeyLookupRow[]>`
+    SELECT id, org_id, org_slug, org_name, environment::text AS environment, secret_hash, name, scopes,
+           agent_id, ip_allowlist, rate_limit_per_minute, expires_at, revoked_at, replaced_by,
+           created_by_user_id, last_used_at, last_used_ip
+    FROM warden_api_key_lookup(${id}::uuid)`;
+  return rows[0] ?? null;
+}

@@ -4,7 +4,7 @@ import { lookupInvitation, type InvitationRow } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound, conflict } from "../errors";
 import { parseOr422 } from "../http/zod";
-import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
+import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { randomToken, sha256Hex } from "../security/hash";
 import { acceptInvitationSchema } from "./schemas";
 
@@ -25,7 +25,7 @@ export async function issueInvitation(tx: Tx, ctx: OrgContext, userId: string): 
       orgId: ctx.org.id,
       userId,
       tokenHash: sha256Hex(token),
-      createdBy: ctx.principal.user.userId,
+      createdBy: userIdOf(ctx),
       expiresAt,
     },
   });

@@ -3,10 +3,11 @@ import type { OrgRef } from "../auth/principal";
 import type { SessionUser } from "../auth/sessions";
 import type { TenantScope } from "../db/tenant";
 import { AppError } from "../errors";
+import type { VerifiedKey } from "../keys/verify-api-key";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "./permissions";
 
-/** Who is calling. API-key principals join this union with the keys work. */
-export type Principal = { kind: "user"; user: SessionUser };
+/** Who is calling: a signed-in person, or an API key (an agent or a script). */
+export type Principal = { kind: "user"; user: SessionUser } | { kind: "api_key"; key: VerifiedKey };
 
 /** Everything domain code needs to act for a caller inside one organization. */
 export type OrgContext = {
@@ -15,12 +16,19 @@ export type OrgContext = {
   userAgent: string | null;
   principal: Principal;
   org: OrgRef;
-  role: Role;
+  /** The member's role; null for API keys, whose permissions are their scopes. */
+  role: Role | null;
   permissions: ReadonlySet<Permission>;
 };
 
-export function makeOrgContext(args: Omit<OrgContext, "permissions">): OrgContext {
+type Base = Omit<OrgContext, "permissions" | "role">;
+
+export function userContext(args: Base & { role: Role }): OrgContext {
   return { ...args, permissions: ROLE_PERMISSIONS[args.role] };
+}
+
+export function keyContext(args: Base & { principal: { kind: "api_key"; key: VerifiedKey } }): OrgContext {
+  return { ...args, role: null, permissions: new Set(args.principal.key.scopes) };
 }
 
 export function can(ctx: OrgContext, permission: Permission): boolean {
@@ -32,9 +40,16 @@ export function assertCan(ctx: OrgContext, permission: Permission): void {
 }
 
 export function actorOf(ctx: OrgContext): Actor {
-  return { type: "user", id: ctx.principal.user.userId };
+  return ctx.principal.kind === "user"
+    ? { type: "user", id: ctx.principal.user.userId }
+    : { type: "api_key", id: ctx.principal.key.id };
+}
+
+/** The signed-in person behind the request, if it is a person. */
+export function userIdOf(ctx: OrgContext): string | null {
+  return ctx.principal.kind === "user" ? ctx.principal.user.userId : null;
 }
 
 export function tenantOf(ctx: OrgContext): TenantScope {
-  return { orgId: ctx.org.id, userId: ctx.principal.user.userId };
+  return { orgId: ctx.org.id, userId: userIdOf(ctx) };
 }

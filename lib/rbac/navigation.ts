@@ -8,6 +8,7 @@ import type { Permission } from "./permissions";
 export const SECTIONS: { path: string; label: string; permission: Permission }[] = [
   { path: "", label: "Overview", permission: "dashboard:read" },
   { path: "/members", label: "Members", permission: "members:read" },
+  { path: "/keys", label: "API keys", permission: "keys:read" },
 ];
 
 export function navFor(slug: string, permissions: ReadonlySet<Permission>) {

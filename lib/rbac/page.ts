@@ -6,8 +6,8 @@ import { membershipBySlug, membershipsOf, sessionUserFromCookie, type OrgMembers
 import type { SessionUser } from "../auth/sessions";
 import { clientIpFrom } from "../http/client-ip";
 import { safeNextPath } from "../http/safe-redirect";
-import { can, makeOrgContext, type OrgContext } from "./context";
-import type { Permission } from "./permissions";
+import { can, userContext, type OrgContext } from "./context";
+import type { Permission, Role } from "./permissions";
 
 /**
  * The page-side twin of route(): a page declares the permission it needs and
@@ -31,22 +31,27 @@ export async function requireUser(fallbackPath = "/"): Promise<SessionUser> {
 
 export const currentMemberships = cache(async (userId: string): Promise<OrgMembership[]> => membershipsOf(userId));
 
-const orgContext = cache(async (slug: string): Promise<OrgContext> => {
+/** Pages are always used by a signed-in person with a role. */
+export type PageContext = OrgContext & { principal: { kind: "user"; user: SessionUser }; role: Role };
+
+const orgContext = cache(async (slug: string): Promise<PageContext> => {
   const user = await requireUser(`/${slug}`);
   const membership = await membershipBySlug(user.userId, slug);
   if (!membership) notFound();
   const h = await headers();
-  return makeOrgContext({
+  const principal = { kind: "user" as const, user };
+  const ctx = userContext({
     requestId: h.get("x-request-id") ?? crypto.randomUUID(),
     ip: clientIpFrom(h),
     userAgent: h.get("user-agent"),
-    principal: { kind: "user", user },
+    principal,
     org: membership.org,
     role: membership.role,
   });
+  return { ...ctx, principal, role: membership.role };
 });
 
-export async function requireOrgPage(slug: string, permission: Permission): Promise<OrgContext> {
+export async function requireOrgPage(slug: string, permission: Permission): Promise<PageContext> {
   const ctx = await orgContext(slug);
   if (!can(ctx, permission)) forbidden();
   return ctx;

@@ -8,7 +8,9 @@ import { clientIpFrom } from "../http/client-ip";
 import { problemResponse, toProblem } from "../http/problem";
 import { parseOr422 } from "../http/zod";
 import { env } from "../env";
-import { makeOrgContext, type OrgContext } from "./context";
+import { touchApiKey } from "../keys/touch-api-key";
+import { verifyApiKey, type KeyStatus, type VerifiedKey } from "../keys/verify-api-key";
+import { keyContext, userContext, type OrgContext } from "./context";
 import type { Permission } from "./permissions";
 
 /**
@@ -18,8 +20,11 @@ import type { Permission } from "./permissions";
  * parses and bounds the input, runs the handler, and maps every failure to an
  * RFC 9457 problem. Handlers stay a few lines long.
  *
- * Organization: session callers name it with the `X-Warden-Org` header (the
- * slug); a caller who is not a member gets 404, as if it did not exist.
+ * Principals: an API key (`Authorization: Bearer wdn_…`, verified by
+ * lib/keys/verify-api-key.ts; its organization is the key's own and its
+ * permissions are its scopes) or a browser session (cookie; it names the
+ * organization with the `X-Warden-Org` header, and a caller who is not a
+ * member gets 404, as if the organization did not exist).
  */
 export const ORG_HEADER = "x-warden-org";
 
@@ -34,6 +39,8 @@ type Common<B, P, Q> = {
 };
 
 type OrgSpec<B, P, Q> = Common<B, P, Q> & { permission: Permission };
+/** Any authenticated principal inside an organization, with no particular permission (e.g. whoami). */
+type MemberSpec<B, P, Q> = Common<B, P, Q> & { anyPrincipal: true };
 type UserSpec<B, P, Q> = Common<B, P, Q> & { signedIn: true };
 type PublicSpec<B, P, Q> = Common<B, P, Q> & { public: true };
 
@@ -50,6 +57,10 @@ export function route<B extends Schema | undefined = undefined, P extends Schema
   handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>,
 ): RouteHandler;
 export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
+  spec: MemberSpec<B, P, Q>,
+  handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>,
+): RouteHandler;
+export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
   spec: UserSpec<B, P, Q>,
   handler: (input: Input<B, P, Q> & { user: SessionUser }) => Promise<Result>,
 ): RouteHandler;
@@ -58,50 +69,70 @@ export function route<B extends Schema | undefined = undefined, P extends Schema
   handler: (input: Input<B, P, Q>) => Promise<Result>,
 ): RouteHandler;
 export function route(
-  spec: OrgSpec<Schema, Schema, Schema> | UserSpec<Schema, Schema, Schema> | PublicSpec<Schema, Schema, Schema>,
+  spec:
+    | OrgSpec<Schema, Schema, Schema>
+    | MemberSpec<Schema, Schema, Schema>
+    | UserSpec<Schema, Schema, Schema>
+    | PublicSpec<Schema, Schema, Schema>,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- narrowed by the overloads above
   handler: (input: any) => Promise<Result>,
 ): RouteHandler {
   return async (req, routeCtx) => {
     const requestId = randomUUID();
+    let extraHeaders: Record<string, string> = {};
     try {
       const ip = clientIpFrom(req.headers);
       const userAgent = req.headers.get("user-agent");
       const unsafe = !["GET", "HEAD", "OPTIONS"].includes(req.method);
+      const orgScoped = "permission" in spec || "anyPrincipal" in spec;
+      const permission = "permission" in spec ? spec.permission : null;
 
-      if (new URL(req.url).searchParams.has("api_key")) {
+      if (/wdn_(live|test)_/.test(new URL(req.url).search) || new URL(req.url).searchParams.has("api_key")) {
         throw new AppError("bad_request", "Credentials in the query string are refused; use the Authorization header");
       }
 
       let user: SessionUser | null = null;
-      if (!("public" in spec)) {
-        if (req.headers.has("authorization")) {
-          // API-key principals arrive with the keys work; until then a bearer
-          // credential is never accepted in place of a session.
-          throw new AppError("unauthenticated", "Invalid credentials");
-        }
-        user = await sessionUserFromCookie(sessionCookieFromHeader(req.headers.get("cookie")));
-        if (!user) throw new AppError("unauthenticated", "Sign in to continue");
-        if (unsafe) assertSameOrigin(req);
-      }
-
       let ctx: OrgContext | undefined;
-      if ("permission" in spec) {
-        const slug = req.headers.get(ORG_HEADER);
-        if (!slug) throw new AppError("bad_request", `Name the organization with the ${ORG_HEADER} header`);
-        const membership = await membershipBySlug(user!.userId, slug.trim().toLowerCase());
-        if (!membership) throw new AppError("not_found", "Organization not found");
-        ctx = makeOrgContext({
+      const authorization = req.headers.get("authorization");
+
+      if (!("public" in spec) && authorization !== null) {
+        if (!orgScoped) throw new AppError("unauthenticated", "This endpoint needs a browser session");
+        const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+        if (!token) throw new AppError("unauthenticated", "Use Authorization: Bearer <API key>");
+        const verification = await verifyApiKey(token, { ip, permission });
+        extraHeaders = verification.headers;
+        if (verification.status !== "valid") throw keyFailure(verification.status, verification.headers);
+        const key = verification.key as VerifiedKey;
+        touchApiKey(key, ip);
+        ctx = keyContext({
           requestId,
           ip,
           userAgent,
-          principal: { kind: "user", user: user! },
-          org: membership.org,
-          role: membership.role,
+          principal: { kind: "api_key", key },
+          org: { id: key.orgId, slug: key.orgSlug, name: key.orgName },
         });
-        if (!ctx.permissions.has(spec.permission)) {
-          throw new AppError("forbidden", `This requires the ${spec.permission} permission`);
+      } else if (!("public" in spec)) {
+        user = await sessionUserFromCookie(sessionCookieFromHeader(req.headers.get("cookie")));
+        if (!user) throw new AppError("unauthenticated", "Sign in to continue");
+        if (unsafe) assertSameOrigin(req);
+        if (orgScoped) {
+          const slug = req.headers.get(ORG_HEADER);
+          if (!slug) throw new AppError("bad_request", `Name the organization with the ${ORG_HEADER} header`);
+          const membership = await membershipBySlug(user.userId, slug.trim().toLowerCase());
+          if (!membership) throw new AppError("not_found", "Organization not found");
+          ctx = userContext({
+            requestId,
+            ip,
+            userAgent,
+            principal: { kind: "user", user },
+            org: membership.org,
+            role: membership.role,
+          });
         }
+      }
+
+      if (ctx && permission && !ctx.permissions.has(permission)) {
+        throw new AppError("forbidden", `This requires the ${permission} permission`);
       }
 
       const params = spec.params ? parseParams(spec.params, await routeCtx.params) : undefined;
@@ -113,11 +144,42 @@ export function route(
         : undefined;
 
       const result = await handler({ req, body, params, query, requestId, ip, ctx, user });
-      return toResponse(result, requestId);
+      return withHeaders(toResponse(result, requestId), extraHeaders);
     } catch (e) {
-      return toProblem(e, requestId);
+      if (e instanceof AppError && e.code === "unauthenticated") extraHeaders["WWW-Authenticate"] = 'Bearer realm="warden"';
+      return withHeaders(toProblem(e, requestId), extraHeaders);
     }
   };
+}
+
+/**
+ * Key failures. Without the right secret every failure reads the same; the
+ * specific reasons (revoked, expired, address) are only told to a caller who
+ * presented the correct secret, which already proves they hold the key.
+ */
+function keyFailure(status: KeyStatus, headers: Record<string, string>): AppError {
+  switch (status) {
+    case "bad_checksum":
+    case "malformed":
+      return new AppError("unauthenticated", "Invalid API key (malformed or mistyped)");
+    case "revoked":
+      return new AppError("unauthenticated", "This API key has been revoked");
+    case "expired":
+      return new AppError("unauthenticated", "This API key has expired");
+    case "ip_not_allowed":
+      return new AppError("unauthenticated", "This API key may not be used from this address");
+    case "insufficient_scope":
+      return new AppError("forbidden", "This API key's scopes do not include this operation");
+    case "rate_limited":
+      return new AppError("rate_limited", "Rate limit exceeded; retry after the time in Retry-After", { headers });
+    default:
+      return new AppError("unauthenticated", "Invalid API key");
+  }
+}
+
+function withHeaders(res: Response, headers: Record<string, string>): Response {
+  for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
+  return res;
 }
 
 /** Path parameters that fail their schema name nothing that exists: 404. */

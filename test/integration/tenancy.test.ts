@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db/client";
 import { appClient, closeOwner, owner } from "../helpers/db";
 import { createTestOrg, type TestOrg } from "../helpers/fixtures";
+import { createKey } from "../helpers/keys";
 
 /**
  * The wall itself, tested in SQL as the app role (not through Prisma): for each
@@ -18,6 +19,7 @@ let b: TestOrg;
 beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("wall-a"), createTestOrg("wall-b")]);
   client = await appClient();
+  await Promise.all([createKey(a), createKey(b)]);
   for (const t of [a, b]) {
     await inScope(t.org.id, null, (c) =>
       c.query(
@@ -80,6 +82,15 @@ const TABLES: TableSpec[] = [
     insert: (v) => [
       `INSERT INTO invitations (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
       [v.org.id, v.users.viewer.id, "ab".repeat(32)],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "api_keys",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO api_keys (org_id, environment, secret_hash, last4, name, scopes) VALUES ($1, 'live', repeat('a', 64), 'abcd', 'forged', '{keys:write}')`,
+      [v.org.id],
     ],
     canUpdate: true,
   },

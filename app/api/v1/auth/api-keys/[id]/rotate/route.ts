@@ -1,0 +1,8 @@
+import { rotateApiKey } from "@/lib/keys/rotate-api-key";
+import { apiKeyParamsSchema, rotateApiKeySchema } from "@/lib/keys/schemas";
+import { route } from "@/lib/rbac/route";
+
+export const POST = route(
+  { permission: "keys:write", params: apiKeyParamsSchema, body: rotateApiKeySchema },
+  async ({ ctx, params, body }) => ({ status: 201, body: await rotateApiKey(ctx, params.id, body) }),
+);

@@ -1,0 +1,8 @@
+import { revokeApiKey } from "@/lib/keys/revoke-api-key";
+import { apiKeyParamsSchema } from "@/lib/keys/schemas";
+import { route } from "@/lib/rbac/route";
+
+/** Revokes the key: its very next request is refused. */
+export const DELETE = route({ permission: "keys:write", params: apiKeyParamsSchema }, async ({ ctx, params }) => ({
+  body: { key: await revokeApiKey(ctx, params.id) },
+}));

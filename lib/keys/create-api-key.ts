@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import { appendAuditEvent } from "../audit/append-event";
+import { withTenant, type Tx } from "../db/tenant";
+import { AppError } from "../errors";
+import { parseOr422 } from "../http/zod";
+import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
+import type { Permission } from "../rbac/permissions";
+import { generateApiKey } from "./format";
+import { createApiKeySchema, type CreateApiKeyInput } from "./schemas";
+import { toKeyView, type ApiKeyView } from "./view";
+
+export type CreatedKey = { key: ApiKeyView; /** The full key: returned once, never stored, never shown again. */ token: string };
+
+/** A key can never hold more than its creator holds at creation time. */
+export function assertScopesWithin(ctx: OrgContext, scopes: readonly string[]): void {
+  const beyond = scopes.filter((s) => !ctx.permissions.has(s as Permission));
+  if (beyond.length > 0) {
+    throw new AppError("forbidden", `You cannot grant scopes you do not hold: ${beyond.join(", ")}`, {
+      errors: [{ path: "scopes", message: `Beyond your permissions: ${beyond.join(", ")}` }],
+    });
+  }
+}
+
+export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyInput): Promise<CreatedKey> {
+  const id = randomUUID();
+  const generated = generateApiKey(id, input.environment);
+  const row = await tx.apiKey.create({
+    data: {
+      id,
+      orgId: ctx.org.id,
+      environment: input.environment,
+      secretHash: generated.secretHash,
+      last4: generated.last4,
+      name: input.name,
+      scopes: input.scopes,
+      ipAllowlist: input.ip_allowlist,
+      rateLimitPerMinute: input.rate_limit_per_minute,
+      expiresAt: input.expires_at,
+      createdByUserId: userIdOf(ctx),
+      createdByKeyId: ctx.principal.kind === "api_key" ? ctx.principal.key.id : null,
+    },
+  });
+  return { key: toKeyView(row), token: generated.token };
+}
+
+export async function createApiKey(ctx: OrgContext, raw: unknown): Promise<CreatedKey> {
+  assertCan(ctx, "keys:write");
+  const input = parseOr422(createApiKeySchema, raw);
+  assertScopesWithin(ctx, input.scopes);
+  return withTenant(tenantOf(ctx), async (tx) => {
+    const created = await insertApiKey(tx, ctx, input);
+    await appendAuditEvent(tx, {
+      orgId: ctx.org.id,
+      actor: actorOf(ctx),
+      action: "api_key.created",
+      target: { type: "api_key", id: created.key.id },
+      ip: ctx.ip,
+      data: {
+        name: input.name,
+        environment: input.environment,
+        scopes: input.scopes,
+        expires_at: input.expires_at?.toISOString() ?? null,
+        ip_allowlist: input.ip_allowlist,
+        rate_limit_per_minute: input.rate_limit_per_minute,
+        prefix: created.key.prefix,
+      },
+    });
+    return created;
+  });
+}

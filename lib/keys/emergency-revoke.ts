@@ -1,0 +1,33 @@
+import { appendAuditEvent } from "../audit/append-event";
+import { withTenant } from "../db/tenant";
+import { parseOr422 } from "../http/zod";
+import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
+import { emergencyRevokeSchema } from "./schemas";
+
+export type EmergencyRevokeResult = { revoked_count: number; key_ids: string[]; reason: string };
+
+/**
+ * Revokes every usable key of the organization in one transaction, with the
+ * reason recorded. Other organizations are untouched (the tenant transaction
+ * cannot see their keys).
+ */
+export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<EmergencyRevokeResult> {
+  assertCan(ctx, "org:admin");
+  const { reason } = parseOr422(emergencyRevokeSchema, raw);
+  return withTenant(tenantOf(ctx), async (tx) => {
+    const revoked = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE api_keys SET revoked_at = now(), revoke_reason = ${`emergency: ${reason}`}
+      WHERE revoked_at IS NULL
+      RETURNING id`;
+    const keyIds = revoked.map((r) => r.id);
+    await appendAuditEvent(tx, {
+      orgId: ctx.org.id,
+      actor: actorOf(ctx),
+      action: "api_key.emergency_revoked",
+      target: { type: "organization", id: ctx.org.id },
+      ip: ctx.ip,
+      data: { reason, revoked_count: keyIds.length, key_ids: keyIds },
+    });
+    return { revoked_count: keyIds.length, key_ids: keyIds, reason };
+  });
+}

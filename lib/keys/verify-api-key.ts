@@ -1,0 +1,103 @@
+import { lookupApiKey, type ApiKeyLookupRow } from "../db/lookup";
+import { env } from "../env";
+import { isPermission, type Permission } from "../rbac/permissions";
+import { constantTimeEqualHex, sha256Hex } from "../security/hash";
+import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
+import { parseApiKey, type KeyEnvironment } from "./format";
+import { ipAllowed } from "./ip-allowlist";
+
+/**
+ * The key verification pipeline, in this order, each step with an explicit
+ * status: parse → checksum → look up by id → constant-time secret compare →
+ * revoked → expired → IP allowed → scope → rate limit. Nothing is cached, so a
+ * revoked or expired key is refused on its very next request.
+ */
+export type KeyStatus =
+  | "valid"
+  | "malformed"
+  | "bad_checksum"
+  | "not_found"
+  | "invalid_secret"
+  | "revoked"
+  | "expired"
+  | "ip_not_allowed"
+  | "insufficient_scope"
+  | "rate_limited";
+
+export type VerifiedKey = {
+  id: string;
+  orgId: string;
+  orgSlug: string;
+  orgName: string;
+  environment: KeyEnvironment;
+  name: string;
+  scopes: Permission[];
+  agentId: string | null;
+  createdByUserId: string | null;
+  expiresAt: Date | null;
+  rotating: boolean;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+};
+
+export type Verification = {
+  status: KeyStatus;
+  key?: VerifiedKey;
+  /** RateLimit headers to send with the response (present once the rate limit ran). */
+  headers: Record<string, string>;
+};
+
+// A missing key is compared against this, so it costs the same as a wrong secret.
+const DUMMY_HASH = sha256Hex("warden-dummy-secret-for-constant-time-rejection");
+
+export function keyLimiterSpec(row: Pick<ApiKeyLookupRow, "id" | "rate_limit_per_minute">): LimiterSpec {
+  return { keyPrefix: "req-key", points: row.rate_limit_per_minute ?? env().RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 };
+}
+
+export function orgLimiterSpec(): LimiterSpec {
+  return { keyPrefix: "req-org", points: env().RATE_LIMIT_ORG_PER_MINUTE, durationSeconds: 60 };
+}
+
+export async function verifyApiKey(
+  token: string,
+  opts: { ip: string | null; permission: Permission | null; now?: Date },
+): Promise<Verification> {
+  const now = opts.now ?? new Date();
+  const parsed = parseApiKey(token);
+  if (!parsed.ok) return { status: parsed.reason, headers: {} };
+
+  const row = await lookupApiKey(parsed.id);
+  const secretOk = constantTimeEqualHex(sha256Hex(parsed.secret), row?.secret_hash ?? DUMMY_HASH);
+  if (!row) return { status: "not_found", headers: {} };
+  if (!secretOk || row.environment !== parsed.env) return { status: "invalid_secret", headers: {} };
+  if (row.revoked_at) return { status: "revoked", headers: {} };
+  if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { status: "expired", headers: {} };
+  if (!ipAllowed(opts.ip, row.ip_allowlist)) return { status: "ip_not_allowed", headers: {} };
+
+  const key: VerifiedKey = {
+    id: row.id,
+    orgId: row.org_id,
+    orgSlug: row.org_slug,
+    orgName: row.org_name,
+    environment: row.environment,
+    name: row.name,
+    scopes: row.scopes.filter(isPermission),
+    agentId: row.agent_id,
+    createdByUserId: row.created_by_user_id,
+    expiresAt: row.expires_at,
+    rotating: row.replaced_by !== null,
+    lastUsedAt: row.last_used_at,
+    lastUsedIp: row.last_used_ip,
+  };
+  if (opts.permission && !key.scopes.includes(opts.permission)) return { status: "insufficient_scope", key, headers: {} };
+
+  const keySpec = keyLimiterSpec(row);
+  const orgSpec = orgLimiterSpec();
+  const [perKey, perOrg] = await Promise.all([consume(keySpec, row.id), consume(orgSpec, row.org_id)]);
+  const headers = rateLimitHeaders([
+    { name: "key", spec: keySpec, state: perKey },
+    { name: "organization", spec: orgSpec, state: perOrg },
+  ]);
+  if (perKey.limited || perOrg.limited) return { status: "rate_limited", key, headers };
+  return { status: "valid", key, headers };
+}

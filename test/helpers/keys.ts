@@ -1,0 +1,28 @@
+import { randomUUID } from "node:crypto";
+import { createApiKey } from "@/lib/keys/create-api-key";
+import { userContext, type OrgContext } from "@/lib/rbac/context";
+import type { Role } from "@/lib/rbac/permissions";
+import type { TestOrg } from "./fixtures";
+
+/** The OrgContext a signed-in member of the test organization would get. */
+export function memberContext(t: TestOrg, role: Role = "admin"): OrgContext {
+  const u = t.users[role];
+  return userContext({
+    requestId: randomUUID(),
+    ip: "127.0.0.1",
+    userAgent: "vitest",
+    principal: {
+      kind: "user",
+      user: { sessionId: randomUUID(), userId: u.id, email: u.email, name: u.email, authMethods: ["pwd"], createdAt: new Date() },
+    },
+    org: t.org,
+    role,
+  });
+}
+
+export async function createKey(t: TestOrg, body: Record<string, unknown> = {}): Promise<{ id: string; token: string }> {
+  const res = await createApiKey(memberContext(t), { name: `key-${randomUUID().slice(0, 8)}`, scopes: ["actions:submit", "actions:read"], ...body });
+  return { id: res.key.id, token: res.token };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
