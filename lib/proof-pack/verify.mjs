@@ -1,0 +1,901 @@
+#!/usr/bin/env node
+// Warden proof pack verifier.
+//
+// Zero dependencies (node: builtins only) and no network, so an auditor can
+// read every line of it and run it offline with any Node.js 18 or newer:
+//
+//   node verify.mjs                          verify the pack in this folder
+//   node verify.mjs <folder>                 verify an unzipped pack elsewhere
+//   node verify.mjs --expect-key <fingerprint>   also require this signing key
+//   node verify.mjs --json                   machine-readable result
+//
+// Exit status: 0 = verified, 1 = the pack does not verify, 2 = usage error.
+// The format is specified in docs/proof-pack-format.md of the Warden source.
+// This file is copied verbatim into every pack; the same code backs Warden's
+// own `verify-pack` command.
+
+import { createHash, createPublicKey, verify as verifySignature } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PACK_FORMAT = "warden.proof-pack";
+export const PACK_VERSION = 1;
+export const MANIFEST_FILE = "manifest.json";
+export const SIGNATURE_FILE = "manifest.sig";
+/** Every file of a pack other than manifest.json and manifest.sig, in archive order. */
+export const CONTENT_FILES = Object.freeze([
+  "action.json",
+  "decision.json",
+  "approvals.json",
+  "events.jsonl",
+  "proofs.json",
+  "checkpoint.json",
+  "public-key.pem",
+  "verify.mjs",
+  "README.txt",
+]);
+export const PACK_FILES = Object.freeze([MANIFEST_FILE, SIGNATURE_FILE, ...CONTENT_FILES]);
+export const MANIFEST_SIGNING_CONTEXT = "warden.proof-pack.manifest.v1\n";
+export const CHECKPOINT_SIGNING_CONTEXT = "warden.checkpoint.v1\n";
+export const GENESIS_HASH = "0".repeat(64);
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const KEY_ID = /^[0-9a-f]{16}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+// ---------------------------------------------------------------- RFC 8785
+
+function hasLoneSurrogate(s) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON of a value parsed from JSON: object keys
+ * sorted by UTF-16 code units, numbers in ECMAScript shortest form, strings
+ * escaped as JSON.stringify does, no whitespace.
+ */
+export function canonicalJson(value) {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError("JSON numbers must be finite");
+      // ECMAScript Number::toString is the shortest round-trip form RFC 8785
+      // requires; JSON.stringify also writes -0 as 0.
+      return JSON.stringify(value);
+    case "string":
+      if (hasLoneSurrogate(value)) throw new TypeError("strings must not contain lone surrogates");
+      return JSON.stringify(value);
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(",")}]`;
+      // Array.prototype.sort without a comparator orders by UTF-16 code units.
+      const keys = Object.keys(value).sort();
+      return `{${keys.map((k) => `${canonicalJson(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+    }
+    default:
+      throw new TypeError(`a ${typeof value} is not a JSON value`);
+  }
+}
+
+// ---------------------------------------------------------------- hashing
+
+function sha256(...parts) {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+export function sha256Hex(bytes) {
+  return sha256(bytes).toString("hex");
+}
+
+/** hash = SHA-256(prev_hash bytes ‖ UTF-8 canonical JSON of the event), hex. */
+export function chainHash(prevHashHex, event) {
+  return sha256(Buffer.from(prevHashHex, "hex"), Buffer.from(canonicalJson(event), "utf8")).toString("hex");
+}
+
+/** RFC 6962 leaf hash of an audit event: SHA-256(0x00 ‖ the 32 raw bytes of its hash). */
+export function eventLeafHash(eventHashHex) {
+  return sha256(Buffer.from([0]), Buffer.from(eventHashHex, "hex"));
+}
+
+function hashChildren(left, right) {
+  return sha256(Buffer.from([1]), left, right);
+}
+
+/**
+ * The Merkle root an RFC 6962 inclusion proof leads to (RFC 9162 §2.1.3.2),
+ * or null when the proof cannot belong to a tree of that size.
+ */
+export function rootFromInclusionProof(leafHash, index, treeSize, proof) {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize)) return null;
+  if (index < 0 || index >= treeSize) return null;
+  if (leafHash.length !== 32 || proof.some((p) => p.length !== 32)) return null;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r = Buffer.from(leafHash);
+  for (const p of proof) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = hashChildren(p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = hashChildren(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+// ---------------------------------------------------------------- keys
+
+/** SHA-256 of the key's SubjectPublicKeyInfo DER, hex. */
+export function publicKeyFingerprint(publicKey) {
+  return sha256Hex(publicKey.export({ type: "spki", format: "der" }));
+}
+
+/** A key id is the first 16 hex characters of the fingerprint. */
+export function keyIdOf(fingerprint) {
+  return fingerprint.slice(0, 16);
+}
+
+function verifyEd25519(publicKey, context, message, signatureBase64) {
+  if (typeof signatureBase64 !== "string" || !BASE64.test(signatureBase64)) return false;
+  const signature = Buffer.from(signatureBase64, "base64");
+  if (signature.length !== 64) return false;
+  try {
+    return verifySignature(null, Buffer.concat([Buffer.from(context, "utf8"), message]), publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Accepts a full fingerprint (64 hex) or a key id (16 hex), optionally "sha256:"-prefixed or colon-separated. */
+function normaliseExpectedKey(value) {
+  const v = String(value).trim().toLowerCase().replace(/^sha256:/, "").replace(/:/g, "");
+  return HEX64.test(v) || KEY_ID.test(v) ? v : null;
+}
+
+// ---------------------------------------------------------------- helpers
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// Controls, bidirectional overrides and invisible characters: text from the
+// pack (ultimately from an agent's request) must not be able to rewrite the
+// auditor's terminal or disguise what is printed.
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+function escapeUnsafe(s) {
+  return s.replace(UNSAFE_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A value from the pack, quoted and cut short, safe to print to a terminal. */
+function show(value) {
+  if (value === undefined) return "nothing";
+  let s;
+  try {
+    s = typeof value === "string" ? JSON.stringify(value) : canonicalJson(value);
+  } catch {
+    s = JSON.stringify(String(value));
+  }
+  s = escapeUnsafe(s);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/** Unquoted, for the summary of a verified pack. */
+function plain(value) {
+  return escapeUnsafe(String(value));
+}
+
+function isObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function sameJson(a, b) {
+  if (a === undefined || b === undefined) return a === b;
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
+}
+
+function hasExactKeys(obj, keys) {
+  const own = Object.keys(obj);
+  return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(obj, k));
+}
+
+function isSeq(v) {
+  return Number.isSafeInteger(v) && v >= 1;
+}
+
+// ---------------------------------------------------------------- verification
+
+/**
+ * Verifies a proof pack given as a map from file name to bytes. Every entry
+ * of the archive or folder should be in the map (unexpected names included)
+ * so they can be reported. Checks run independently and all problems are
+ * returned, each with a stable `code` and a message naming the file, event
+ * seq or field at fault.
+ *
+ * @param {Map<string, Uint8Array>} files
+ * @param {{ expectKey?: string }} [options]
+ */
+export function verifyProofPack(files, options = {}) {
+  const problems = [];
+  const fail = (code, message, where = {}) => {
+    problems.push({ code, message, ...where });
+  };
+  const summary = {
+    org_id: null,
+    action_id: null,
+    tool: null,
+    operation: null,
+    effect: null,
+    policy_version: null,
+    approvals: null,
+    events: [],
+    tree_size: null,
+    root_hash: null,
+    checkpoint_time: null,
+    key_id: null,
+    fingerprint: null,
+    created_at: null,
+    expected_key: null,
+  };
+
+  // -- the file set: fixed names, nothing else
+  for (const name of files.keys()) {
+    if (!PACK_FILES.includes(name)) {
+      fail("file_unexpected", `unexpected file ${show(name)}: not part of the proof pack format`, { file: name });
+    }
+  }
+  const bytesOf = (name) => files.get(name);
+  for (const name of PACK_FILES) {
+    if (!files.has(name)) fail("file_missing", `missing file ${name}`, { file: name });
+  }
+  const textOf = (name) => {
+    const bytes = bytesOf(name);
+    if (bytes === undefined) return undefined;
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      fail("file_malformed", `${name} is not valid UTF-8`, { file: name });
+      return undefined;
+    }
+  };
+  const jsonOf = (name) => {
+    const text = textOf(name);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      fail("file_malformed", `${name} is not valid JSON`, { file: name });
+      return undefined;
+    }
+  };
+
+  // -- manifest.json
+  const manifestBytes = bytesOf(MANIFEST_FILE);
+  let manifest = jsonOf(MANIFEST_FILE);
+  if (manifest !== undefined) {
+    const shapeOk =
+      isObject(manifest) &&
+      typeof manifest.org_id === "string" &&
+      typeof manifest.action_id === "string" &&
+      typeof manifest.created_at === "string" &&
+      typeof manifest.key_id === "string" &&
+      isObject(manifest.files) &&
+      Object.values(manifest.files).every((h) => typeof h === "string");
+    if (!isObject(manifest) || manifest.format !== PACK_FORMAT) {
+      fail("manifest_malformed", `manifest.json is not a ${PACK_FORMAT} manifest`, { file: MANIFEST_FILE });
+      manifest = undefined;
+    } else if (manifest.version !== PACK_VERSION) {
+      fail("manifest_unsupported", `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`, {
+        file: MANIFEST_FILE,
+      });
+      manifest = undefined;
+    } else if (!shapeOk) {
+      fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", { file: MANIFEST_FILE });
+      manifest = undefined;
+    }
+  }
+  if (manifest) {
+    summary.org_id = manifest.org_id;
+    summary.action_id = manifest.action_id;
+    summary.created_at = manifest.created_at;
+    for (const name of CONTENT_FILES) {
+      if (!Object.prototype.hasOwnProperty.call(manifest.files, name)) {
+        fail("manifest_incomplete", `manifest.json does not list ${name}`, { file: name });
+        continue;
+      }
+      const bytes = bytesOf(name);
+      if (bytes === undefined) continue;
+      const actual = sha256Hex(bytes);
+      if (actual !== manifest.files[name]) {
+        fail(
+          "file_hash_mismatch",
+          `${name} does not match manifest.json: its SHA-256 is ${actual}, the manifest says ${HEX64.test(manifest.files[name]) ? manifest.files[name] : show(manifest.files[name])}`,
+          { file: name },
+        );
+      }
+    }
+    for (const name of Object.keys(manifest.files)) {
+      if (!CONTENT_FILES.includes(name)) {
+        fail("manifest_unexpected_entry", `manifest.json lists ${show(name)}, which is not a content file of the format`, {
+          file: MANIFEST_FILE,
+        });
+      }
+    }
+  }
+
+  // -- public-key.pem
+  let publicKey;
+  let keyId;
+  const pem = textOf("public-key.pem");
+  if (pem !== undefined && pem.includes("PRIVATE KEY")) {
+    fail("public_key_invalid", "public-key.pem holds a private key: the signing key has leaked and nothing it signed can be trusted", {
+      file: "public-key.pem",
+    });
+  } else if (pem !== undefined) {
+    try {
+      const key = createPublicKey(pem);
+      if (key.asymmetricKeyType !== "ed25519") {
+        fail("public_key_invalid", `public-key.pem is a ${key.asymmetricKeyType} key, not Ed25519`, { file: "public-key.pem" });
+      } else {
+        publicKey = key;
+        summary.fingerprint = publicKeyFingerprint(key);
+        keyId = keyIdOf(summary.fingerprint);
+        summary.key_id = keyId;
+      }
+    } catch {
+      fail("public_key_invalid", "public-key.pem is not a PEM public key", { file: "public-key.pem" });
+    }
+  }
+  if (options.expectKey !== undefined && options.expectKey !== null) {
+    const expected = normaliseExpectedKey(options.expectKey);
+    summary.expected_key = expected;
+    if (expected === null) {
+      fail("expected_key_invalid", "--expect-key must be a key fingerprint (64 hex characters) or key id (16 hex characters)");
+    } else if (summary.fingerprint !== null) {
+      const actual = expected.length === 64 ? summary.fingerprint : keyId;
+      if (actual !== expected) {
+        fail(
+          "expected_key_mismatch",
+          `public-key.pem is not the expected key: its fingerprint is sha256:${summary.fingerprint} (key id ${keyId}), expected ${expected}`,
+          { file: "public-key.pem" },
+        );
+      }
+    }
+  }
+  if (manifest && keyId !== undefined && manifest.key_id !== keyId) {
+    fail("key_id_mismatch", `manifest.json names signing key ${show(manifest.key_id)} but public-key.pem is key ${keyId}`, {
+      file: MANIFEST_FILE,
+    });
+  }
+
+  // -- manifest.sig
+  const sig = jsonOf(SIGNATURE_FILE);
+  if (sig !== undefined) {
+    if (!isObject(sig) || sig.alg !== "Ed25519" || typeof sig.key_id !== "string" || typeof sig.signature !== "string") {
+      fail("manifest_signature_malformed", 'manifest.sig must be {"alg":"Ed25519","key_id":…,"signature":…}', { file: SIGNATURE_FILE });
+    } else {
+      if (manifest && sig.key_id !== manifest.key_id) {
+        fail("key_id_mismatch", `manifest.sig names key ${show(sig.key_id)} but manifest.json names key ${show(manifest.key_id)}`, {
+          file: SIGNATURE_FILE,
+        });
+      }
+      if (publicKey && manifestBytes !== undefined) {
+        if (!verifyEd25519(publicKey, MANIFEST_SIGNING_CONTEXT, manifestBytes, sig.signature)) {
+          fail(
+            "manifest_signature_invalid",
+            `manifest.sig: the signature over manifest.json does not verify with public-key.pem (key ${keyId}); manifest.json was changed after signing or signed by another key`,
+            { file: SIGNATURE_FILE },
+          );
+        }
+      }
+    }
+  }
+
+  // -- checkpoint.json
+  let checkpoint;
+  const signedCheckpoint = jsonOf("checkpoint.json");
+  if (signedCheckpoint !== undefined) {
+    const c = isObject(signedCheckpoint) ? signedCheckpoint.checkpoint : undefined;
+    const shapeOk =
+      isObject(signedCheckpoint) &&
+      hasExactKeys(signedCheckpoint, ["checkpoint", "signature"]) &&
+      isObject(c) &&
+      hasExactKeys(c, ["v", "org_id", "tree_size", "root_hash", "timestamp", "key_id"]) &&
+      c.v === 1 &&
+      typeof c.org_id === "string" &&
+      Number.isSafeInteger(c.tree_size) &&
+      c.tree_size >= 0 &&
+      typeof c.root_hash === "string" &&
+      HEX64.test(c.root_hash) &&
+      typeof c.timestamp === "string" &&
+      typeof c.key_id === "string";
+    if (!shapeOk) {
+      fail("checkpoint_malformed", "checkpoint.json must be {checkpoint:{v:1,org_id,tree_size,root_hash,timestamp,key_id},signature}", {
+        file: "checkpoint.json",
+      });
+    } else {
+      checkpoint = c;
+      summary.tree_size = c.tree_size;
+      summary.root_hash = c.root_hash;
+      summary.checkpoint_time = c.timestamp;
+      if (keyId !== undefined && c.key_id !== keyId) {
+        fail("key_id_mismatch", `checkpoint.json was signed by key ${show(c.key_id)} but public-key.pem is key ${keyId}`, {
+          file: "checkpoint.json",
+        });
+      }
+      if (publicKey) {
+        let message;
+        try {
+          message = Buffer.from(canonicalJson(c), "utf8");
+        } catch {
+          message = undefined;
+        }
+        if (message === undefined || !verifyEd25519(publicKey, CHECKPOINT_SIGNING_CONTEXT, message, signedCheckpoint.signature)) {
+          fail("checkpoint_signature_invalid", `checkpoint.json: the checkpoint signature does not verify with public-key.pem (key ${keyId})`, {
+            file: "checkpoint.json",
+          });
+        }
+      }
+      if (manifest && c.org_id !== manifest.org_id) {
+        fail("org_mismatch", `checkpoint.json is for organization ${show(c.org_id)} but manifest.json is for ${show(manifest.org_id)}`, {
+          file: "checkpoint.json",
+        });
+      }
+    }
+  }
+  const orgId = manifest?.org_id ?? checkpoint?.org_id;
+
+  // -- events.jsonl
+  const events = [];
+  const eventsText = textOf("events.jsonl");
+  if (eventsText !== undefined) {
+    if (eventsText.length > 0 && !eventsText.endsWith("\n")) {
+      fail("events_truncated", "events.jsonl does not end with a newline: the file is truncated", { file: "events.jsonl" });
+    }
+    const lines = eventsText.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    const seen = new Set();
+    let previous;
+    lines.forEach((line, i) => {
+      const lineNo = i + 1;
+      const where = { file: "events.jsonl", line: lineNo };
+      let row;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        fail("event_malformed", `events.jsonl line ${lineNo} is not valid JSON`, where);
+        return;
+      }
+      const e = isObject(row) ? row.event : undefined;
+      if (
+        !isObject(row) ||
+        !hasExactKeys(row, ["seq", "prev_hash", "hash", "event"]) ||
+        !isSeq(row.seq) ||
+        typeof row.prev_hash !== "string" ||
+        !HEX64.test(row.prev_hash) ||
+        typeof row.hash !== "string" ||
+        !HEX64.test(row.hash) ||
+        !isObject(e) ||
+        typeof e.action !== "string" ||
+        !isObject(e.target) ||
+        !isObject(e.data)
+      ) {
+        fail("event_malformed", `events.jsonl line ${lineNo} is not {seq, prev_hash, hash, event} with an audit event`, where);
+        return;
+      }
+      const seq = row.seq;
+      where.seq = seq;
+      let canonical;
+      try {
+        canonical = canonicalJson(row);
+      } catch (err) {
+        fail("event_malformed", `events.jsonl line ${lineNo} (seq ${seq}): ${err.message}`, where);
+        return;
+      }
+      if (canonical !== line) {
+        fail("event_not_canonical", `events.jsonl line ${lineNo} (seq ${seq}) is not in RFC 8785 canonical form`, where);
+      }
+      if (chainHash(row.prev_hash, e) !== row.hash) {
+        fail("event_hash_mismatch", `event seq ${seq} (events.jsonl line ${lineNo}): its content does not match its hash; the event was edited`, where);
+      }
+      if (seen.has(seq)) {
+        fail("event_duplicate", `event seq ${seq} appears more than once (again on events.jsonl line ${lineNo})`, where);
+      } else if (previous && seq < previous.seq) {
+        fail(
+          "event_out_of_order",
+          `events.jsonl line ${lineNo}: event seq ${seq} comes after seq ${previous.seq}; events must be in increasing seq order`,
+          where,
+        );
+      }
+      if (seq === 1 && row.prev_hash !== GENESIS_HASH) {
+        fail("event_link_broken", "event seq 1: prev_hash is not the genesis hash (64 zeros)", where);
+      } else if (previous && seq === previous.seq + 1 && row.prev_hash !== previous.hash) {
+        fail("event_link_broken", `event seq ${seq}: prev_hash does not equal the hash of event seq ${previous.seq}`, where);
+      }
+      if (orgId !== undefined && e.org_id !== orgId) {
+        fail("event_org_mismatch", `event seq ${seq} belongs to organization ${show(e.org_id)}, not ${show(orgId)}`, where);
+      }
+      const entry = { seq, line: lineNo, hash: row.hash, event: e };
+      if (!seen.has(seq)) events.push(entry);
+      seen.add(seq);
+      previous = entry;
+    });
+    if (lines.length === 0) fail("events_empty", "events.jsonl has no events", { file: "events.jsonl" });
+  }
+  summary.events = events.map((e) => e.seq);
+
+  // -- proofs.json: one inclusion proof per event, against the checkpoint
+  const proofsDoc = jsonOf("proofs.json");
+  if (proofsDoc !== undefined) {
+    if (!isObject(proofsDoc) || !Number.isSafeInteger(proofsDoc.tree_size) || !Array.isArray(proofsDoc.proofs)) {
+      fail("proofs_malformed", "proofs.json must be {tree_size, proofs:[{seq, leaf_index, audit_path}]}", { file: "proofs.json" });
+    } else {
+      if (checkpoint && proofsDoc.tree_size !== checkpoint.tree_size) {
+        fail(
+          "proof_tree_size_mismatch",
+          `proofs.json is for tree size ${proofsDoc.tree_size} but the checkpoint is for tree size ${checkpoint.tree_size}`,
+          { file: "proofs.json" },
+        );
+      }
+      const bySeq = new Map();
+      proofsDoc.proofs.forEach((p, i) => {
+        const valid =
+          isObject(p) &&
+          isSeq(p.seq) &&
+          Number.isSafeInteger(p.leaf_index) &&
+          Array.isArray(p.audit_path) &&
+          p.audit_path.every((h) => typeof h === "string" && HEX64.test(h));
+        if (!valid) {
+          fail("proofs_malformed", `proofs.json proofs[${i}] must be {seq, leaf_index, audit_path: [64-hex hashes]}`, { file: "proofs.json" });
+          return;
+        }
+        if (bySeq.has(p.seq)) {
+          fail("proof_duplicate", `proofs.json has more than one proof for seq ${p.seq}`, { file: "proofs.json", seq: p.seq });
+          return;
+        }
+        if (p.leaf_index !== p.seq - 1) {
+          fail("proof_index_mismatch", `proofs.json: the proof for seq ${p.seq} is for leaf index ${p.leaf_index}, expected ${p.seq - 1}`, {
+            file: "proofs.json",
+            seq: p.seq,
+          });
+        }
+        bySeq.set(p.seq, p);
+      });
+      const eventSeqs = new Set(events.map((e) => e.seq));
+      for (const e of events) {
+        const p = bySeq.get(e.seq);
+        if (!p) {
+          fail("proof_missing", `event seq ${e.seq} has no inclusion proof in proofs.json`, { file: "proofs.json", seq: e.seq });
+          continue;
+        }
+        if (!checkpoint) continue;
+        if (e.seq > checkpoint.tree_size) {
+          fail(
+            "checkpoint_too_small",
+            `event seq ${e.seq} (leaf index ${e.seq - 1}) is beyond the checkpoint's tree size ${checkpoint.tree_size}; the checkpoint does not cover it`,
+            { file: "checkpoint.json", seq: e.seq },
+          );
+          continue;
+        }
+        const root = rootFromInclusionProof(
+          eventLeafHash(e.hash),
+          e.seq - 1,
+          checkpoint.tree_size,
+          p.audit_path.map((h) => Buffer.from(h, "hex")),
+        );
+        if (!root || root.toString("hex") !== checkpoint.root_hash) {
+          fail(
+            "inclusion_proof_invalid",
+            `event seq ${e.seq}: its inclusion proof does not lead to the checkpoint root (tree size ${checkpoint.tree_size})`,
+            { file: "proofs.json", seq: e.seq },
+          );
+        }
+      }
+      for (const seq of bySeq.keys()) {
+        if (!eventSeqs.has(seq)) {
+          fail("proof_without_event", `proofs.json proves seq ${seq} but events.jsonl has no such event (removed?)`, {
+            file: "events.jsonl",
+            seq,
+          });
+        }
+      }
+    }
+  }
+
+  // -- cross-binding: the content files must say what the signed log says
+  const action = jsonOf("action.json");
+  const actionOk = isObject(action) && typeof action.id === "string";
+  if (action !== undefined && !actionOk) {
+    fail("action_malformed", "action.json must be an object with a string id", { file: "action.json" });
+  }
+  // The signed manifest names the action; action.json is checked against it
+  // and against the log rather than trusted to say which action this is.
+  const actionId = manifest?.action_id ?? (actionOk ? action.id : undefined);
+  if (actionOk) {
+    summary.action_id = action.id;
+    summary.tool = typeof action.tool === "string" ? action.tool : null;
+    summary.operation = typeof action.operation === "string" ? action.operation : null;
+    if (manifest && manifest.action_id !== action.id) {
+      fail("action_mismatch", `manifest.json is for action ${show(manifest.action_id)} but action.json is action ${show(action.id)}`, {
+        file: "action.json",
+      });
+    }
+  }
+
+  const isAboutAction = (e) =>
+    (e.event.target.type === "action" && e.event.target.id === actionId) || e.event.data.action_id === actionId;
+  if (actionId !== undefined) {
+    for (const e of events) {
+      if (!isAboutAction(e)) {
+        fail(
+          "event_foreign",
+          `event seq ${e.seq} (${show(e.event.action)}) is not about action ${show(actionId)}: its target is ${show(e.event.target)} and its data.action_id is ${show(e.event.data.action_id)}`,
+          { file: "events.jsonl", seq: e.seq },
+        );
+      }
+    }
+  }
+
+  const single = (name) => {
+    const found = events.filter((e) => e.event.action === name);
+    if (found.length === 0) {
+      fail("binding_missing", `events.jsonl has no ${name} event`, { file: "events.jsonl" });
+      return undefined;
+    }
+    if (found.length > 1) {
+      fail("binding_duplicate", `events.jsonl has ${found.length} ${name} events (seq ${found.map((e) => e.seq).join(", ")}); expected one`, {
+        file: "events.jsonl",
+      });
+      return undefined;
+    }
+    const e = found[0];
+    if (actionId !== undefined && !(e.event.target.type === "action" && e.event.target.id === actionId)) {
+      fail("binding_mismatch", `the ${name} event (seq ${e.seq}) must target {type:"action", id:${show(actionId)}}; it targets ${show(e.event.target)}`, {
+        file: "events.jsonl",
+        seq: e.seq,
+      });
+    }
+    return e;
+  };
+  const compareField = (file, obj, field, e, recorded) => {
+    if (!Object.prototype.hasOwnProperty.call(obj, field)) {
+      fail("binding_mismatch", `${file} has no field "${field}" but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`, {
+        file,
+        field,
+        seq: e.seq,
+      });
+    } else if (!sameJson(obj[field], recorded)) {
+      fail(
+        "binding_mismatch",
+        `${file} field "${field}" is ${show(obj[field])} but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
+        { file, field, seq: e.seq },
+      );
+    }
+  };
+
+  if (events.length > 0) {
+    const submitted = single("action.submitted");
+    if (submitted && actionOk) {
+      compareField("action.json", action, "id", submitted, submitted.event.target.id);
+      for (const f of ["tool", "operation", "payload_hash"]) compareField("action.json", action, f, submitted, submitted.event.data[f]);
+      for (const f of ["agent_id", "agent_slug"]) {
+        if (Object.prototype.hasOwnProperty.call(action, f)) compareField("action.json", action, f, submitted, submitted.event.data[f]);
+      }
+    }
+
+    const decision = jsonOf("decision.json");
+    const decided = single("action.decided");
+    if (decision !== undefined && !isObject(decision)) {
+      fail("decision_malformed", "decision.json must be an object", { file: "decision.json" });
+    } else if (decision !== undefined) {
+      summary.effect = typeof decision.effect === "string" ? decision.effect : null;
+      summary.policy_version = decision.policy_version ?? null;
+      if (decided) {
+        for (const f of ["effect", "risk_level", "reason", "policy_version", "rule"]) {
+          compareField("decision.json", decision, f, decided, decided.event.data[f]);
+        }
+      }
+    }
+
+    const approvals = jsonOf("approvals.json");
+    const approvalEvents = events.filter((e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected");
+    if (approvals !== undefined && (!Array.isArray(approvals) || !approvals.every((a) => isObject(a) && typeof a.approval_id === "string"))) {
+      fail("approvals_malformed", "approvals.json must be an array of objects with a string approval_id", { file: "approvals.json" });
+    } else if (approvals !== undefined) {
+      summary.approvals = approvals.length;
+      const entryCount = new Map();
+      for (const a of approvals) entryCount.set(a.approval_id, (entryCount.get(a.approval_id) ?? 0) + 1);
+      for (const [id, n] of entryCount) {
+        if (n > 1) fail("binding_duplicate", `approvals.json lists approval ${show(id)} ${n} times`, { file: "approvals.json" });
+      }
+      for (const a of approvals) {
+        const matching = approvalEvents.filter((e) => e.event.data.approval_id === a.approval_id);
+        if (matching.length === 0) {
+          fail("binding_missing", `approvals.json entry ${show(a.approval_id)} has no approval.approved or approval.rejected event`, {
+            file: "approvals.json",
+          });
+          continue;
+        }
+        if (matching.length > 1) {
+          fail(
+            "binding_duplicate",
+            `approval ${show(a.approval_id)} has ${matching.length} approval events (seq ${matching.map((e) => e.seq).join(", ")}); expected one`,
+            { file: "events.jsonl" },
+          );
+          continue;
+        }
+        const e = matching[0];
+        for (const f of ["approver_id", "decision", "reason", "mfa"]) compareField("approvals.json", a, f, e, e.event.data[f]);
+      }
+      for (const e of approvalEvents) {
+        if (e.event.action !== `approval.${e.event.data.decision}`) {
+          fail("binding_mismatch", `event seq ${e.seq} is ${e.event.action} but its data.decision is ${show(e.event.data.decision)}`, {
+            file: "events.jsonl",
+            seq: e.seq,
+            field: "decision",
+          });
+        }
+        if (!entryCount.has(e.event.data.approval_id)) {
+          fail("binding_missing", `approval event seq ${e.seq} (approval ${show(e.event.data.approval_id)}) has no entry in approvals.json`, {
+            file: "approvals.json",
+            seq: e.seq,
+          });
+        }
+      }
+    }
+  }
+
+  return { ok: problems.length === 0, problems, summary };
+}
+
+/** Human-readable report of a verifyProofPack result. */
+export function formatReport(result) {
+  const s = result.summary;
+  if (!result.ok) {
+    const n = result.problems.length;
+    const lines = [`FAILED: this Warden proof pack does not verify (${n} problem${n === 1 ? "" : "s"})`];
+    for (const p of result.problems) lines.push(`  - ${plain(p.message)}`);
+    return `${lines.join("\n")}\n`;
+  }
+  const rows = [
+    ["organization", s.org_id],
+    ["action", `${s.action_id} (${s.tool} / ${s.operation})`],
+    ["decision", `${s.effect}${s.policy_version !== null ? ` (policy version ${show(s.policy_version)})` : ""}`],
+    ["approvals", String(s.approvals)],
+    ["events verified", `${s.events.length} (seq ${s.events.join(", ")}): content hash, chain links, inclusion proofs`],
+    ["tree size", String(s.tree_size)],
+    ["root hash", s.root_hash],
+    ["checkpoint time", s.checkpoint_time],
+    ["key id", s.key_id],
+    ["key fingerprint", `sha256:${s.fingerprint}`],
+    ["pack created", s.created_at],
+  ];
+  const lines = ["OK: Warden proof pack verified", ...rows.map(([k, v]) => `  ${k.padEnd(16)} ${plain(v)}`)];
+  if (s.expected_key) {
+    lines.push("  The signing key matches the expected fingerprint.");
+  } else {
+    lines.push(
+      "  Compare the key fingerprint with the one your organization published,",
+      "  or run again with --expect-key <fingerprint> to make that part of the check.",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Reads an unzipped pack folder. Hidden entries (a leading dot, such as
+ * .DS_Store) are ignored; any other entry that is not one of the pack's files
+ * is reported, and pack files must be regular files (not links or folders).
+ */
+export function readPackDirectory(dir) {
+  const files = new Map();
+  const problems = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const name = entry.name;
+    if (name.startsWith(".")) continue;
+    if (!PACK_FILES.includes(name)) {
+      files.set(name, new Uint8Array(0));
+      continue;
+    }
+    const path = join(dir, name);
+    const stat = lstatSync(path);
+    if (!stat.isFile()) {
+      problems.push({ code: "file_not_regular", message: `${name} is not a regular file`, file: name });
+      continue;
+    }
+    if (stat.size > MAX_FILE_BYTES) {
+      problems.push({ code: "file_too_large", message: `${name} is larger than ${MAX_FILE_BYTES} bytes`, file: name });
+      continue;
+    }
+    files.set(name, readFileSync(path));
+  }
+  return { files, problems };
+}
+
+/** Adds problems found while reading (folder or archive) to a verification result. */
+export function withReadProblems(result, readProblems) {
+  if (readProblems.length === 0) return result;
+  const problems = [...readProblems, ...result.problems];
+  return { ...result, ok: false, problems };
+}
+
+const USAGE = `usage: node verify.mjs [folder] [--expect-key <fingerprint>] [--json]
+
+Verifies an unzipped Warden proof pack (default: the current folder) offline.
+  --expect-key <fingerprint>  the organization's published signing key: its
+                              SHA-256 fingerprint (64 hex) or key id (16 hex)
+  --json                      print the result as JSON
+Exit status: 0 verified, 1 not verified, 2 usage error.
+`;
+
+/** The command line. Returns the exit status. */
+export function main(argv, out = process.stdout, err = process.stderr) {
+  let dir;
+  let expectKey;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      out.write(USAGE);
+      return 0;
+    } else if (arg === "--json") {
+      json = true;
+    } else if (arg === "--expect-key") {
+      expectKey = argv[++i];
+      if (expectKey === undefined) {
+        err.write(`--expect-key needs a value\n\n${USAGE}`);
+        return 2;
+      }
+    } else if (arg.startsWith("--expect-key=")) {
+      expectKey = arg.slice("--expect-key=".length);
+    } else if (arg.startsWith("-") || dir !== undefined) {
+      err.write(`unexpected argument ${JSON.stringify(arg)}\n\n${USAGE}`);
+      return 2;
+    } else {
+      dir = arg;
+    }
+  }
+  let read;
+  try {
+    read = readPackDirectory(dir ?? ".");
+  } catch (e) {
+    err.write(`cannot read ${JSON.stringify(dir ?? ".")}: ${e.message}\n`);
+    return 2;
+  }
+  const result = withReadProblems(verifyProofPack(read.files, { expectKey }), read.problems);
+  out.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatReport(result));
+  return result.ok ? 0 : 1;
+}
+
+function isMainModule() {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) process.exitCode = main(process.argv.slice(2));
