@@ -2,6 +2,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 import { env } from "../env";
+import { closeInfrastructurePool } from "./pool";
 
 /**
  * One pg pool per process, shared by Prisma (through the adapter) and by the
@@ -34,6 +35,7 @@ export function db(): Db {
 
 /** For tests and scripts that need a clean shutdown. */
 export async function closeDb(): Promise<void> {
+  await closeInfrastructurePool();
   const current = globalForDb.__wardenDb;
   if (!current) return;
   globalForDb.__wardenDb = undefined;

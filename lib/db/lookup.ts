@@ -18,8 +18,12 @@ export async function lookupUserByEmail(email: string): Promise<AuthUserRow | nu
 export type MembershipRow = { org_id: string; slug: string; name: string; role: string };
 
 export async function lookupUserMemberships(userId: string): Promise<MembershipRow[]> {
-  return db().prisma.$queryRaw<MembershipRow[]>`
-    SELECT org_id, slug, name, role::text AS role FROM warden_user_memberships(${userId}::uuid)`;
+  const { rows } = await db().pool.query<MembershipRow>({
+    name: "warden_user_memberships",
+    text: "SELECT org_id, slug, name, role::text AS role FROM warden_user_memberships($1::uuid)",
+    values: [userId],
+  });
+  return rows;
 }
 
 export type SessionRow = {
@@ -38,8 +42,13 @@ export async function lookupSession(
   tokenHash: string,
   touchAfterSeconds: number,
 ): Promise<SessionRow | null> {
-  const rows = await db().prisma.$queryRaw<SessionRow[]>`
-    SELECT * FROM warden_session_resolve(${tokenHash}, ${touchAfterSeconds}::int)`;
+  // Every signed-in request runs this: a named (prepared) statement on the raw
+  // pool skips re-parsing and Prisma's per-query overhead.
+  const { rows } = await db().pool.query<SessionRow>({
+    name: "warden_session_resolve",
+    text: "SELECT * FROM warden_session_resolve($1, $2::int)",
+    values: [tokenHash, touchAfterSeconds],
+  });
   return rows[0] ?? null;
 }
 
@@ -98,10 +107,14 @@ export type ApiKeyLookupRow = {
 
 /** The key verifier's lookup, before the tenant is known. */
 export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> {
-  const rows = await db().prisma.$queryRaw<ApiKeyLookupRow[]>`
-    SELECT id, org_id, org_slug, org_name, environment::text AS environment, secret_hash, name, scopes,
-           agent_id, ip_allowlist, rate_limit_per_minute, expires_at, revoked_at, replaced_by,
-           created_by_user_id, last_used_at, last_used_ip
-    FROM warden_api_key_lookup(${id}::uuid)`;
+  // On every API-key request: a named (prepared) statement on the raw pool.
+  const { rows } = await db().pool.query<ApiKeyLookupRow>({
+    name: "warden_api_key_lookup",
+    text: `SELECT id, org_id, org_slug, org_name, environment::text AS environment, secret_hash, name, scopes,
+                  agent_id, ip_allowlist, rate_limit_per_minute, expires_at, revoked_at, replaced_by,
+                  created_by_user_id, last_used_at, last_used_ip
+           FROM warden_api_key_lookup($1::uuid)`,
+    values: [id],
+  });
   return rows[0] ?? null;
 }

@@ -1,11 +1,33 @@
-import type pg from "pg";
-import { db } from "./client";
+import pg from "pg";
+import { env } from "../env";
 
 /**
- * The raw pool, for infrastructure tables that hold no tenant data (rate-limit
- * counters). Never use it for tenant tables: they are reached through
- * withTenant(), and as warden_app this pool sees none of their rows anyway.
+ * A separate small pool for infrastructure tables that hold no tenant data
+ * (rate-limit counters), connected as warden_app with asynchronous commit:
+ * a counter increment does not wait for the WAL flush. Losing the last few
+ * increments in a database crash is harmless for rate limiting, and it takes
+ * a disk flush off every API request. Tenant data never goes through here.
  */
+const globalForPool = globalThis as unknown as { __wardenInfraPool?: pg.Pool };
+
 export function infrastructurePool(): pg.Pool {
-  return db().pool;
+  if (!globalForPool.__wardenInfraPool) {
+    const pool = new pg.Pool({
+      connectionString: env().APP_DATABASE_URL,
+      max: Math.max(2, Math.ceil(env().DB_POOL_MAX / 2)),
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 5_000,
+      application_name: "warden-infra",
+      options: "-c synchronous_commit=off",
+    });
+    pool.on("error", () => {});
+    globalForPool.__wardenInfraPool = pool;
+  }
+  return globalForPool.__wardenInfraPool;
+}
+
+export async function closeInfrastructurePool(): Promise<void> {
+  const p = globalForPool.__wardenInfraPool;
+  globalForPool.__wardenInfraPool = undefined;
+  await p?.end();
 }
