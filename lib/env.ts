@@ -23,6 +23,23 @@ const schema = z.object({
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Requests per minute for all API keys of one organization together. */
   RATE_LIMIT_ORG_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  /**
+   * AES-256-GCM key ring for action parameters at rest: `kid:base64key,kid:base64key`.
+   * The first key encrypts (unless WARDEN_ENCRYPTION_ACTIVE_KEY names another); all decrypt.
+   */
+  WARDEN_ENCRYPTION_KEYS: z.string().min(1),
+  WARDEN_ENCRYPTION_ACTIVE_KEY: z.string().optional(),
+  /** Ed25519 signing key ring for audit checkpoints (see lib/audit/checkpoint.ts parseSigningKeyring). */
+  WARDEN_AUDIT_SIGNING_KEYS: z.string().min(1),
+  /** How often pending approvals past their expiry are swept (seconds). */
+  APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  /** How often each organization whose log grew gets a signed checkpoint (minutes). */
+  CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /** Enables the benchmark floor route (POST /api/v1/_bench/floor). Never in production. */
+  WARDEN_BENCH_ROUTES: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

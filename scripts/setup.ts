@@ -62,6 +62,8 @@ async function main() {
     APP_DATABASE_URL: process.env.APP_DATABASE_URL ?? appUrl(ownerUrl, secrets.WARDEN_APP_DB_PASSWORD!),
     NEXTAUTH_SECRET: secrets.NEXTAUTH_SECRET!,
     NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${args.port}`,
+    WARDEN_ENCRYPTION_KEYS: secrets.WARDEN_ENCRYPTION_KEYS!,
+    WARDEN_AUDIT_SIGNING_KEYS: secrets.WARDEN_AUDIT_SIGNING_KEYS!,
   };
   if (args["runtime-env"]) writeEnvFile(args["runtime-env"], runtime);
 

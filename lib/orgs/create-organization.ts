@@ -7,6 +7,7 @@ import { withTenant } from "../db/tenant";
 import { AppError } from "../errors";
 import { parseOr422 } from "../http/zod";
 import type { OrgRef } from "../auth/principal";
+import { createDefaultPolicy, policyInputSchema } from "../policy";
 import { orgSlugSchema } from "./slug";
 
 export const createOrganizationSchema = z.object({
@@ -15,7 +16,8 @@ export const createOrganizationSchema = z.object({
 });
 
 /**
- * Creates an organization with its audit chain head. The organization's own
+ * Creates an organization with its audit chain head and its default policy
+ * (deny everything, with commented examples). The organization's own
  * id is the tenant of the transaction that creates it, so RLS checks the
  * insert like any other write.
  */
@@ -26,6 +28,18 @@ export async function createOrganization(input: unknown, actor: Actor = { type: 
     await withTenant({ orgId: id }, async (tx) => {
       await tx.organization.create({ data: { id, slug, name } });
       await tx.auditHead.create({ data: { orgId: id } });
+      const policy = policyInputSchema.parse(createDefaultPolicy());
+      await tx.policyVersion.create({
+        data: {
+          orgId: id,
+          version: 1,
+          rules: policy.rules,
+          description: "Default policy: deny everything",
+          status: "published",
+          isActive: true,
+          publishedAt: new Date(),
+        },
+      });
       await appendAuditEvent(tx, {
         orgId: id,
         actor,

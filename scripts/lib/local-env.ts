@@ -4,6 +4,8 @@
  * in the environment always win.
  */
 import { randomBytes } from "node:crypto";
+import { generateSigningKey } from "../../lib/audit/checkpoint";
+import { generateKey } from "../../lib/security/keyring";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -30,6 +32,8 @@ export function writeEnvFile(file: string, values: Record<string, string>): void
 
 const GENERATORS: Record<string, () => string> = {
   NEXTAUTH_SECRET: () => randomBytes(48).toString("base64url"),
+  WARDEN_ENCRYPTION_KEYS: () => `k${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${generateKey()}`,
+  WARDEN_AUDIT_SIGNING_KEYS: () => generateSigningKey().spec,
   WARDEN_APP_DB_PASSWORD: () => randomBytes(24).toString("hex"),
   // Readable but strong: 4 groups of 5 from an unambiguous alphabet (~110 bits).
   WARDEN_DEMO_PASSWORD: () => {

@@ -40,7 +40,7 @@ function expectedType(field: Dmmf["datamodel"]["models"][number]["fields"][numbe
   const native = (field.nativeType?.[0] as string | undefined) ?? null;
   const base: Record<string, string[]> = {
     String: native === "Uuid" ? ["uuid"] : native === "VarChar" ? ["character varying"] : ["text"],
-    Int: ["integer"],
+    Int: native === "SmallInt" ? ["smallint"] : ["integer"],
     BigInt: ["bigint"],
     Boolean: ["boolean"],
     DateTime: ["timestamp with time zone"],
@@ -103,7 +103,10 @@ describe("prisma/schema.prisma agrees with the migrated catalog", () => {
                array(SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
                      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.ord) AS cols
         FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
-        WHERE x.indisunique AND c.relnamespace = 'public'::regnamespace`)
+        WHERE x.indisunique AND c.relnamespace = 'public'::regnamespace
+          -- Partial unique indexes (e.g. one active policy per organization) have no
+          -- Prisma equivalent; they live in SQL only.
+          AND x.indpred IS NULL`)
     ).rows as { table: string; primary: boolean; cols: string[] }[];
     const problems: string[] = [];
     for (const model of dmmf.datamodel.models) {
