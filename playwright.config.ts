@@ -8,8 +8,8 @@ import { readEnvFile } from "./scripts/lib/local-env.ts";
  */
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
-// Written by `tsx scripts/setup.ts --database warden_e2e --runtime-env .warden/e2e.env` (scripts/test.sh).
-const serverEnv = readEnvFile(".warden/e2e.env");
+// Written by `tsx scripts/setup.ts --database warden_e2e --runtime-env .warden/warden_e2e.env` (scripts/test.sh).
+const serverEnv = readEnvFile(process.env.E2E_ENV_FILE ?? ".warden/warden_e2e.env");
 
 export default defineConfig({
   testDir: "e2e",

@@ -4,7 +4,8 @@
 # production build in Debian's Chromium (installed if missing).
 #
 #   DATABASE_URL (owner/migrator; default local PostgreSQL). The test databases
-#   warden_test and warden_e2e are dropped and recreated on every run.
+#   (WARDEN_TEST_DATABASE, default warden_test; E2E_DATABASE, default warden_e2e)
+#   are dropped and recreated on every run. E2E_PORT (default 3100).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -28,12 +29,13 @@ npx --no-install vitest run
 step "End-to-end tests (production build, Chromium, PostgreSQL: warden_e2e)"
 ensure_chromium
 E2E_PORT="${E2E_PORT:-3100}"
-export E2E_PORT
+E2E_DATABASE="${E2E_DATABASE:-warden_e2e}"
+export E2E_PORT E2E_ENV_FILE=".warden/${E2E_DATABASE}.env"
 # A throwaway password for the seeded demo users of the e2e database only.
 WARDEN_DEMO_PASSWORD="e2e-$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)"
 export WARDEN_DEMO_PASSWORD
-npx --no-install tsx scripts/setup.ts --database warden_e2e --recreate --seed --runtime-env .warden/e2e.env --port "$E2E_PORT"
-load_env_file .warden/e2e.env
+npx --no-install tsx scripts/setup.ts --database "$E2E_DATABASE" --recreate --seed --runtime-env "$E2E_ENV_FILE" --port "$E2E_PORT"
+load_env_file "$E2E_ENV_FILE"
 npx --no-install next build
 npx --no-install playwright test
 
