@@ -1,11 +1,13 @@
 import { withTenant } from "../db/tenant";
-import { GENESIS_HASH, canonicalEvent, chainHash, type HashedEvent, type JsonObject } from "./event";
+import { GENESIS_HASH, canonicalEvent, chainHash } from "./event";
+import { hashedEventOf } from "./event-row";
+import { MerkleRootAccumulator, hashLeaf } from "./merkle";
 
 export type ChainVerification =
-  | { ok: true; length: number; headHash: string; verifiedAt: Date }
-  | { ok: false; length: number; firstBadSeq: number; reason: string; verifiedAt: Date };
+  | { ok: true; length: number; headHash: string; verifiedAt: Date; roots: Map<number, string> }
+  | { ok: false; length: number; firstBadSeq: number; reason: string; verifiedAt: Date; roots: Map<number, string> };
 
-const BATCH = 2000;
+const BATCH = 5000;
 
 /**
  * Recomputes an organization's chain from its first event and names the first
@@ -13,14 +15,24 @@ const BATCH = 2000;
  * a broken link (reordered or inserted row), or content that no longer matches
  * its hash (edited row). Verifies up to the head as read at the start, so
  * concurrent appends do not cause false alarms.
+ *
+ * `rootsAt` asks, in the same pass, for the Merkle root (RFC 6962) of the
+ * first n recomputed events for each n given: the roots stored checkpoints
+ * must match. They are computed from the events alone (never the Merkle
+ * cache), and only for sizes inside the verified prefix.
  */
-export async function verifyChain(orgId: string): Promise<ChainVerification> {
+export async function verifyChain(orgId: string, opts: { rootsAt?: readonly number[] } = {}): Promise<ChainVerification> {
   const head = await withTenant({ orgId }, (tx) =>
     tx.auditHead.findUnique({ where: { orgId }, select: { seq: true, hash: true } }),
   );
   const verifiedAt = new Date();
-  if (!head) return { ok: false, length: 0, firstBadSeq: 1, reason: "chain head missing", verifiedAt };
+  const roots = new Map<number, string>();
+  if (!head) return { ok: false, length: 0, firstBadSeq: 1, reason: "chain head missing", verifiedAt, roots };
   const length = Number(head.seq);
+  const wanted = new Set((opts.rootsAt ?? []).filter((n) => Number.isSafeInteger(n) && n >= 0 && n <= length));
+  const acc = new MerkleRootAccumulator();
+  if (wanted.has(0)) roots.set(0, acc.root().toString("hex"));
+  const fail = (firstBadSeq: number, reason: string): ChainVerification => ({ ok: false, length, firstBadSeq, reason, verifiedAt, roots });
 
   let expected = 1;
   let prevHash = GENESIS_HASH;
@@ -32,43 +44,20 @@ export async function verifyChain(orgId: string): Promise<ChainVerification> {
         take: BATCH,
       }),
     );
-    if (rows.length === 0) {
-      return { ok: false, length, firstBadSeq: expected, reason: "event missing (chain truncated)", verifiedAt };
-    }
+    if (rows.length === 0) return fail(expected, "event missing (chain truncated)");
     for (const row of rows) {
       const seq = Number(row.seq);
-      if (seq !== expected) {
-        return { ok: false, length, firstBadSeq: expected, reason: "event missing", verifiedAt };
+      if (seq !== expected) return fail(expected, "event missing");
+      if (row.prevHash !== prevHash) return fail(seq, "prev_hash does not match the previous event (reordered or inserted)");
+      if (chainHash(prevHash, canonicalEvent(hashedEventOf(row))) !== row.hash) {
+        return fail(seq, "content does not match its hash (edited)");
       }
-      if (row.prevHash !== prevHash) {
-        return {
-          ok: false,
-          length,
-          firstBadSeq: seq,
-          reason: "prev_hash does not match the previous event (reordered or inserted)",
-          verifiedAt,
-        };
-      }
-      const event: HashedEvent = {
-        v: 1,
-        id: row.id,
-        org_id: row.orgId,
-        occurred_at: row.occurredAt.toISOString(),
-        actor: { type: row.actorType as HashedEvent["actor"]["type"], id: row.actorId },
-        action: row.action,
-        target: { type: row.targetType, id: row.targetId },
-        ip: row.ip,
-        data: (row.data ?? {}) as JsonObject,
-      };
-      if (chainHash(prevHash, canonicalEvent(event)) !== row.hash) {
-        return { ok: false, length, firstBadSeq: seq, reason: "content does not match its hash (edited)", verifiedAt };
-      }
+      acc.push(hashLeaf(Buffer.from(row.hash, "hex")));
+      if (wanted.has(seq)) roots.set(seq, acc.root().toString("hex"));
       prevHash = row.hash;
       expected += 1;
     }
   }
-  if (prevHash !== head.hash) {
-    return { ok: false, length, firstBadSeq: length, reason: "chain head does not match the last event", verifiedAt };
-  }
-  return { ok: true, length, headHash: head.hash, verifiedAt };
+  if (prevHash !== head.hash) return fail(length, "chain head does not match the last event");
+  return { ok: true, length, headHash: head.hash, verifiedAt, roots };
 }

@@ -118,3 +118,14 @@ export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> 
   });
   return rows[0] ?? null;
 }
+
+/**
+ * Organizations whose audit log grew since their last checkpoint (ids only),
+ * for the scheduled checkpointer; each is then checkpointed inside its own
+ * tenant transaction.
+ */
+export async function lookupOrgsNeedingCheckpoint(limit: number): Promise<string[]> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id FROM warden_orgs_needing_checkpoint(${limit}::int)`;
+  return rows.map((r) => r.org_id);
+}
