@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Sql } from "../db/sql";
 import type { Tx } from "../db/tenant";
 import { canonicalEvent, normaliseData, type Actor, type HashedEvent } from "./event";
 
@@ -13,48 +14,102 @@ export type AuditInput = {
 
 export type AppendedEvent = { id: string; seq: bigint; hash: string };
 
-/**
- * Appends one event to the organization's hash chain inside the caller's
- * transaction, so the event commits or rolls back with the change it records.
- *
- * The chain head row is locked FOR UPDATE by the single statement below, which
- * also computes the hash in the database (SHA-256 over prev_hash ‖ canonical
- * JSON built here): the lock is taken as late as possible and held for the rest
- * of the caller's transaction only. Call this last in a transaction.
- */
-export async function appendAuditEvent(tx: Tx, input: AuditInput): Promise<AppendedEvent> {
-  const event: HashedEvent = {
+/** Either transaction flavour: the typed client's (withTenant) or the raw one (withTenantSql). */
+export type AuditTx = Tx | Sql;
+
+function toHashed(input: AuditInput, now: string): HashedEvent {
+  return {
     v: 1,
     id: randomUUID(),
     org_id: input.orgId,
-    occurred_at: new Date().toISOString(),
+    occurred_at: now,
     actor: { type: input.actor.type, id: input.actor.id },
     action: input.action,
     target: { type: input.target?.type ?? null, id: input.target?.id ?? null },
     ip: input.ip ?? null,
     data: normaliseData(input.data),
   };
-  const canonical = canonicalEvent(event);
+}
 
-  const rows = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
-    WITH prev AS (
-      SELECT seq, hash FROM audit_heads WHERE org_id = ${event.org_id}::uuid FOR UPDATE
+/**
+ * Appends events to the organization's hash chain inside the caller's
+ * transaction, so they commit or roll back with the change they record.
+ *
+ * One statement locks the chain head FOR UPDATE, inserts every event with
+ * consecutive seq numbers and hashes computed in the database
+ * (SHA-256(prev_hash ‖ canonical JSON built here), chained through the batch),
+ * and advances the head. The lock is taken as late as possible and held for the
+ * rest of the caller's transaction only: call this last.
+ */
+export async function appendAuditEvents(tx: AuditTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
+  if (inputs.length === 0) return [];
+  const orgId = inputs[0]!.orgId;
+  if (inputs.some((i) => i.orgId !== orgId)) throw new Error("one batch, one organization");
+  const now = new Date().toISOString();
+  const events = inputs.map((i) => toHashed(i, now));
+
+  // $1 = the organization; then ten values per event (see buildStatement).
+  const values: unknown[] = [orgId];
+  for (const e of events) {
+    values.push(e.id, e.occurred_at, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, JSON.stringify(e.data), canonicalEvent(e));
+  }
+  const text = buildStatement(events.length);
+  const result = await run<{ seq: string; hash: string; id: string }>(tx, text, values, `audit_append_${events.length}`);
+  if (result.length !== events.length) throw new Error(`audit chain head missing for organization ${orgId}`);
+  return result.map((r) => ({ id: r.id, seq: BigInt(r.seq), hash: r.hash }));
+}
+
+/** Appends one event (see appendAuditEvents). */
+export async function appendAuditEvent(tx: AuditTx, input: AuditInput): Promise<AppendedEvent> {
+  const [e] = await appendAuditEvents(tx, [input]);
+  return e!;
+}
+
+const statements = new Map<number, string>();
+
+/**
+ * The statement for a batch of n events. A recursive CTE threads the hash
+ * through the batch without nesting n SHA-256 expressions.
+ */
+function buildStatement(n: number): string {
+  const cached = statements.get(n);
+  if (cached) return cached;
+  const input = Array.from({ length: n }, (_, k) => {
+    const b = 1 + k * 10;
+    return `(${k + 1}, $${b + 1}::uuid, $${b + 2}::timestamptz, $${b + 3}::text, $${b + 4}::text, $${b + 5}::text, $${b + 6}::text, $${b + 7}::text, $${b + 8}::text, $${b + 9}::jsonb, $${b + 10}::text)`;
+  }).join(",\n      ");
+  const text = `
+    WITH RECURSIVE head AS (
+      SELECT seq, hash FROM audit_heads WHERE org_id = $1::uuid FOR UPDATE
+    ), input(k, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data, canonical) AS (
+      VALUES ${input}
+    ), chain(k, seq, prev_hash, hash) AS (
+      SELECT i.k, head.seq + 1, head.hash,
+             encode(sha256(decode(head.hash, 'hex') || convert_to(i.canonical, 'UTF8')), 'hex')
+      FROM head, input i WHERE i.k = 1
+      UNION ALL
+      SELECT i.k, c.seq + 1, c.hash,
+             encode(sha256(decode(c.hash, 'hex') || convert_to(i.canonical, 'UTF8')), 'hex')
+      FROM chain c JOIN input i ON i.k = c.k + 1
     ), ins AS (
       INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_type, actor_id, action,
                                 target_type, target_id, ip, data, prev_hash, hash)
-      SELECT ${event.org_id}::uuid, prev.seq + 1, ${event.id}::uuid, ${event.occurred_at}::timestamptz,
-             ${event.actor.type}, ${event.actor.id}, ${event.action},
-             ${event.target.type}, ${event.target.id}, ${event.ip}, ${JSON.stringify(event.data)}::jsonb,
-             prev.hash,
-             encode(sha256(decode(prev.hash, 'hex') || convert_to(${canonical}, 'UTF8')), 'hex')
-      FROM prev
-      RETURNING seq, hash
+      SELECT $1::uuid, c.seq, i.id, i.occurred_at, i.actor_type, i.actor_id, i.action,
+             i.target_type, i.target_id, i.ip, i.data, c.prev_hash, c.hash
+      FROM chain c JOIN input i ON i.k = c.k
+      RETURNING seq, hash, id
+    ), tip AS (
+      UPDATE audit_heads h SET seq = t.seq, hash = t.hash, updated_at = now()
+      FROM (SELECT seq, hash FROM ins ORDER BY seq DESC LIMIT 1) t
+      WHERE h.org_id = $1::uuid
+      RETURNING h.seq
     )
-    UPDATE audit_heads h SET seq = ins.seq, hash = ins.hash, updated_at = now()
-    FROM ins WHERE h.org_id = ${event.org_id}::uuid
-    RETURNING h.seq, h.hash`;
+    SELECT ins.seq::text AS seq, ins.hash, ins.id::text AS id FROM ins, tip ORDER BY ins.seq`;
+  statements.set(n, text);
+  return text;
+}
 
-  const row = rows[0];
-  if (!row) throw new Error(`audit chain head missing for organization ${event.org_id}`);
-  return { id: event.id, seq: row.seq, hash: row.hash };
+async function run<R>(tx: AuditTx, text: string, values: unknown[], name: string): Promise<R[]> {
+  if ("$queryRawUnsafe" in tx) return tx.$queryRawUnsafe<R[]>(text, ...values);
+  return (await tx.query(text, values, name)) as R[];
 }

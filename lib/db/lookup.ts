@@ -103,6 +103,16 @@ export type ApiKeyLookupRow = {
   created_by_user_id: string | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
+  agent_slug: string | null;
+  agent_name: string | null;
+  agent_environment: "development" | "production" | null;
+  agent_tool_registry: unknown;
+  agent_rate_limit_per_minute: number | null;
+  agent_daily_budget: number | null;
+  agent_disabled_at: Date | null;
+  active_policy_id: string | null;
+  active_policy_version: number | null;
+  org_sensitive_keys: string[];
 };
 
 /** The key verifier's lookup, before the tenant is known. */
@@ -112,7 +122,10 @@ export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> 
     name: "warden_api_key_lookup",
     text: `SELECT id, org_id, org_slug, org_name, environment::text AS environment, secret_hash, name, scopes,
                   agent_id, ip_allowlist, rate_limit_per_minute, expires_at, revoked_at, replaced_by,
-                  created_by_user_id, last_used_at, last_used_ip
+                  created_by_user_id, last_used_at, last_used_ip,
+                  agent_slug, agent_name, agent_environment::text AS agent_environment, agent_tool_registry,
+                  agent_rate_limit_per_minute, agent_daily_budget, agent_disabled_at,
+                  active_policy_id, active_policy_version, org_sensitive_keys
            FROM warden_api_key_lookup($1::uuid)`,
     values: [id],
   });
@@ -127,5 +140,15 @@ export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> 
 export async function lookupOrgsNeedingCheckpoint(limit: number): Promise<string[]> {
   const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
     SELECT org_id FROM warden_orgs_needing_checkpoint(${limit}::int)`;
+  return rows.map((r) => r.org_id);
+}
+
+/** Organizations with pending approvals past their expiry (ids only), for the expiry sweep. */
+export async function lookupOrgsWithDueApprovals(limit: number): Promise<string[]> {
+  const { rows } = await db().pool.query<{ org_id: string }>({
+    name: "warden_orgs_with_due_approvals",
+    text: "SELECT org_id FROM warden_orgs_with_due_approvals($1::int)",
+    values: [limit],
+  });
   return rows.map((r) => r.org_id);
 }

@@ -21,7 +21,25 @@ export function assertScopesWithin(ctx: OrgContext, scopes: readonly string[]): 
   }
 }
 
+/**
+ * An agent binding must name an agent of this organization (read through the
+ * tenant transaction), and the key's environment must match the agent's:
+ * test keys drive development agents, live keys production agents.
+ */
+async function assertAgentBinding(tx: Tx, ctx: OrgContext, input: CreateApiKeyInput): Promise<void> {
+  if (!input.agent_id) return;
+  const agent = await tx.agent.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: input.agent_id } } });
+  if (!agent) throw new AppError("validation_failed", "The key's agent does not exist", { errors: [{ path: "agent_id", message: "No such agent in this organization" }] });
+  const expected = agent.environment === "production" ? "live" : "test";
+  if (input.environment !== expected) {
+    throw new AppError("validation_failed", `Agent "${agent.slug}" runs in ${agent.environment}: bind a ${expected} key`, {
+      errors: [{ path: "environment", message: `A ${agent.environment} agent needs a ${expected} key` }],
+    });
+  }
+}
+
 export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyInput): Promise<CreatedKey> {
+  await assertAgentBinding(tx, ctx, input);
   const id = randomUUID();
   const generated = generateApiKey(id, input.environment);
   const row = await tx.apiKey.create({
@@ -35,6 +53,7 @@ export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyI
       scopes: input.scopes,
       ipAllowlist: input.ip_allowlist,
       rateLimitPerMinute: input.rate_limit_per_minute,
+      agentId: input.agent_id,
       expiresAt: input.expires_at,
       createdByUserId: userIdOf(ctx),
       createdByKeyId: ctx.principal.kind === "api_key" ? ctx.principal.key.id : null,
@@ -62,6 +81,7 @@ export async function createApiKey(ctx: OrgContext, raw: unknown): Promise<Creat
         expires_at: input.expires_at?.toISOString() ?? null,
         ip_allowlist: input.ip_allowlist,
         rate_limit_per_minute: input.rate_limit_per_minute,
+        agent_id: input.agent_id,
         prefix: created.key.prefix,
       },
     });

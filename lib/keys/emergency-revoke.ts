@@ -1,15 +1,17 @@
+import { cancelPendingWorkOfKeys } from "../approvals/cancel";
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
 import { parseOr422 } from "../http/zod";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { emergencyRevokeSchema } from "./schemas";
 
-export type EmergencyRevokeResult = { revoked_count: number; key_ids: string[]; reason: string };
+export type EmergencyRevokeResult = { revoked_count: number; key_ids: string[]; cancelled_actions: number; reason: string };
 
 /**
  * Revokes every usable key of the organization in one transaction, with the
- * reason recorded. Other organizations are untouched (the tenant transaction
- * cannot see their keys).
+ * reason recorded, and cancels the pending work those keys authorised (pending
+ * approvals and their actions). Other organizations are untouched: the tenant
+ * transaction cannot see their keys.
  */
 export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<EmergencyRevokeResult> {
   assertCan(ctx, "org:admin");
@@ -20,14 +22,15 @@ export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<Em
       WHERE revoked_at IS NULL
       RETURNING id`;
     const keyIds = revoked.map((r) => r.id);
+    const cancelled = await cancelPendingWorkOfKeys(tx, ctx.org.id, keyIds, `emergency revoke: ${reason}`);
     await appendAuditEvent(tx, {
       orgId: ctx.org.id,
       actor: actorOf(ctx),
       action: "api_key.emergency_revoked",
       target: { type: "organization", id: ctx.org.id },
       ip: ctx.ip,
-      data: { reason, revoked_count: keyIds.length, key_ids: keyIds },
+      data: { reason, revoked_count: keyIds.length, key_ids: keyIds, cancelled_actions: cancelled.length },
     });
-    return { revoked_count: keyIds.length, key_ids: keyIds, reason };
+    return { revoked_count: keyIds.length, key_ids: keyIds, cancelled_actions: cancelled.length, reason };
   });
 }

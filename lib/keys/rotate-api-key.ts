@@ -33,6 +33,7 @@ export async function rotateApiKey(ctx: OrgContext, id: string, raw: unknown): P
       expires_at: lifetime ? new Date(now + lifetime) : null,
       ip_allowlist: old.ipAllowlist,
       rate_limit_per_minute: old.rateLimitPerMinute,
+      agent_id: old.agentId,
     });
     const graceEnd = new Date(now + grace * 1000);
     const oldExpiry = old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd;

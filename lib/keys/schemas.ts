@@ -30,6 +30,8 @@ export const createApiKeySchema = z
     expires_at: isoDateTime().nullish().transform((v) => v ?? null),
     ip_allowlist: z.array(cidrSchema).max(64).default([]),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).nullish().transform((v) => v ?? null),
+    /** Binds the key to an agent: actions submitted with it are that agent's. */
+    agent_id: z.uuid().nullish().transform((v) => v ?? null),
   })
   .superRefine((v, ctx) => {
     // Refinements run even when a field already failed; only judge a parsed date.

@@ -38,6 +38,20 @@ export type VerifiedKey = {
   rotating: boolean;
   lastUsedAt: Date | null;
   lastUsedIp: string | null;
+  /** The agent the key is bound to (its identity for actions), if any. */
+  agent: {
+    id: string;
+    slug: string;
+    name: string;
+    environment: "development" | "production";
+    toolRegistry: unknown;
+    rateLimitPerMinute: number | null;
+    dailyBudget: number | null;
+    disabled: boolean;
+  } | null;
+  activePolicy: { id: string; version: number } | null;
+  /** The organization's extra secret-looking parameter names, for redaction. */
+  orgSensitiveKeys: string[];
 };
 
 export type Verification = {
@@ -88,6 +102,21 @@ export async function verifyApiKey(
     rotating: row.replaced_by !== null,
     lastUsedAt: row.last_used_at,
     lastUsedIp: row.last_used_ip,
+    agent:
+      row.agent_id && row.agent_slug && row.agent_environment
+        ? {
+            id: row.agent_id,
+            slug: row.agent_slug,
+            name: row.agent_name ?? row.agent_slug,
+            environment: row.agent_environment,
+            toolRegistry: row.agent_tool_registry,
+            rateLimitPerMinute: row.agent_rate_limit_per_minute,
+            dailyBudget: row.agent_daily_budget,
+            disabled: row.agent_disabled_at !== null,
+          }
+        : null,
+    activePolicy: row.active_policy_id && row.active_policy_version ? { id: row.active_policy_id, version: row.active_policy_version } : null,
+    orgSensitiveKeys: row.org_sensitive_keys ?? [],
   };
   if (opts.permission && !key.scopes.includes(opts.permission)) return { status: "insufficient_scope", key, headers: {} };
 

@@ -230,13 +230,13 @@ RETURNS TABLE (id uuid, org_id uuid, org_slug text, org_name text, environment a
                replaced_by uuid, created_by_user_id uuid, last_used_at timestamptz, last_used_ip text,
                agent_slug text, agent_name text, agent_environment agent_environment, agent_tool_registry jsonb,
                agent_rate_limit_per_minute integer, agent_daily_budget integer, agent_disabled_at timestamptz,
-               active_policy_id uuid, active_policy_version integer)
+               active_policy_id uuid, active_policy_version integer, org_sensitive_keys text[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT k.id, k.org_id, o.slug, o.name, k.environment, k.secret_hash, k.name, k.scopes, k.agent_id,
          k.ip_allowlist, k.rate_limit_per_minute, k.expires_at, k.revoked_at, k.replaced_by,
          k.created_by_user_id, k.last_used_at, k.last_used_ip,
          a.slug, a.name, a.environment, a.tool_registry, a.rate_limit_per_minute, a.daily_budget, a.disabled_at,
-         p.id, p.version
+         p.id, p.version, o.sensitive_keys
   FROM public.api_keys k
   JOIN public.organizations o ON o.id = k.org_id
   LEFT JOIN public.agents a ON a.org_id = k.org_id AND a.id = k.agent_id

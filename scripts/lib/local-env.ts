@@ -3,9 +3,7 @@
  * file (.warden/local.env, mode 0600) so the next run reuses them. Values set
  * in the environment always win.
  */
-import { randomBytes } from "node:crypto";
-import { generateSigningKey } from "../../lib/audit/checkpoint";
-import { generateKey } from "../../lib/security/keyring";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -32,8 +30,13 @@ export function writeEnvFile(file: string, values: Record<string, string>): void
 
 const GENERATORS: Record<string, () => string> = {
   NEXTAUTH_SECRET: () => randomBytes(48).toString("base64url"),
-  WARDEN_ENCRYPTION_KEYS: () => `k${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${generateKey()}`,
-  WARDEN_AUDIT_SIGNING_KEYS: () => generateSigningKey().spec,
+  // lib/security/keyring.ts parseKeyring format: kid:base64(32 bytes)
+  WARDEN_ENCRYPTION_KEYS: () => `k${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${randomBytes(32).toString("base64")}`,
+  // lib/audit/checkpoint.ts parseSigningKeyring compact format: sk:<base64 PKCS#8 DER>@<valid_from>
+  WARDEN_AUDIT_SIGNING_KEYS: () => {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    return `sk:${privateKey.export({ type: "pkcs8", format: "der" }).toString("base64")}@${new Date().toISOString()}`;
+  },
   WARDEN_APP_DB_PASSWORD: () => randomBytes(24).toString("hex"),
   // Readable but strong: 4 groups of 5 from an unambiguous alphabet (~110 bits).
   WARDEN_DEMO_PASSWORD: () => {
@@ -46,6 +49,13 @@ const GENERATORS: Record<string, () => string> = {
     return [0, 5, 10, 15].map((i) => chars.slice(i, i + 5).join("")).join("-");
   },
 };
+
+/** A freshly generated value for one of the secrets above. */
+export function generateSecret(name: string): string {
+  const gen = GENERATORS[name];
+  if (!gen) throw new Error(`no generator for ${name}`);
+  return gen();
+}
 
 /** Returns the secrets, creating missing ones; the environment overrides the file. */
 export function loadSecrets(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -1,0 +1,8 @@
+import { decideApproval } from "@/lib/approvals/decide-approval";
+import { approvalParamsSchema, decideApprovalSchema } from "@/lib/approvals/schemas";
+import { route } from "@/lib/rbac/route";
+
+export const POST = route(
+  { permission: "approvals:decide", params: approvalParamsSchema, body: decideApprovalSchema },
+  async ({ ctx, params, body }) => ({ body: await decideApproval(ctx, params.id, "rejected", body) }),
+);

@@ -1,0 +1,8 @@
+import { getOrgSettings, updateOrgSettings, updateSettingsSchema } from "@/lib/orgs/settings";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({ body: await getOrgSettings(ctx) }));
+
+export const PATCH = route({ permission: "org:admin", body: updateSettingsSchema }, async ({ ctx, body }) => ({
+  body: await updateOrgSettings(ctx, body),
+}));

@@ -1,0 +1,6 @@
+import { getPolicyVersion, policyVersionParamsSchema } from "@/lib/policy/versions";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "policies:read", params: policyVersionParamsSchema }, async ({ ctx, params }) => ({
+  body: await getPolicyVersion(ctx, params.version),
+}));

@@ -1,0 +1,72 @@
+import pg from "pg";
+import { env } from "../env";
+import { log } from "../log";
+
+/**
+ * Action status changes, across every app instance: transactions that change
+ * an action's status run `SELECT pg_notify('warden_action', <action id>)`,
+ * delivered at commit. A long-polling request waits here instead of holding a
+ * database connection. Only ids travel on the channel; a waiter re-reads the
+ * action inside its own tenant transaction.
+ */
+export const ACTION_CHANNEL = "warden_action";
+
+type Waiter = () => void;
+const waiters = new Map<string, Set<Waiter>>();
+let listener: Promise<pg.Client> | null = null;
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: env().APP_DATABASE_URL, application_name: "warden-listen" });
+  client.on("notification", (msg) => {
+    if (msg.channel !== ACTION_CHANNEL || !msg.payload) return;
+    const set = waiters.get(msg.payload);
+    if (set) for (const w of set) w();
+  });
+  client.on("error", (err) => {
+    log().warn({ err }, "action listener lost its connection; reconnecting on next wait");
+    listener = null;
+    // Wake everyone: they re-read and wait again on a fresh connection.
+    for (const set of waiters.values()) for (const w of set) w();
+  });
+  await client.connect();
+  await client.query(`LISTEN ${ACTION_CHANNEL}`);
+  return client;
+}
+
+/**
+ * Resolves when the action's status may have changed, or after `ms`. Callers
+ * always re-read, so a spurious wake-up is harmless and a missed notification
+ * costs at most the fallback interval.
+ */
+export async function waitForActionChange(actionId: string, ms: number): Promise<void> {
+  try {
+    listener ??= connect().catch((e: unknown) => {
+      listener = null;
+      throw e;
+    });
+    await listener;
+  } catch (err) {
+    log().warn({ err }, "could not LISTEN for action changes; falling back to polling");
+  }
+  await new Promise<void>((resolve) => {
+    let set = waiters.get(actionId);
+    if (!set) {
+      set = new Set();
+      waiters.set(actionId, set);
+    }
+    const done = () => {
+      clearTimeout(timer);
+      set!.delete(done);
+      if (set!.size === 0) waiters.delete(actionId);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    set.add(done);
+  });
+}
+
+export async function closeActionListener(): Promise<void> {
+  const l = listener;
+  listener = null;
+  if (l) await (await l).end().catch(() => {});
+}
