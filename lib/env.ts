@@ -35,6 +35,8 @@ const schema = z.object({
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** How often each organization whose log grew gets a signed checkpoint (minutes). */
   CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /** How often action payloads past their organization's retention period are expired (minutes). */
+  RETENTION_SWEEP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   /** Enables the benchmark floor route (POST /api/v1/_bench/floor). Never in production. */
   WARDEN_BENCH_ROUTES: z
     .enum(["0", "1", "true", "false"])

@@ -152,3 +152,13 @@ export async function lookupOrgsWithDueApprovals(limit: number): Promise<string[
   });
   return rows.map((r) => r.org_id);
 }
+
+/**
+ * Organizations with a payload retention period and action payloads older
+ * than it (ids only), for the retention sweep.
+ */
+export async function lookupOrgsWithExpiredPayloads(limit: number): Promise<string[]> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id FROM warden_orgs_with_expired_payloads(${limit}::int)`;
+  return rows.map((r) => r.org_id);
+}
