@@ -2,10 +2,9 @@ import { createHash } from "node:crypto";
 import { appendAuditEvent } from "../audit/append-event";
 import type { CheckpointView } from "../audit/checkpoint-view";
 import { auditHeadSeq, insertCheckpoint } from "../audit/create-checkpoint";
-import { chainedEventOf } from "../audit/event-row";
+import { eventsAboutAction } from "../audit/action-events";
 import { fillMerkleCache, inclusionProofs } from "../audit/merkle-store";
 import { signingKeyring } from "../config/crypto";
-import type { AuditEvent } from "../db/generated/client";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
@@ -96,21 +95,6 @@ function approvalsFile(a: LoadedAction): Record<string, unknown>[] {
   }));
 }
 
-/** The events about the action (by target, or naming it in data.action_id) among the first `size`. */
-async function actionEvents(tx: Tx, orgId: string, actionId: string, size: number): Promise<PackEvent[]> {
-  // Raw SQL so the two indexes of migration 20261122040000 (target, and
-  // data->>'action_id') serve it: an organization with a million events
-  // answers from a handful of index entries.
-  const rows = await tx.$queryRaw<AuditEvent[]>`
-    SELECT org_id AS "orgId", seq, id, occurred_at AS "occurredAt", actor_type AS "actorType", actor_id AS "actorId",
-           action, target_type AS "targetType", target_id AS "targetId", ip, data, prev_hash AS "prevHash", hash
-    FROM audit_events
-    WHERE org_id = ${orgId}::uuid AND seq <= ${size}
-      AND ((target_type = 'action' AND target_id = ${actionId}) OR data->>'action_id' = ${actionId})
-    ORDER BY seq`;
-  return rows.map(chainedEventOf);
-}
-
 export async function exportProofPack(ctx: OrgContext, actionId: string): Promise<ExportedPack> {
   assertCan(ctx, "audit:export");
   const orgId = ctx.org.id;
@@ -125,7 +109,7 @@ export async function exportProofPack(ctx: OrgContext, actionId: string): Promis
     async (tx) => {
       const action = await loadAction(tx, orgId, actionId);
       if (!action) throw new AppError("not_found", "Action not found");
-      const events = await actionEvents(tx, orgId, actionId, size);
+      const events: PackEvent[] = await eventsAboutAction(tx, orgId, actionId, size);
       if (events.length === 0) {
         throw new AppError("conflict", "The audit log has no events about this action, so no proof pack can be produced");
       }

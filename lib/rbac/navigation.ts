@@ -9,6 +9,7 @@ export const SECTIONS: { path: string; label: string; permission: Permission }[]
   { path: "", label: "Overview", permission: "dashboard:read" },
   { path: "/members", label: "Members", permission: "members:read" },
   { path: "/keys", label: "API keys", permission: "keys:read" },
+  { path: "/audit", label: "Audit", permission: "audit:read" },
 ];
 
 export function navFor(slug: string, permissions: ReadonlySet<Permission>) {
