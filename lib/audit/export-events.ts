@@ -4,8 +4,8 @@ import { withTenant } from "../db/tenant";
 import { log } from "../log";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { appendAuditEvent } from "./append-event";
-import { chainedEventOf, type ChainedEvent } from "./event-row";
-import { eventFilterWhere } from "./list-events";
+import { readEventPage } from "./event-pages";
+import type { ChainedEvent } from "./event-row";
 import type { ExportQuery } from "./schemas";
 
 /**
@@ -16,7 +16,7 @@ import type { ExportQuery } from "./schemas";
  *
  * Streaming: the range is fixed when the request starts (the events in
  * [from, to) up to the head seq read then), and then read in keyset pages of
- * EXPORT_PAGE events by seq, each page in its own short tenant transaction,
+ * EXPORT_PAGE events by seq (event-pages.ts), each page in its own short tenant transaction,
  * only when the client has taken the previous one (ReadableStream pull =
  * backpressure). Memory stays at one page whatever the range, and no
  * connection or transaction is held while the client is slow.
@@ -74,16 +74,14 @@ export type AuditExport = { body: ReadableStream<Uint8Array>; filename: string; 
 export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Promise<AuditExport> {
   assertCan(ctx, "audit:export");
   const orgId = ctx.org.id;
-  const range = { from: query.from, to: query.to };
-  const where = eventFilterWhere(orgId, range);
   const throughSeq = await withTenant(tenantOf(ctx), async (tx) => {
     const head = await tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } });
-    return head?.seq ?? BigInt(0);
+    return Number(head?.seq ?? 0);
   });
 
   const encoder = new TextEncoder();
   const digest = createHash("sha256");
-  let after = BigInt(0);
+  let after = 0;
   let events = 0;
   let bytes = 0;
   let firstSeq: number | null = null;
@@ -112,7 +110,7 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
           format: query.format,
           from: query.from?.toISOString() ?? null,
           to: query.to?.toISOString() ?? null,
-          through_seq: Number(throughSeq),
+          through_seq: throughSeq,
           completed,
           events,
           bytes,
@@ -131,25 +129,18 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
       },
       async pull(controller) {
         try {
-          const rows = await withTenant(tenantOf(ctx), (tx) =>
-            tx.auditEvent.findMany({
-              where: { ...where, seq: { gt: after, lte: throughSeq } },
-              orderBy: { seq: "asc" },
-              take: EXPORT_PAGE,
-            }),
-          );
+          const page = await readEventPage(orgId, { afterSeq: after, throughSeq, limit: EXPORT_PAGE, from: query.from, to: query.to });
           if (cancelled) return;
-          if (rows.length === 0) {
+          if (page.length === 0) {
             await record(true);
             controller.close();
             return;
           }
-          const page = rows.map(chainedEventOf);
           emit(controller, page.map(query.format === "csv" ? csvLine : jsonlLine).join(""));
           events += page.length;
           firstSeq ??= page[0]!.seq;
           lastSeq = page[page.length - 1]!.seq;
-          after = rows[rows.length - 1]!.seq;
+          after = lastSeq;
         } catch (e) {
           log().error({ err: e, orgId, requestId: ctx.requestId }, "audit export failed");
           await record(false).catch((err: unknown) => log().error({ err, orgId }, "could not record a failed audit export"));

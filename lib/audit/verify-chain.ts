@@ -1,6 +1,6 @@
 import { withTenant } from "../db/tenant";
 import { GENESIS_HASH, canonicalEvent, chainHash } from "./event";
-import { hashedEventOf } from "./event-row";
+import { walkEvents } from "./event-pages";
 import { MerkleRootAccumulator, hashLeaf } from "./merkle";
 
 export type ChainVerification =
@@ -36,28 +36,18 @@ export async function verifyChain(orgId: string, opts: { rootsAt?: readonly numb
 
   let expected = 1;
   let prevHash = GENESIS_HASH;
-  while (expected <= length) {
-    const rows = await withTenant({ orgId }, (tx) =>
-      tx.auditEvent.findMany({
-        where: { orgId, seq: { gte: BigInt(expected), lte: head.seq } },
-        orderBy: { seq: "asc" },
-        take: BATCH,
-      }),
-    );
-    if (rows.length === 0) return fail(expected, "event missing (chain truncated)");
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq !== expected) return fail(expected, "event missing");
-      if (row.prevHash !== prevHash) return fail(seq, "prev_hash does not match the previous event (reordered or inserted)");
-      if (chainHash(prevHash, canonicalEvent(hashedEventOf(row))) !== row.hash) {
-        return fail(seq, "content does not match its hash (edited)");
-      }
-      acc.push(hashLeaf(Buffer.from(row.hash, "hex")));
-      if (wanted.has(seq)) roots.set(seq, acc.root().toString("hex"));
-      prevHash = row.hash;
+  for await (const page of walkEvents(orgId, { throughSeq: length, limit: BATCH })) {
+    for (const e of page) {
+      if (e.seq !== expected) return fail(expected, "event missing");
+      if (e.prev_hash !== prevHash) return fail(e.seq, "prev_hash does not match the previous event (reordered or inserted)");
+      if (chainHash(prevHash, canonicalEvent(e.event)) !== e.hash) return fail(e.seq, "content does not match its hash (edited)");
+      acc.push(hashLeaf(Buffer.from(e.hash, "hex")));
+      if (wanted.has(e.seq)) roots.set(e.seq, acc.root().toString("hex"));
+      prevHash = e.hash;
       expected += 1;
     }
   }
+  if (expected <= length) return fail(expected, "event missing (chain truncated)");
   if (prevHash !== head.hash) return fail(length, "chain head does not match the last event");
   return { ok: true, length, headHash: head.hash, verifiedAt, roots };
 }
