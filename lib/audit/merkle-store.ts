@@ -1,4 +1,5 @@
-import { withTenant, type Tx } from "../db/tenant";
+import { withTenantSql } from "../db/sql";
+import type { Tx } from "../db/tenant";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { HASH_SIZE, PackedHashes, computeMerkleRoot, leafHashesFromEventHashes } from "./merkle";
@@ -28,17 +29,17 @@ import {
  */
 
 const CHUNK = 2 ** CACHE_LEVEL;
-/** Chunks added per fill transaction: 64 × 256 = 16,384 events read per transaction. */
-const FILL_BATCH_CHUNKS = 64;
+/** Chunks added per fill transaction: 256 × 256 = 65,536 event hashes (4 MB) read per transaction. */
+const FILL_BATCH_CHUNKS = 256;
 
-async function cachedChunkCount(tx: Tx, orgId: string): Promise<number> {
-  const rows = await tx.$queryRaw<{ level: number; n: bigint; max: bigint | null }[]>`
-    SELECT level, count(*)::bigint AS n, max(idx) AS max FROM audit_merkle_nodes
-    WHERE org_id = ${orgId}::uuid GROUP BY level`;
+/**
+ * How many complete chunks the cache covers, from its node count per level.
+ * The cache is only ever extended as a whole prefix; anything else means
+ * someone wrote to it by hand. It is ignored then: slower, still correct.
+ */
+function cachedChunks(orgId: string, rows: readonly { level: number; n: string | bigint; max: string | bigint | null }[]): number {
   const byLevel = new Map(rows.map((r) => [Number(r.level), { n: Number(r.n), max: r.max === null ? -1 : Number(r.max) }]));
   const chunks = byLevel.get(CACHE_LEVEL)?.n ?? 0;
-  // The cache is only ever extended as a whole prefix; anything else means
-  // someone wrote to it by hand. Ignore it then: slower, still correct.
   const { counts } = cacheShape(chunks, CACHE_LEVEL);
   for (const [level, { n, max }] of byLevel) {
     if (n !== (counts.get(level) ?? 0) || max !== n - 1) {
@@ -47,6 +48,13 @@ async function cachedChunkCount(tx: Tx, orgId: string): Promise<number> {
     }
   }
   return chunks;
+}
+
+async function cachedChunkCount(tx: Tx, orgId: string): Promise<number> {
+  const rows = await tx.$queryRaw<{ level: number; n: bigint; max: bigint | null }[]>`
+    SELECT level, count(*)::bigint AS n, max(idx) AS max FROM audit_merkle_nodes
+    WHERE org_id = ${orgId}::uuid GROUP BY level`;
+  return cachedChunks(orgId, rows);
 }
 
 /** The stored event hashes of seqs [fromSeq, toSeq], which must all exist. */
@@ -83,39 +91,72 @@ async function readNodes(tx: Tx, orgId: string, keys: readonly NodeKey[]): Promi
  * Adds the nodes of every complete chunk up to `size` leaves that the cache
  * lacks, FILL_BATCH_CHUNKS chunks per transaction (a first fill over a
  * million events is about 60 short transactions rather than one long one).
- * Concurrent fillers of one organization queue on an advisory lock.
+ * Concurrent fillers of one organization queue on an advisory lock. On the
+ * raw pool: a first fill reads every event hash once, and the typed client's
+ * decoding would be most of its cost.
  */
 export async function fillMerkleCache(orgId: string, size: number): Promise<{ nodesWritten: number }> {
   const target = Math.floor(size / CHUNK);
   let nodesWritten = 0;
   for (;;) {
-    const done = await withTenant(
-      { orgId },
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`warden.merkle:${orgId}`}, 0))`;
-        const have = await cachedChunkCount(tx, orgId);
-        if (have >= target) return true;
-        const upTo = Math.min(target, have + FILL_BATCH_CHUNKS);
-        const shape = cacheShape(have, CACHE_LEVEL);
-        const frontier = await readNodes(tx, orgId, shape.frontier);
-        if (frontier.size !== shape.frontier.length) throw new Error("audit Merkle cache frontier vanished");
-        const hashes = await eventHashes(tx, orgId, have * CHUNK + 1, upTo * CHUNK);
-        const leaves = leafHashesFromEventHashes(hashes);
-        const chunkRoots = Array.from({ length: upTo - have }, (_, j) =>
-          computeMerkleRoot(new PackedHashes(leaves.bytes.subarray(j * CHUNK * HASH_SIZE, (j + 1) * CHUNK * HASH_SIZE))),
+    const done = await withTenantSql({ orgId }, async (sql) => {
+      await sql.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`warden.merkle:${orgId}`], "merkle_fill_lock");
+      const have = cachedChunks(
+        orgId,
+        await sql.query<{ level: number; n: string; max: string | null }>(
+          "SELECT level, count(*)::text AS n, max(idx)::text AS max FROM audit_merkle_nodes WHERE org_id = $1 GROUP BY level",
+          [orgId],
+          "merkle_fill_shape",
+        ),
+      );
+      if (have >= target) return true;
+      const upTo = Math.min(target, have + FILL_BATCH_CHUNKS);
+      const shape = cacheShape(have, CACHE_LEVEL);
+      const frontier = new Map<string, Buffer>();
+      if (shape.frontier.length > 0) {
+        const rows = await sql.query<{ level: number; idx: string; hash: string }>(
+          `SELECT n.level, n.idx::text AS idx, n.hash FROM audit_merkle_nodes n
+           JOIN unnest($2::int[], $3::bigint[]) AS want(level, idx) ON n.level = want.level AND n.idx = want.idx
+           WHERE n.org_id = $1`,
+          [orgId, shape.frontier.map((k) => k.level), shape.frontier.map((k) => String(k.idx))],
+          "merkle_fill_frontier",
         );
-        const nodes = extendCacheNodes({ chunkLevel: CACHE_LEVEL, firstChunk: have, chunkRoots, frontier });
-        await tx.$executeRaw`
-          INSERT INTO audit_merkle_nodes (org_id, level, idx, hash)
-          SELECT ${orgId}::uuid, t.level, t.idx, t.hash
-          FROM unnest(${nodes.map((n) => n.key.level)}::smallint[], ${nodes.map((n) => String(n.key.idx))}::bigint[],
-                      ${nodes.map((n) => n.hash.toString("hex"))}::text[]) AS t(level, idx, hash)
-          ON CONFLICT DO NOTHING`;
-        nodesWritten += nodes.length;
-        return upTo >= target;
-      },
-      { timeoutMs: 60_000 },
-    );
+        for (const r of rows) frontier.set(nodeKeyId({ level: r.level, idx: Number(r.idx) }), Buffer.from(r.hash, "hex"));
+      }
+      if (frontier.size !== shape.frontier.length) throw new Error("audit Merkle cache frontier vanished");
+
+      const fromSeq = have * CHUNK + 1;
+      const toSeq = upTo * CHUNK;
+      const rows = await sql.query<{ hash: string }>(
+        "SELECT hash FROM audit_events WHERE org_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+        [orgId, fromSeq, toSeq],
+        "merkle_fill_hashes",
+      );
+      if (rows.length !== toSeq - fromSeq + 1) {
+        // Name the first missing seq, as the chain verifier would.
+        const seqs = await sql.query<{ seq: string }>(
+          "SELECT seq::text AS seq FROM audit_events WHERE org_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
+          [orgId, fromSeq, toSeq],
+        );
+        const gap = seqs.findIndex((r, i) => Number(r.seq) !== fromSeq + i);
+        const missing = fromSeq + (gap < 0 ? seqs.length : gap);
+        throw new AppError("conflict", `The audit log is missing event ${missing}; it does not verify`, { cause: `org ${orgId}` });
+      }
+      const leaves = leafHashesFromEventHashes(rows.map((r) => r.hash));
+      const chunkRoots = Array.from({ length: upTo - have }, (_, j) =>
+        computeMerkleRoot(new PackedHashes(leaves.bytes.subarray(j * CHUNK * HASH_SIZE, (j + 1) * CHUNK * HASH_SIZE))),
+      );
+      const nodes = extendCacheNodes({ chunkLevel: CACHE_LEVEL, firstChunk: have, chunkRoots, frontier });
+      await sql.query(
+        `INSERT INTO audit_merkle_nodes (org_id, level, idx, hash)
+         SELECT $1, t.level, t.idx, t.hash FROM unnest($2::smallint[], $3::bigint[], $4::text[]) AS t(level, idx, hash)
+         ON CONFLICT DO NOTHING`,
+        [orgId, nodes.map((n) => n.key.level), nodes.map((n) => String(n.key.idx)), nodes.map((n) => n.hash.toString("hex"))],
+        "merkle_fill_insert",
+      );
+      nodesWritten += nodes.length;
+      return upTo >= target;
+    });
     if (done) return { nodesWritten };
   }
 }
