@@ -122,3 +122,20 @@ describe("POST /api/v1/actions/{id}/execute", () => {
     expect(hits).not.toContain("GET /a");
   });
 });
+
+describe("connector modes come from configuration", () => {
+  it("WARDEN_CONNECTOR_MODES can make production use the sandbox", async () => {
+    const { vi } = await import("vitest");
+    const previous = process.env.WARDEN_CONNECTOR_MODES;
+    process.env.WARDEN_CONNECTOR_MODES = "development=sandbox,production=sandbox";
+    vi.resetModules();
+    try {
+      const { connectorModes } = await import("@/lib/config/connectors");
+      expect(connectorModes()).toEqual({ development: "sandbox", production: "sandbox" });
+    } finally {
+      if (previous === undefined) delete process.env.WARDEN_CONNECTOR_MODES;
+      else process.env.WARDEN_CONNECTOR_MODES = previous;
+      vi.resetModules();
+    }
+  });
+});
