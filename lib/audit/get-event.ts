@@ -33,23 +33,31 @@ export async function getAuditEvent(ctx: OrgContext, seq: number): Promise<Audit
     const previous =
       seq === 1 ? null : await tx.auditEvent.findUnique({ where: { orgId_seq: { orgId, seq: BigInt(seq - 1) } }, select: { hash: true } });
     const linked = seq === 1 ? e.prev_hash === "0".repeat(64) : previous?.hash === e.prev_hash;
+    // The newest checkpoint covering the event that the log still reaches (a
+    // checkpoint beyond the head means a truncated log: verify names that).
+    const head = await tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } });
     const cpRow = await tx.auditCheckpoint.findFirst({
-      where: { orgId, treeSize: { gte: BigInt(seq) } },
+      where: { orgId, treeSize: { gte: BigInt(seq), lte: head?.seq ?? BigInt(0) } },
       orderBy: [{ treeSize: "desc" }, { createdAt: "desc" }],
     });
     let inclusion: AuditEventDetail["inclusion"] = null;
     if (cpRow) {
       const checkpoint = toCheckpointView(cpRow);
-      const paths = await inclusionProofs(tx, orgId, checkpoint.tree_size, [seq]);
-      const auditPath = paths.get(seq)!;
-      const leadsToRoot = verifyInclusionProof({
-        leafHash: hashLeaf(Buffer.from(e.hash, "hex")),
-        index: seq - 1,
-        treeSize: checkpoint.tree_size,
-        proof: auditPath.map((h) => Buffer.from(h, "hex")),
-        root: Buffer.from(checkpoint.root_hash, "hex"),
-      });
-      inclusion = { checkpoint, leaf_index: seq - 1, audit_path: auditPath, leads_to_root: leadsToRoot };
+      try {
+        const paths = await inclusionProofs(tx, orgId, checkpoint.tree_size, [seq]);
+        const auditPath = paths.get(seq)!;
+        const leadsToRoot = verifyInclusionProof({
+          leafHash: hashLeaf(Buffer.from(e.hash, "hex")),
+          index: seq - 1,
+          treeSize: checkpoint.tree_size,
+          proof: auditPath.map((h) => Buffer.from(h, "hex")),
+          root: Buffer.from(checkpoint.root_hash, "hex"),
+        });
+        inclusion = { checkpoint, leaf_index: seq - 1, audit_path: auditPath, leads_to_root: leadsToRoot };
+      } catch (err) {
+        // A log with a missing event has no proof to give; the event itself is still shown.
+        if (!(err instanceof AppError && err.code === "conflict")) throw err;
+      }
     }
     const labels = await actorLabels(tx, orgId, [e.event]);
     return {

@@ -164,6 +164,30 @@ describe("GET /api/v1/audit/events/{seq}", () => {
     expect(res.json.recomputed_hash).not.toBe(res.json.hash);
   });
 
+  it("200 without an inclusion proof when the log has lost an event or its tail since the checkpoint", async () => {
+    const t = await createTestOrg("ev-g");
+    await seedEvents(t.org.id, 600);
+    await createCheckpoint(memberContext(t, "auditor"));
+    const cookie = (await sessionCookie(t.users.auditor.id)).cookie;
+    await tamper(`DELETE FROM audit_events WHERE org_id = $1 AND seq = 300`, [t.org.id]);
+    // Event 310's proof needs the leaves of its 256-event chunk, which lost 300.
+    const gap = await call(DETAIL, { cookie, org: t.org.slug, params: { seq: "310" } });
+    expect(gap.status).toBe(200);
+    expect(gap.json).toMatchObject({ seq: 310, hash_matches: true, inclusion: null });
+    // Event 590's comes from cached nodes made before the deletion, and is still right.
+    expect((await call(DETAIL, { cookie, org: t.org.slug, params: { seq: "590" } })).json.inclusion).toMatchObject({ leads_to_root: true });
+    await tamper(
+      [
+        `DELETE FROM audit_events WHERE org_id = $1 AND seq > 500`,
+        `UPDATE audit_heads h SET seq = 500, hash = e.hash FROM audit_events e WHERE h.org_id = $1 AND e.org_id = $1 AND e.seq = 500`,
+      ],
+      [t.org.id],
+    );
+    const truncated = await call(DETAIL, { cookie, org: t.org.slug, params: { seq: "10" } });
+    expect(truncated.status).toBe(200);
+    expect(truncated.json.inclusion).toBeNull();
+  });
+
   it("401 without a session; 403 for a viewer and an approver", async () => {
     expect((await call(DETAIL, { org: a.org.slug, params: { seq: "1" } })).status).toBe(401);
     expect((await detail("1", cookies.viewer)).status).toBe(403);
