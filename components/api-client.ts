@@ -69,3 +69,12 @@ export function describeError(e: unknown): string {
   }
   return "Something went wrong. Try again.";
 }
+
+/** The problem's per-field errors by path (the first message for each path). */
+export function fieldErrorsOf(e: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (e instanceof ApiError) {
+    for (const f of e.problem.errors ?? []) out[f.path] ??= f.message;
+  }
+  return out;
+}
