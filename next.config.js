@@ -1,3 +1,6 @@
+// HSTS only when Warden is served over https (NEXTAUTH_URL is its public URL).
+const https = (process.env.NEXTAUTH_URL ?? "").startsWith("https://");
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
@@ -16,6 +19,7 @@ const nextConfig = {
           { key: "Referrer-Policy", value: "same-origin" },
           { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
           { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=(), usb=()" },
+          ...(https ? [{ key: "Strict-Transport-Security", value: "max-age=63072000; includeSubDomains" }] : []),
         ],
       },
     ];

@@ -19,7 +19,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != "1" ]]; then
 fi
 
 benches=("$@")
-[[ ${#benches[@]} -eq 0 ]] && benches=(keys)
+[[ ${#benches[@]} -eq 0 ]] && benches=(keys actions)
 for b in "${benches[@]}"; do
   step "bench: $b"
   npx --no-install tsx "bench/$b.ts"

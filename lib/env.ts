@@ -35,6 +35,14 @@ const schema = z.object({
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** How often each organization whose log grew gets a signed checkpoint (minutes). */
   CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /**
+   * Which connector each agent environment gets: sandbox (records, sends
+   * nothing) or live. Default: development=sandbox,production=live.
+   */
+  WARDEN_CONNECTOR_MODES: z
+    .string()
+    .regex(/^\s*(development|production)=(sandbox|live)\s*(,\s*(development|production)=(sandbox|live)\s*)*$/, "e.g. development=sandbox,production=live")
+    .optional(),
   /** Enables the benchmark floor route (POST /api/v1/_bench/floor). Never in production. */
   WARDEN_BENCH_ROUTES: z
     .enum(["0", "1", "true", "false"])

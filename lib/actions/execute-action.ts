@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { appendAuditEvent } from "../audit/append-event";
+import { connectorModes } from "../config/connectors";
 import { encryptionKeyring } from "../config/crypto";
 import { connectorFor, isManagedTool, type ConnectorResult } from "../connectors/registry";
 import { isSafeHttpError } from "../connectors/safe-http";
@@ -62,7 +63,7 @@ export async function executeAction(ctx: OrgContext, id: string): Promise<Execut
   let result: ConnectorResult | null = null;
   let error: string | null = null;
   try {
-    const connector = connectorFor(claimed.tool, agent.environment);
+    const connector = connectorFor(claimed.tool, agent.environment, { modes: connectorModes() });
     result = await connector.execute(
       { id, tool: claimed.tool, params: claimed.payload.params },
       { allowDomains: claimed.http_allowed_domains, allowPrivateCidrs: claimed.http_allowed_private_cidrs, sensitiveKeys: claimed.sensitive_keys },

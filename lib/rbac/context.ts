@@ -6,8 +6,11 @@ import { AppError } from "../errors";
 import type { VerifiedKey } from "../keys/verify-api-key";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "./permissions";
 
-/** Who is calling: a signed-in person, or an API key (an agent or a script). */
-export type Principal = { kind: "user"; user: SessionUser } | { kind: "api_key"; key: VerifiedKey };
+/**
+ * Who is calling: a signed-in person, an API key (an agent or a script), or the
+ * system itself (seeding and provisioning scripts; never produced by a route).
+ */
+export type Principal = { kind: "user"; user: SessionUser } | { kind: "api_key"; key: VerifiedKey } | { kind: "system"; name: string };
 
 /** Everything domain code needs to act for a caller inside one organization. */
 export type OrgContext = {
@@ -31,6 +34,19 @@ export function keyContext(args: Base & { principal: { kind: "api_key"; key: Ver
   return { ...args, role: null, permissions: new Set(args.principal.key.scopes) };
 }
 
+/** Provisioning as the system: every permission, audited with a system actor. */
+export function systemContext(org: OrgRef, name: string): OrgContext {
+  return {
+    requestId: `system:${name}`,
+    ip: null,
+    userAgent: null,
+    principal: { kind: "system", name },
+    org,
+    role: null,
+    permissions: ROLE_PERMISSIONS.admin,
+  };
+}
+
 export function can(ctx: OrgContext, permission: Permission): boolean {
   return ctx.permissions.has(permission);
 }
@@ -40,9 +56,14 @@ export function assertCan(ctx: OrgContext, permission: Permission): void {
 }
 
 export function actorOf(ctx: OrgContext): Actor {
-  return ctx.principal.kind === "user"
-    ? { type: "user", id: ctx.principal.user.userId }
-    : { type: "api_key", id: ctx.principal.key.id };
+  switch (ctx.principal.kind) {
+    case "user":
+      return { type: "user", id: ctx.principal.user.userId };
+    case "api_key":
+      return { type: "api_key", id: ctx.principal.key.id };
+    case "system":
+      return { type: "system", id: ctx.principal.name };
+  }
 }
 
 /** The signed-in person behind the request, if it is a person. */

@@ -177,8 +177,17 @@ function keyFailure(status: KeyStatus, headers: Record<string, string>): AppErro
   }
 }
 
+/**
+ * Adds the key's rate-limit headers to the response. When the handler set its
+ * own (a tighter per-agent limit), its RateLimit and Retry-After stand, and the
+ * policies are listed together.
+ */
 function withHeaders(res: Response, headers: Record<string, string>): Response {
-  for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
+  for (const [k, v] of Object.entries(headers)) {
+    const existing = res.headers.get(k);
+    if (existing === null) res.headers.set(k, v);
+    else if (k.toLowerCase() === "ratelimit-policy" && existing !== v) res.headers.set(k, `${v}, ${existing}`);
+  }
   return res;
 }
 

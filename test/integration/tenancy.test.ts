@@ -5,6 +5,10 @@ import { closeDb } from "@/lib/db/client";
 import { appClient, closeOwner, owner } from "../helpers/db";
 import { createTestOrg, type TestOrg } from "../helpers/fixtures";
 import { createKey } from "../helpers/keys";
+import { createAgentWithKey, publishPolicy } from "../helpers/firewall";
+import { sessionCookie, call } from "../helpers/http";
+import { POST as submitAction } from "@/app/api/v1/actions/route";
+import { POST as approveApproval } from "@/app/api/v1/approvals/[id]/approve/route";
 
 /**
  * The wall itself, tested in SQL as the app role (not through Prisma): for each
@@ -20,6 +24,21 @@ beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("wall-a"), createTestOrg("wall-b")]);
   client = await appClient();
   await Promise.all([createKey(a), createKey(b)]);
+  // One of everything in both organizations: agents, a policy, actions with an
+  // approval and a decision, a checkpoint row and a Merkle node.
+  for (const t of [a, b]) {
+    await publishPolicy(t, [{ name: "ask", condition: "true", effect: "require_approval" }]);
+    const agent = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
+    const submitted = await call(submitAction, { method: "POST", headers: { authorization: `Bearer ${agent.token}` }, body: { tool: "payments", operation: "x" } });
+    const cookie = (await sessionCookie(t.users.approver.id)).cookie;
+    await call(approveApproval, { method: "POST", cookie, org: t.org.slug, params: { id: submitted.json.approval.id }, body: { reason: "ok" } });
+    await call(submitAction, { method: "POST", headers: { authorization: `Bearer ${agent.token}` }, body: { tool: "payments", operation: "y" } });
+    await owner().query(
+      `INSERT INTO audit_checkpoints (org_id, tree_size, root_hash, key_id, signed, reason) VALUES ($1, 1, repeat('a', 64), repeat('b', 16), '{}', 'on_demand')`,
+      [t.org.id],
+    );
+    await owner().query(`INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 8, 0, repeat('c', 64))`, [t.org.id]);
+  }
   for (const t of [a, b]) {
     await inScope(t.org.id, null, (c) =>
       c.query(
@@ -93,6 +112,65 @@ const TABLES: TableSpec[] = [
       [v.org.id],
     ],
     canUpdate: true,
+  },
+  {
+    table: "agents",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO agents (org_id, slug, name, environment) VALUES ($1, 'forged', 'Forged', 'production')`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "policy_versions",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO policy_versions (org_id, version, rules, status) VALUES ($1, 9999, '[{"name":"x","condition":"true","effect":"allow"}]', 'draft')`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "actions",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO actions (org_id, agent_id, api_key_id, tool, operation, payload_hash, payload_bytes, status, effect, risk_level, reason, decided_by, response)
+       SELECT $1, ag.id, k.id, 'payments', 'forged', repeat('0', 64), 0, 'allowed', 'allow', 'low', 'forged', 'policy', '{}'
+       FROM (SELECT gen_random_uuid() AS id) ag, (SELECT gen_random_uuid() AS id) k`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "approvals",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO approvals (org_id, action_id, status, approvals_required, payload_hash, expires_at) VALUES ($1, gen_random_uuid(), 'approved', 1, repeat('0', 64), now())`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "approval_decisions",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO approval_decisions (org_id, approval_id, approver_id, decision, reason, payload_hash) VALUES ($1, gen_random_uuid(), $2, 'approved', 'forged', repeat('0', 64))`,
+      [v.org.id, atk.users.approver.id],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "audit_checkpoints",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO audit_checkpoints (org_id, tree_size, root_hash, key_id, signed, reason) VALUES ($1, 1, repeat('d', 64), repeat('e', 16), '{}', 'on_demand')`,
+      [v.org.id],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "audit_merkle_nodes",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 9, 0, repeat('f', 64))`, [v.org.id]],
+    canUpdate: false,
   },
   {
     table: "audit_heads",

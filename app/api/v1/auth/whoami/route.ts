@@ -23,6 +23,7 @@ export const GET = route({ anyPrincipal: true }, async ({ ctx }) => {
       },
     };
   }
+  if (ctx.principal.kind !== "user") return { status: 404 };
   return {
     body: {
       principal: "user",
