@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { WardenClient } from "../lib/sdk";
-import { apiAs, createAgentWithKey, ensureBasePolicy, uniqueSlug } from "./firewall";
+import { apiAs, createAgentWithKey, uniqueSlug } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
 test("an admin creates an agent with its tool registries, binds a key to it, edits it, and disables it", async ({ page, baseURL }) => {
@@ -145,7 +145,6 @@ test("an admin saves organization settings: field errors point at the entry, and
   await expect(form.getByLabel("Extra sensitive parameter names")).toHaveValue(/(^|\n)iban($|\n)/);
 
   // The setting takes effect: the next action's "iban" is stored redacted and marked on its page.
-  await ensureBasePolicy(page);
   const agent = await createAgentWithKey(page, { prefix: "e2e-iban", tools: { allowed: ["payments"] } });
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });
   const action = await warden.submitAction({ tool: "payments", operation: "create_payment", params: { amount: 10, iban: "DE89370400440532013000" } });

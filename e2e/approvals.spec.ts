@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { WardenClient, WardenDeniedError } from "../lib/sdk";
-import { createAgentWithKey, ensureBasePolicy } from "./firewall";
+import { createAgentWithKey } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
 test("an agent's high-risk payment waits in the queue; an approver approves it live; the agent's wait returns approved", async ({ page, browser, baseURL }) => {
@@ -8,7 +8,6 @@ test("an agent's high-risk payment waits in the queue; an approver approves it l
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
-  await ensureBasePolicy(admin);
   const agent = await createAgentWithKey(admin, { prefix: "e2e-pay", tools: { allowed: ["payments"] } });
 
   // The approver has the queue open before anything is submitted.
@@ -89,7 +88,6 @@ test("a rejected action: guard() throws WardenDeniedError and the guarded functi
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
-  await ensureBasePolicy(admin);
   const agent = await createAgentWithKey(admin, { prefix: "e2e-rej", tools: { allowed: ["payments"] } });
   await adminContext.close();
 
@@ -133,7 +131,6 @@ test("a viewer sees actions but no approve or reject control anywhere, and the q
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
-  await ensureBasePolicy(admin);
   const agent = await createAgentWithKey(admin, { prefix: "e2e-view", tools: { allowed: ["payments"] } });
   await adminContext.close();
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });

@@ -25,9 +25,9 @@ type Rule = { name: string; condition: string; effect: string; risk_level?: stri
 
 /**
  * Rules the firewall specs rely on, for agents whose slug starts with "e2e-".
- * Specs run in parallel against one organization, so this only ever adds the
- * rules on top of whatever is active (idempotent), and the policy-editor spec
- * builds its version from the active one: the rules stay in force.
+ * Published once by e2e/firewall.setup.ts on top of whatever is active
+ * (idempotent); the policy-editor spec builds its versions from the active
+ * one and rolls back to it, so the rules stay in force for parallel specs.
  */
 export const BASE_RULES: Rule[] = [
   {

@@ -1,12 +1,11 @@
 import { expect, test } from "@playwright/test";
 import { WardenClient } from "../lib/sdk";
-import { apiAs, createAgentWithKey, ensureBasePolicy } from "./firewall";
+import { apiAs, createAgentWithKey } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
 test("the policy editor shows a compile error at its line and column; a fixed draft is tested, published, and decides the agent's next action", async ({ page, baseURL }) => {
   const csp = watchCsp(page);
   await signIn(page, DEMO.admin, undefined, "/acme");
-  await ensureBasePolicy(page);
   const agent = await createAgentWithKey(page, { prefix: "e2e-crm", tools: { allowed: ["crm"] } });
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });
 
@@ -90,6 +89,16 @@ test("the policy editor shows a compile error at its line and column; a fixed dr
   // The agent's next action follows the new policy.
   const after = await warden.submitAction({ tool: "crm", operation: "export", params: { rows: 10 } });
   expect(after).toMatchObject({ status: "allowed", decision: "allow", rule: { name }, policy_version: draftVersion });
+
+  // Rollback: re-activate the previous version from the history; the next export is denied again.
+  await page.getByTestId(`policy-version-${activeBefore.version}`).getByRole("button", { name: `Re-activate v${activeBefore.version}` }).click();
+  const rollback = page.getByRole("dialog", { name: `Re-activate v${activeBefore.version}?` });
+  await expect(rollback).toContainText("This is a rollback");
+  await rollback.getByRole("button", { name: `Re-activate v${activeBefore.version}` }).click();
+  await expect(page.getByTestId("active-policy")).toContainText(`v${activeBefore.version}`);
+  await expect(page.getByTestId(`policy-version-${draftVersion}`)).toContainText("published");
+  const rolledBack = await warden.submitAction({ tool: "crm", operation: "export", params: { rows: 10 } });
+  expect(rolledBack).toMatchObject({ status: "denied", policy_version: activeBefore.version });
   expect(csp).toEqual([]);
 });
 

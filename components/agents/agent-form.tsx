@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import type { AgentView } from "@/lib/agents/agents";
-import { api, describeError, fieldErrorsOf } from "../api-client";
+import { api, describeErrorForForm, fieldErrorsOf } from "../api-client";
 import { Alert, Button, Field, cx, fieldAria, inputClass } from "../ui";
 import { EMPTY_REGISTRY, LISTS, ToolListEditor, type ListName, type Registry } from "./tool-list-editor";
 
@@ -67,7 +67,7 @@ export function AgentForm({
     } catch (err) {
       const fields = fieldErrorsOf(err);
       setErrors(fields);
-      setError(describeError(err));
+      setError(describeErrorForForm(err, (path) => /^(slug|name|environment|rate_limit_per_minute|daily_budget|tools_by_environment\.(development|production)\.(allowed|require_approval|denied)(\.\d+)?)$/.test(path)));
     } finally {
       setPending(false);
     }

@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { RuleInput } from "@/lib/policy/schemas";
 import type { PolicyVersionView } from "@/lib/policy/versions";
-import { ApiError, api, describeError } from "../api-client";
+import { ApiError, api, describeErrorForForm } from "../api-client";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
 import { newKey, splitErrors, toEditable, toRuleInputs, type EditableRule, type RuleErrors } from "./model";
 import { PublishDialog } from "./publish-dialog";
@@ -135,13 +135,11 @@ export function PolicyWorkbench({
     } catch (e) {
       const list = e instanceof ApiError ? (e.problem.errors ?? []) : [];
       if (list.length) showErrors(list);
-      setError(describeError(e).split(" (rules.")[0] ?? describeError(e));
+      setError(describeErrorForForm(e, (path) => /^rules\.\d+/.test(path)));
     } finally {
       setSaving(false);
     }
   }
-
-  const totalErrors = errors ? Object.values(errors.byRule).reduce((n, r) => n + Object.values(r).filter(Boolean).length, 0) + errors.general.length : 0;
 
   return (
     <div className="space-y-6">
@@ -166,14 +164,8 @@ export function PolicyWorkbench({
                 </Alert>
               )}
               {error && (
-                <Alert>
-                  {error}
-                  {totalErrors > 0 && ` ${totalErrors} problem${totalErrors === 1 ? " is" : "s are"} marked below.`}
-                </Alert>
+                <Alert>{error}</Alert>
               )}
-              {errors?.general.map((g) => (
-                <Alert key={g}>{g}</Alert>
-              ))}
               <div className="flex flex-wrap items-end gap-3">
                 <div className="min-w-64 flex-1">
                   <label htmlFor="policy-description" className="block text-sm font-medium text-slate-700">

@@ -3,7 +3,7 @@
 import { useState } from "react";
 import type { RuleInput } from "@/lib/policy/schemas";
 import type { SimulationResult } from "@/lib/policy/simulate";
-import { ApiError, api, describeError } from "../api-client";
+import { ApiError, api, describeError, describeErrorForForm } from "../api-client";
 import { EffectBadge, RiskBadge } from "../firewall/badges";
 import { Alert, Badge, Button, Card, cx, inputClass } from "../ui";
 
@@ -85,7 +85,7 @@ export function TestPanel({
       const ruleErrors = err instanceof ApiError ? (err.problem.errors ?? []).filter((f) => f.path.startsWith("rules.")) : [];
       if (ruleErrors.length > 0 && onPolicyErrors) {
         onPolicyErrors(ruleErrors);
-        setError(`${describeError(err).split(" (")[0]} — fix the rules marked in the editor, then test again.`);
+        setError(describeErrorForForm(err, (path) => path.startsWith("rules."), "marked in the editor above"));
       } else {
         setError(describeError(err));
       }

@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { OrgSettings } from "@/lib/orgs/settings";
-import { api, describeError, fieldErrorsOf } from "../api-client";
+import { api, describeErrorForForm, fieldErrorsOf } from "../api-client";
 import { Alert, Button, Card, Field, cx, fieldAria, inputClass } from "../ui";
 
 function lines(s: string): string[] {
@@ -59,7 +59,11 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
       router.refresh();
     } catch (err) {
       setErrors(fieldErrorsOf(err));
-      setError(describeError(err));
+      setError(
+        describeErrorForForm(err, (path) =>
+          /^(name|session_idle_timeout_seconds|session_absolute_timeout_seconds|payload_retention_days|(sensitive_keys|http_allowed_domains|http_allowed_private_cidrs)(\.\d+)?)$/.test(path),
+        ),
+      );
     } finally {
       setPending(false);
     }
