@@ -46,7 +46,11 @@ test("an agent's high-risk payment waits in the queue; an approver approves it l
   await expect(card.locator('[data-redacted="/params/password"]')).toHaveCount(1);
   await expect(card.getByLabel("parameters")).toContainText("ACME Supplies");
 
-  // The admin created the agent's key: the action page explains separation of duties instead of offering buttons.
+  // The admin created the agent's key: the queue and the action page explain separation of duties instead of offering buttons.
+  await admin.goto("/acme/approvals");
+  const adminCard = admin.getByTestId(`approval-${submitted.id}`);
+  await expect(adminCard.getByRole("note")).toContainText("separation of duties");
+  await expect(adminCard.getByRole("button", { name: /^(Approve|Reject)/ })).toHaveCount(0);
   await admin.goto(`/acme/actions/${submitted.id}`);
   await expect(admin.getByRole("note")).toContainText("separation of duties");
   await expect(admin.getByRole("button", { name: /^Approve/ })).toHaveCount(0);

@@ -31,12 +31,3 @@ const EFFECT_LABEL: Record<string, string> = { allow: "allow", deny: "deny", req
 export function EffectBadge({ effect }: { effect: string }) {
   return <Badge tone={EFFECT_TONE[effect] ?? "slate"}>{EFFECT_LABEL[effect] ?? effect}</Badge>;
 }
-
-/** The first 12 hex digits, with the whole hash one selection away. */
-export function Hash({ value, full = false }: { value: string; full?: boolean }) {
-  return (
-    <code className="break-all font-mono text-xs text-slate-600" title={value}>
-      {full ? value : `${value.slice(0, 12)}…`}
-    </code>
-  );
-}

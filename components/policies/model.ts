@@ -66,22 +66,18 @@ export function toRuleInputs(rules: EditableRule[]): RuleInput[] {
 
 export type RuleErrors = Partial<Record<"name" | "condition" | "effect" | "risk_level" | "reason" | "approvals_required" | "approval_ttl_seconds", string>>;
 
-/** Splits the API's field errors ("rules.3.condition") by rule; the rest are policy-wide. */
-export function splitErrors(errors: { path: string; message: string }[]): { byRule: Record<number, RuleErrors>; general: string[] } {
+/** The API's field errors by rule ("rules.3.condition" → rule 3's condition); the summary names the rest. */
+export function errorsByRule(errors: { path: string; message: string }[]): Record<number, RuleErrors> {
   const byRule: Record<number, RuleErrors> = {};
-  const general: string[] = [];
   for (const e of errors) {
     const m = /^rules\.(\d+)(?:\.([a-z_]+))?/.exec(e.path);
-    if (m) {
-      const i = Number(m[1]);
-      const field = (m[2] ?? "name") as keyof RuleErrors;
-      byRule[i] ??= {};
-      byRule[i][field] ??= e.message;
-    } else {
-      general.push(e.path === "(root)" || e.path === "rules" ? e.message : `${e.path}: ${e.message}`);
-    }
+    if (!m) continue;
+    const i = Number(m[1]);
+    const field = (m[2] ?? "name") as keyof RuleErrors;
+    byRule[i] ??= {};
+    byRule[i][field] ??= e.message;
   }
-  return { byRule, general };
+  return byRule;
 }
 
 /** "line 2, column 18: …" → its parts, for pointing at the spot in the condition. */

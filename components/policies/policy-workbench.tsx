@@ -6,7 +6,7 @@ import type { RuleInput } from "@/lib/policy/schemas";
 import type { PolicyVersionView } from "@/lib/policy/versions";
 import { ApiError, api, describeErrorForForm } from "../api-client";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
-import { newKey, splitErrors, toEditable, toRuleInputs, type EditableRule, type RuleErrors } from "./model";
+import { errorsByRule, newKey, toEditable, toRuleInputs, type EditableRule, type RuleErrors } from "./model";
 import { PublishDialog } from "./publish-dialog";
 import { ReferencePanel } from "./reference-panel";
 import { ReplayPanel } from "./replay-panel";
@@ -27,13 +27,8 @@ function blankRule(): EditableRule {
 }
 
 /** Drops the errors of the fields just edited: they describe text that is gone. */
-function clearEdited(
-  cur: { byRule: Record<number, RuleErrors>; general: string[] } | null,
-  index: number,
-  before: EditableRule,
-  after: EditableRule,
-): { byRule: Record<number, RuleErrors>; general: string[] } | null {
-  const mine = cur?.byRule[index];
+function clearEdited(cur: Record<number, RuleErrors> | null, index: number, before: EditableRule, after: EditableRule): Record<number, RuleErrors> | null {
+  const mine = cur?.[index];
   if (!cur || !mine) return cur;
   const fieldOf: Record<keyof RuleErrors, keyof EditableRule> = {
     name: "name",
@@ -48,7 +43,7 @@ function clearEdited(
   for (const [k, v] of Object.entries(mine) as [keyof RuleErrors, string][]) {
     if (before[fieldOf[k]] === after[fieldOf[k]]) left[k] = v;
   }
-  return { ...cur, byRule: { ...cur.byRule, [index]: left } };
+  return { ...cur, [index]: left };
 }
 
 const snapshot = (rules: EditableRule[], description: string) => JSON.stringify({ rules: toRuleInputs(rules), description: description.trim() });
@@ -72,7 +67,7 @@ export function PolicyWorkbench({
   const router = useRouter();
   const [rules, setRules] = useState<EditableRule[]>(() => base.rules.map(toEditable));
   const [description, setDescription] = useState("");
-  const [errors, setErrors] = useState<{ byRule: Record<number, RuleErrors>; general: string[] } | null>(null);
+  const [errors, setErrors] = useState<Record<number, RuleErrors> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [saved, setSaved] = useState<{ view: PolicyVersionView; snapshot: string } | null>(
@@ -113,7 +108,7 @@ export function PolicyWorkbench({
   }
 
   function showErrors(list: { path: string; message: string }[]) {
-    setErrors(list.length ? splitErrors(list) : null);
+    setErrors(list.length ? errorsByRule(list) : null);
   }
 
   async function save() {
@@ -220,7 +215,7 @@ export function PolicyWorkbench({
                   rule={r}
                   index={i}
                   count={rules.length}
-                  errors={errors?.byRule[i] ?? {}}
+                  errors={errors?.[i] ?? {}}
                   onChange={(next) => {
                     edit(
                       rules.map((x) => (x.key === r.key ? next : x)),
