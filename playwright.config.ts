@@ -37,7 +37,11 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
+  projects: [
+    // e2e/*.setup.ts: shared preconditions, once, before every spec (see e2e/firewall.setup.ts).
+    { name: "setup", testMatch: /.*\.setup\.ts/ },
+    { name: "chromium", use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] },
+  ],
   webServer: {
     command: "node server.mjs",
     url: `${baseURL}/api/health`,

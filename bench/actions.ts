@@ -14,12 +14,12 @@ import { provisionMember } from "../lib/members/provision-member";
 import { createOrganization } from "../lib/orgs/create-organization";
 import { createPolicyDraft, publishPolicyVersion } from "../lib/policy/versions";
 import { userContext } from "../lib/rbac/context";
-import { load, saveResult, startServer, type LoadResult } from "./lib";
+import { openLoop, saveResult, startServer, type LoadResult } from "./lib";
 
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const BASE_RATE = Number(process.env.BENCH_RATE ?? 100);
-const RATES = (process.env.BENCH_RATES ?? "50,100,150,200,300,400,500").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "100,150,200,250,300,350,400,500").split(",").map(Number);
 
 async function setup(): Promise<string> {
   const slug = `bench-act-${Date.now().toString(36)}`;
@@ -56,7 +56,7 @@ const BODY = JSON.stringify({
 });
 
 async function at(url: string, rate: number, headers: Record<string, string>, body: string): Promise<LoadResult> {
-  return load({ url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, connections: Math.max(4, Math.ceil(rate / 20)), durationSeconds: SECONDS, overallRate: rate });
+  return openLoop({ url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, rate, durationSeconds: SECONDS });
 }
 
 async function main() {
@@ -81,7 +81,7 @@ async function main() {
     await at(`${base}/api/v1/bench/floor`, 50, {}, "{}");
     await at(`${base}/api/v1/actions`, 50, auth, BODY);
 
-    console.log(`\nFixed rate ${BASE_RATE} req/s for ${SECONDS}s each, production build, 2 CPUs shared by server, Postgres and load generator`);
+    console.log(`\nOpen-loop fixed rate ${BASE_RATE} req/s for ${SECONDS}s each (latency from each request's due time), production build, 2 CPUs shared by server, Postgres and load generator`);
     const floor = await at(`${base}/api/v1/bench/floor`, BASE_RATE, {}, "{}");
     const actions = await at(`${base}/api/v1/actions`, BASE_RATE, auth, BODY);
     const line = (label: string, r: LoadResult) =>

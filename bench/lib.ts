@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 
 export function percentile(sorted: number[], p: number): number {
@@ -79,3 +80,62 @@ export async function load(opts: {
     total: r.requests.total,
   };
 }
+
+/**
+ * An open-loop load generator: request i is due at start + i/rate, sent when
+ * due whether or not earlier ones have answered, and its latency is measured
+ * from when it was due (so a slow server cannot hide queueing: no coordinated
+ * omission). autocannon's fixed rate sends each second's requests in a burst,
+ * which measures its own bursts more than the server.
+ */
+export async function openLoop(opts: {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  rate: number;
+  durationSeconds: number;
+}): Promise<LoadResult> {
+  const { request, Agent } = await import("node:http");
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(opts.url);
+  const total = Math.round(opts.rate * opts.durationSeconds);
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const start = performance.now() + 50;
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / opts.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          { host: target.hostname, port: target.port, path: target.pathname + target.search, method: opts.method ?? "GET", headers: opts.headers, agent },
+          (res) => {
+            res.resume();
+            res.on("end", () => {
+              latencies.push(performance.now() - due);
+              if ((res.statusCode ?? 0) >= 300) non2xx++;
+              resolve();
+            });
+          },
+        );
+        req.on("error", () => {
+          errors++;
+          resolve();
+        });
+        if (opts.body) req.end(opts.body);
+        else req.end();
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  const s = summarize(latencies);
+  return { rps: latencies.length / elapsed, p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), errors, non2xx, total };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -69,3 +69,26 @@ export function describeError(e: unknown): string {
   }
   return "Something went wrong. Try again.";
 }
+
+/** The problem's per-field errors by path (the first message for each path). */
+export function fieldErrorsOf(e: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (e instanceof ApiError) {
+    for (const f of e.problem.errors ?? []) out[f.path] ??= f.message;
+  }
+  return out;
+}
+
+/**
+ * The problem's detail for a form that shows some field errors next to their
+ * fields: those are pointed at, the others are listed.
+ */
+export function describeErrorForForm(e: unknown, shownNextToField: (path: string) => boolean, where = "marked below"): string {
+  if (!(e instanceof ApiError)) return describeError(e);
+  const fields = e.problem.errors ?? [];
+  const elsewhere = fields.filter((f) => !shownNextToField(f.path));
+  const marked = fields.length - elsewhere.length;
+  const detail = e.problem.detail.replace(/[.\s]*$/, ".");
+  const rest = elsewhere.map((f) => `${f.path}: ${f.message}`).join("; ");
+  return [detail, rest, marked > 0 ? `See the ${marked === 1 ? "field" : "fields"} ${where}.` : ""].filter(Boolean).join(" ");
+}

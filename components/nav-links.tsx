@@ -8,10 +8,12 @@ export type NavItem = { href: string; label: string };
 
 export function NavLinks({ items, horizontal = false }: { items: NavItem[]; horizontal?: boolean }) {
   const pathname = usePathname();
+  // The first item is the organization's overview, a prefix of every other path.
+  const root = items[0]?.href;
   return (
     <ul className={cx(horizontal ? "flex gap-1 overflow-x-auto py-2" : "space-y-1 px-3")} aria-label="Main">
       {items.map((item) => {
-        const active = pathname === item.href;
+        const active = pathname === item.href || (item.href !== root && pathname.startsWith(`${item.href}/`));
         return (
           <li key={item.href}>
             <Link

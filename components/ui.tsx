@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ButtonHTMLAttributes, ReactNode } from "react";
 
 export function cx(...classes: (string | false | null | undefined)[]): string {
@@ -89,3 +90,107 @@ export function Alert({ tone = "red", children, role = "alert" }: { tone?: "red"
 
 export const inputClass =
   "block w-full rounded-md border-0 px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-slate-900";
+
+/** A labelled form control with an optional hint and a field error (ids: `${id}-hint`, `${id}-error`). */
+export function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+  className,
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | null;
+  children: ReactNode;
+  className?: string;
+}) {
+  return (
+    <div className={className}>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">{label}</label>
+      <div className="mt-1">{children}</div>
+      {hint && <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">{hint}</p>}
+      {error && <p id={`${id}-error`} className="mt-1 text-xs font-medium text-red-700">{error}</p>}
+    </div>
+  );
+}
+
+/** aria-describedby / aria-invalid for a control rendered inside <Field>. */
+export function fieldAria(id: string, opts: { hint?: boolean; error?: string | null }) {
+  const ids = [opts.hint ? `${id}-hint` : null, opts.error ? `${id}-error` : null].filter(Boolean).join(" ");
+  return { "aria-describedby": ids || undefined, "aria-invalid": opts.error ? true : undefined } as const;
+}
+
+/** A modal dialog: Escape or the backdrop's buttons close it; the caller renders it only while open. */
+export function Dialog({
+  title,
+  children,
+  onCancel,
+  wide = false,
+}: {
+  title: string;
+  children: ReactNode;
+  onCancel: () => void;
+  wide?: boolean;
+}) {
+  return (
+    <div
+      role="dialog"
+      aria-modal="true"
+      aria-label={title}
+      className="fixed inset-0 z-20 flex items-center justify-center bg-slate-900/40 p-4"
+      onKeyDown={(e) => e.key === "Escape" && onCancel()}
+    >
+      <div className={cx("max-h-[90vh] w-full overflow-y-auto rounded-lg bg-white p-6 shadow-xl", wide ? "max-w-2xl" : "max-w-md")}>
+        <h2 className="text-lg font-semibold">{title}</h2>
+        <div className="mt-2">{children}</div>
+      </div>
+    </div>
+  );
+}
+
+/** Links styled as tabs (server-rendered filters that survive a reload). */
+export function TabLinks({ label, items }: { label: string; items: { href: string; label: ReactNode; active: boolean }[] }) {
+  return (
+    <nav aria-label={label} className="mb-4 flex flex-wrap gap-1 border-b border-slate-200">
+      {items.map((t) => (
+        <Link
+          key={t.href}
+          href={t.href}
+          aria-current={t.active ? "page" : undefined}
+          className={cx(
+            "-mb-px border-b-2 px-3 py-2 text-sm font-medium",
+            t.active ? "border-slate-900 text-slate-900" : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800",
+          )}
+        >
+          {t.label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+
+/** Rows of label → value. */
+export function DetailList({ items }: { items: { label: ReactNode; value: ReactNode; testId?: string }[] }) {
+  return (
+    <dl className="divide-y divide-slate-100 text-sm">
+      {items.map((it, i) => (
+        <div key={i} className="grid gap-1 py-2 sm:grid-cols-3 sm:gap-4" data-testid={it.testId}>
+          <dt className="font-medium text-slate-500">{it.label}</dt>
+          <dd className="min-w-0 break-words text-slate-900 sm:col-span-2">{it.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/**
+ * A timestamp rendered the same on the server and in every browser (UTC), so
+ * hydration never disagrees; relative times are added client-side.
+ */
+export function formatUtc(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  return `${iso.replace("T", " ").slice(0, 19)} UTC`;
+}

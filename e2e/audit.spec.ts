@@ -1,93 +1,56 @@
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser, type Page } from "@playwright/test";
 import { unzipSync } from "fflate";
 import { canonicalJson } from "../lib/proof-pack/verify.mjs";
+import { createAgentWithKey } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
 /**
- * The action behind the pack is made by the action firewall's own REST API,
- * as the people who would do it: the admin creates an agent, a key bound to
- * it and a policy that needs an approval; the agent submits; an approver
- * approves (through POST /api/v1/approvals/{id}/approve: there is no approval
- * page yet). Then the auditor works in the browser only.
+ * The action behind the pack goes through the action firewall as people would
+ * use it: the admin registers an agent and its key (e2e/firewall.ts), the
+ * agent submits a payment that acme's e2e rules send for approval, and the
+ * approver approves it in the approvals queue in the browser. Then the
+ * auditor works in the browser only.
  */
 
-type Session = { page: Page; api: APIRequestContext; origin: string; close: () => Promise<void> };
+type Session = { page: Page; close: () => Promise<void> };
 
-async function session(browser: Browser, email: string): Promise<Session> {
+async function session(browser: Browser, email: string, path = "/acme"): Promise<Session> {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
-  await signIn(page, email, undefined, "/acme");
-  return { page, api: page.request, origin: new URL(page.url()).origin, close: () => context.close() };
+  await signIn(page, email, undefined, path);
+  return { page, close: () => context.close() };
 }
 
-function writeHeaders(s: Session) {
-  return { "x-warden-org": "acme", "content-type": "application/json", origin: s.origin };
-}
-
-async function approvedAction(browser: Browser): Promise<{ id: string; tool: string }> {
-  const tag = randomBytes(4).toString("hex");
-  const tool = `ledger-${tag}`;
+async function approvedAction(browser: Browser): Promise<{ id: string }> {
   const admin = await session(browser, DEMO.admin);
+  let agent: { token: string };
   try {
-    const agent = await admin.api.post("/api/v1/agents", {
-      headers: writeHeaders(admin),
-      data: { slug: `e2e-audit-${tag}`, name: "E2E ledger agent", environment: "production", tools: { allowed: [tool] } },
-    });
-    expect(agent.status(), await agent.text()).toBe(201);
-    const agentId = (await agent.json()).id as string;
-    const key = await admin.api.post("/api/v1/auth/api-keys", {
-      headers: writeHeaders(admin),
-      data: { name: `e2e audit ${tag}`, environment: "live", scopes: ["actions:submit", "actions:read"], agent_id: agentId },
-    });
-    expect(key.status(), await key.text()).toBe(201);
-    const token = (await key.json()).token as string;
-
-    // Keep whatever the active policy says, with one rule in front for this tool.
-    const active = await (await admin.api.get("/api/v1/policies/active", { headers: { "x-warden-org": "acme" } })).json();
-    const keep = (active.rules as Record<string, unknown>[]).map((r) =>
-      Object.fromEntries(
-        Object.entries(r).filter(([k, v]) => ["name", "condition", "effect", "risk_level", "reason", "approvals_required", "approval_ttl_seconds"].includes(k) && v !== undefined),
-      ),
-    );
-    const draft = await admin.api.post("/api/v1/policies", {
-      headers: writeHeaders(admin),
-      data: {
-        description: `e2e audit ${tag}`,
-        rules: [{ name: `ledger ${tag} needs approval`, condition: `tool == "${tool}"`, effect: "require_approval", risk_level: "high" }, ...keep],
-      },
-    });
-    expect(draft.status(), await draft.text()).toBe(201);
-    const version = (await draft.json()).version as number;
-    const published = await admin.api.post(`/api/v1/policies/${version}/publish`, { headers: writeHeaders(admin) });
-    expect(published.status(), await published.text()).toBe(200);
-
-    const submitted = await admin.api.post("/api/v1/actions", {
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      data: { tool, operation: "transfer", params: { amount: 1250, to: "acct_e2e" } },
+    agent = await createAgentWithKey(admin.page, { prefix: "e2e-audit", tools: { allowed: ["payments"] } });
+  } finally {
+    await admin.close();
+  }
+  const approver = await session(browser, DEMO.approver, "/acme/approvals");
+  try {
+    const submitted = await approver.page.request.post("/api/v1/actions", {
+      headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
+      data: { tool: "payments", operation: "create_payment", params: { amount: 2500, currency: "EUR", recipient: "Audit Supplies" } },
     });
     expect(submitted.status(), await submitted.text()).toBe(201);
     const action = await submitted.json();
     expect(action.status).toBe("pending");
-
-    const approver = await session(browser, DEMO.approver);
-    try {
-      const approved = await approver.api.post(`/api/v1/approvals/${action.approval.id}/approve`, {
-        headers: writeHeaders(approver),
-        data: { reason: "checked in the e2e test", payload_hash: action.payload_hash },
-      });
-      expect(approved.status(), await approved.text()).toBe(200);
-      expect((await approved.json()).action.status).toBe("approved");
-    } finally {
-      await approver.close();
-    }
-    return { id: action.id as string, tool };
+    const card = approver.page.getByTestId(`approval-${action.id}`);
+    await expect(card).toBeVisible({ timeout: 15_000 });
+    await card.getByLabel(/^Reason/).fill("Checked for the audit e2e test");
+    await card.getByRole("button", { name: /^Approve/ }).click();
+    await expect(approver.page.getByRole("status").filter({ hasText: "Quorum reached" })).toBeVisible();
+    return { id: action.id as string };
   } finally {
-    await admin.close();
+    await approver.close();
   }
 }
 
@@ -108,8 +71,13 @@ test("an auditor finds an approved action, exports its proof pack in the browser
     await filter.getByRole("button", { name: "Apply filters" }).click();
     await expect(page).toHaveURL(/action=action\.approved/);
     await page.getByRole("link", { name: `action ${action.id.slice(0, 8)}…` }).first().click();
-    await expect(page.getByRole("heading", { name: `${action.tool} / transfer` })).toBeVisible();
+    // The audit section's view of the action: its events, and the way to the action's own page.
+    await expect(page.getByRole("heading", { name: "payments / create_payment" })).toBeVisible();
     await expect(page.getByTestId("action-events")).toContainText("approval.approved");
+    await expect(page.getByRole("button", { name: "Export proof pack" })).toBeVisible();
+    await page.getByRole("link", { name: "Open in Actions" }).click();
+    await expect(page).toHaveURL(new RegExp(`/acme/actions/${action.id}$`));
+    await expect(page.getByTestId("action-status")).toContainText("approved");
 
     const downloading = page.waitForEvent("download");
     await page.getByRole("button", { name: "Export proof pack" }).click();
@@ -120,7 +88,7 @@ test("an auditor finds an approved action, exports its proof pack in the browser
 
     const run = spawnSync(process.execPath, ["verify.mjs"], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" } });
     expect(run.stdout).toMatch(/^OK: Warden proof pack verified/);
-    expect(run.stdout).toContain(`${action.id} (${action.tool} / transfer)`);
+    expect(run.stdout).toContain(`${action.id} (payments / create_payment)`);
     expect(run.stdout).toContain("approvals        1");
     expect(run.status).toBe(0);
     await expect(page.getByRole("status")).toContainText("Saved warden-proof-pack-");
@@ -174,8 +142,8 @@ test("viewers and approvers have no audit section, page or API", async ({ browse
       await expect(s.page.getByRole("list", { name: "Main" }).first().getByRole("link", { name: "Audit" })).toHaveCount(0);
       const res = await s.page.goto("/acme/audit");
       expect(res?.status()).toBe(403);
-      expect((await s.api.get("/api/v1/audit/events", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
-      expect((await s.api.get("/api/v1/audit/export?format=jsonl", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
+      expect((await s.page.request.get("/api/v1/audit/events", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
+      expect((await s.page.request.get("/api/v1/audit/export?format=jsonl", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
     } finally {
       await s.close();
     }

@@ -1,5 +1,9 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { StatusBadge } from "@/components/firewall/badges";
+import { Countdown } from "@/components/time";
 import { Badge, Card, PageHeader } from "@/components/ui";
+import { ACTION_STATUSES } from "@/lib/actions/schemas";
 import { getOverview } from "@/lib/orgs/get-overview";
 import { requireOrgPage } from "@/lib/rbac/page";
 import { ROLE_LABEL, ROLES } from "@/lib/rbac/permissions";
@@ -15,6 +19,51 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
   return (
     <>
       <PageHeader title={overview.org.name} description={`Organization “${overview.org.slug}” · you are ${ROLE_LABEL[ctx.role].toLowerCase()}`} />
+      {(overview.pending_approvals || overview.actions_24h || overview.agents) && (
+        <div className="mb-4 grid gap-4 md:grid-cols-3">
+          {overview.pending_approvals && (
+            <Card title="Waiting for approval">
+              <p className="text-3xl font-semibold tabular-nums" data-testid="pending-approvals">{overview.pending_approvals.count}</p>
+              <p className="mt-1 text-sm text-slate-600">
+                {overview.pending_approvals.count === 0 ? (
+                  "Nothing is waiting for a decision."
+                ) : (
+                  <>
+                    next expires in <Countdown iso={overview.pending_approvals.next_expires_at!} />
+                  </>
+                )}
+              </p>
+              <Link href={`/${overview.org.slug}/approvals`} className="mt-3 inline-block text-sm font-medium underline">Open the queue</Link>
+            </Card>
+          )}
+          {overview.actions_24h && (
+            <Card title="Actions, last 24 hours">
+              <p className="text-3xl font-semibold tabular-nums" data-testid="actions-24h">{overview.actions_24h.total}</p>
+              {overview.actions_24h.total === 0 ? (
+                <p className="mt-1 text-sm text-slate-600">No agent has submitted an action today.</p>
+              ) : (
+                <ul className="mt-3 space-y-1 text-sm" data-testid="actions-24h-by-status" aria-label="By current status">
+                  {ACTION_STATUSES.filter((st) => overview.actions_24h!.by_status[st]).map((st) => (
+                    <li key={st} className="flex items-center justify-between">
+                      <Link href={`/${overview.org.slug}/actions?status=${st}`} className="hover:underline"><StatusBadge status={st} /></Link>
+                      <span className="tabular-nums">{overview.actions_24h!.by_status[st]}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </Card>
+          )}
+          {overview.agents && (
+            <Card title="Agents">
+              <p className="text-3xl font-semibold tabular-nums" data-testid="agent-count">{overview.agents.total}</p>
+              <p className="mt-1 text-sm text-slate-600">
+                {overview.agents.disabled > 0 ? `${overview.agents.disabled} disabled` : "none disabled"}
+              </p>
+              <Link href={`/${overview.org.slug}/agents`} className="mt-3 inline-block text-sm font-medium underline">See agents</Link>
+            </Card>
+          )}
+        </div>
+      )}
       <div className="grid gap-4 md:grid-cols-3">
         <Card title="Members">
           <p className="text-3xl font-semibold" data-testid="member-count">{totalMembers}</p>

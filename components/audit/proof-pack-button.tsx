@@ -8,7 +8,7 @@ import { Alert, Button } from "../ui";
  * Fetches the pack (a few kilobytes) so that a refusal — an audit log that no
  * longer verifies — is shown as a message rather than saved as a file.
  */
-export function ProofPackButton({ org, actionId }: { org: string; actionId: string }) {
+export function ProofPackButton({ org, actionId, variant = "primary" }: { org: string; actionId: string; variant?: "primary" | "secondary" }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: "green" | "red"; text: string } | null>(null);
 
@@ -41,7 +41,7 @@ export function ProofPackButton({ org, actionId }: { org: string; actionId: stri
 
   return (
     <div className="space-y-2">
-      <Button onClick={() => void exportPack()} disabled={busy}>
+      <Button variant={variant} onClick={() => void exportPack()} disabled={busy}>
         {busy ? "Preparing…" : "Export proof pack"}
       </Button>
       {message && (

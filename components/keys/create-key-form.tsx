@@ -6,18 +6,29 @@ import { Alert, Button, Card, inputClass } from "../ui";
 
 const AGENT_PRESET = ["actions:submit", "actions:read"];
 
+export type AgentOption = { id: string; slug: string; name: string; environment: "development" | "production"; disabled: boolean };
+
 export function CreateKeyForm({
   org,
   grantableScopes,
+  agents,
+  initialAgentId,
   onCreated,
 }: {
   org: string;
   grantableScopes: string[];
+  agents: AgentOption[];
+  initialAgentId?: string;
   onCreated: (name: string, token: string) => void;
 }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [scopes, setScopes] = useState<string[]>(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
+  const initialAgent = agents.find((a) => a.id === initialAgentId);
+  const [agentId, setAgentId] = useState(initialAgent?.id ?? "");
+  const [environment, setEnvironment] = useState<"live" | "test">(initialAgent?.environment === "development" ? "test" : "live");
+  const agent = agents.find((a) => a.id === agentId);
+  const mismatch = agent && (agent.environment === "production") !== (environment === "live");
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -27,7 +38,7 @@ export function CreateKeyForm({
     const rate = String(form.get("rate_limit_per_minute") ?? "").trim();
     const body = {
       name: String(form.get("name") ?? ""),
-      environment: String(form.get("environment") ?? "live"),
+      environment,
       scopes,
       expires_at: expires ? new Date(expires).toISOString() : null,
       ip_allowlist: String(form.get("ip_allowlist") ?? "")
@@ -35,6 +46,7 @@ export function CreateKeyForm({
         .map((s) => s.trim())
         .filter(Boolean),
       rate_limit_per_minute: rate ? Number(rate) : null,
+      agent_id: agentId || null,
     };
     setPending(true);
     setError(null);
@@ -42,6 +54,8 @@ export function CreateKeyForm({
       const res = await api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", { method: "POST", body });
       formEl.reset();
       setScopes(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
+      setAgentId("");
+      setEnvironment("live");
       onCreated(res.key.name, res.token);
     } catch (err) {
       setError(describeError(err));
@@ -54,6 +68,33 @@ export function CreateKeyForm({
     <Card title="Create a key">
       <form onSubmit={onSubmit} className="space-y-4" aria-label="Create a key">
         {error && <Alert>{error}</Alert>}
+        <div className="grid gap-4 md:grid-cols-2">
+          <div>
+            <label htmlFor="key-agent" className="block text-sm font-medium text-slate-700">Agent</label>
+            <select
+              id="key-agent"
+              value={agentId}
+              onChange={(e) => {
+                setAgentId(e.target.value);
+                const picked = agents.find((a) => a.id === e.target.value);
+                // The key's environment must match the agent's; pick the one that works.
+                if (picked) setEnvironment(picked.environment === "production" ? "live" : "test");
+              }}
+              aria-describedby="key-agent-hint"
+              className={`${inputClass} mt-1`}
+            >
+              <option value="">Not bound to an agent (scripts, automation)</option>
+              {agents.map((a) => (
+                <option key={a.id} value={a.id} disabled={a.disabled}>
+                  {a.slug} · {a.environment}{a.disabled ? " (disabled)" : ""}
+                </option>
+              ))}
+            </select>
+            <p id="key-agent-hint" className="mt-1 text-xs text-slate-500">
+              Actions submitted with a bound key are that agent&apos;s: its tool registry and limits apply.
+            </p>
+          </div>
+        </div>
         <div className="grid gap-4 md:grid-cols-3">
           <div>
             <label htmlFor="key-name" className="block text-sm font-medium text-slate-700">Name</label>
@@ -61,10 +102,22 @@ export function CreateKeyForm({
           </div>
           <div>
             <label htmlFor="key-env" className="block text-sm font-medium text-slate-700">Environment</label>
-            <select id="key-env" name="environment" defaultValue="live" className={`${inputClass} mt-1`}>
+            <select
+              id="key-env"
+              name="environment"
+              value={environment}
+              onChange={(e) => setEnvironment(e.target.value === "test" ? "test" : "live")}
+              aria-describedby={mismatch ? "key-env-warning" : undefined}
+              className={`${inputClass} mt-1`}
+            >
               <option value="live">live (wdn_live_…)</option>
               <option value="test">test (wdn_test_…)</option>
             </select>
+            {mismatch && (
+              <p id="key-env-warning" className="mt-1 text-xs font-medium text-amber-800">
+                {agent.slug} runs in {agent.environment}: it needs a {agent.environment === "production" ? "live" : "test"} key.
+              </p>
+            )}
           </div>
           <div>
             <label htmlFor="key-expiry" className="block text-sm font-medium text-slate-700">Expires (optional)</label>

@@ -1,11 +1,12 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { ApiKeyView } from "@/lib/keys/view";
 import { api, describeError } from "../api-client";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
-import { CreateKeyForm } from "./create-key-form";
+import { CreateKeyForm, type AgentOption } from "./create-key-form";
 import { EmergencyRevoke } from "./emergency-revoke";
 import { RevealedKey } from "./revealed-key";
 
@@ -29,13 +30,18 @@ export function KeysManager({
   canWrite,
   canEmergencyRevoke,
   grantableScopes,
+  agents,
+  initialAgentId,
 }: {
   org: string;
   keys: ApiKeyView[];
   canWrite: boolean;
   canEmergencyRevoke: boolean;
   grantableScopes: string[];
+  agents: AgentOption[];
+  initialAgentId?: string;
 }) {
+  const agentById = new Map(agents.map((a) => [a.id, a]));
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -68,6 +74,8 @@ export function KeysManager({
         <CreateKeyForm
           org={org}
           grantableScopes={grantableScopes}
+          agents={agents}
+          initialAgentId={initialAgentId}
           onCreated={(name, token) => {
             setRevealed({ name, token });
             router.refresh();
@@ -102,6 +110,14 @@ export function KeysManager({
                           {k.prefix}…{k.last4}
                         </div>
                         {k.environment === "test" && <Badge tone="blue">test</Badge>}
+                        {k.agent_id && (
+                          <div className="mt-1 text-xs text-slate-600" data-testid="key-agent">
+                            agent{" "}
+                            <Link href={`/${org}/agents/${agentById.get(k.agent_id)?.slug ?? ""}`} className="font-mono underline">
+                              {agentById.get(k.agent_id)?.slug ?? k.agent_id.slice(0, 8)}
+                            </Link>
+                          </div>
+                        )}
                       </td>
                       <td className="max-w-xs py-3 pr-4">
                         <div className="flex flex-wrap gap-1">

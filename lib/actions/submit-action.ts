@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import canonicalize from "canonicalize";
-import { appendAuditEvents, type AuditInput } from "../audit/append-event";
+import { auditAppendStatement, checkAppended, type AuditInput } from "../audit/append-event";
 import { readRegistries } from "../agents/schemas";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenantSql } from "../db/sql";
@@ -132,8 +132,8 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
       created_at: now.toISOString(),
     };
 
-    await sql.query(
-      `WITH a AS (
+    const insert = {
+      text: `WITH a AS (
          INSERT INTO actions (id, org_id, agent_id, api_key_id, tool, operation, params_redacted, context_redacted,
                               redacted_paths, params_encrypted, payload_hash, payload_bytes, idempotency_key, request_hash,
                               status, effect, risk_level, reason, decided_by, rule_index, rule_name, rule_condition,
@@ -144,7 +144,7 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
        )
        INSERT INTO approvals (id, org_id, action_id, status, approvals_required, payload_hash, expires_at, created_at)
        SELECT $26, $2, a.id, 'pending', $27, $11, $28, $25 FROM a WHERE $29::boolean`,
-      [
+      values: [
         actionId,
         ctx.org.id,
         agent.id,
@@ -175,8 +175,8 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
         approval?.expires_at ?? now,
         approval !== null,
       ],
-      "action_insert",
-    );
+      name: "action_insert",
+    };
 
     const actor = actorOf(ctx);
     const target = { type: "action", id: actionId };
@@ -221,7 +221,9 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
         data: { approval_id: approval.id, approvals_required: approval.required, expires_at: approval.expires_at, payload_hash: payloadHash },
       });
     }
-    await appendAuditEvents(sql, events);
+    // The action, its audit events and COMMIT go out together: one round trip.
+    const [, appended] = await sql.finish([insert, auditAppendStatement(events)]);
+    checkAppended(appended!, events.length, ctx.org.id);
     return { body, replayed: false };
   });
 

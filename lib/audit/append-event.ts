@@ -43,20 +43,31 @@ function toHashed(input: AuditInput, now: string): HashedEvent {
  */
 export async function appendAuditEvents(tx: AuditTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
   if (inputs.length === 0) return [];
+  const stmt = auditAppendStatement(inputs);
+  const result = await run<{ seq: string; hash: string; id: string }>(tx, stmt.text, stmt.values, stmt.name);
+  return checkAppended(result, inputs.length, inputs[0]!.orgId);
+}
+
+/**
+ * The append as a statement, for callers that send it in a pipelined batch
+ * (withTenantSql's finish()); check its rows with checkAppended().
+ */
+export function auditAppendStatement(inputs: AuditInput[]): { text: string; values: unknown[]; name: string } {
   const orgId = inputs[0]!.orgId;
   if (inputs.some((i) => i.orgId !== orgId)) throw new Error("one batch, one organization");
   const now = new Date().toISOString();
   const events = inputs.map((i) => toHashed(i, now));
-
   // $1 = the organization; then ten values per event (see buildStatement).
   const values: unknown[] = [orgId];
   for (const e of events) {
     values.push(e.id, e.occurred_at, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, JSON.stringify(e.data), canonicalEvent(e));
   }
-  const text = buildStatement(events.length);
-  const result = await run<{ seq: string; hash: string; id: string }>(tx, text, values, `audit_append_${events.length}`);
-  if (result.length !== events.length) throw new Error(`audit chain head missing for organization ${orgId}`);
-  return result.map((r) => ({ id: r.id, seq: BigInt(r.seq), hash: r.hash }));
+  return { text: buildStatement(events.length), values, name: `audit_append_${events.length}` };
+}
+
+export function checkAppended(rows: unknown[], expected: number, orgId: string): AppendedEvent[] {
+  if (rows.length !== expected) throw new Error(`audit chain head missing for organization ${orgId}`);
+  return (rows as { seq: string; hash: string; id: string }[]).map((r) => ({ id: r.id, seq: BigInt(r.seq), hash: r.hash }));
 }
 
 /** Appends one event (see appendAuditEvents). */

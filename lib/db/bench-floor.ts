@@ -1,17 +1,11 @@
-import { db } from "./client";
+import { pipelinedTransaction } from "./sql";
 
-/** One row in one transaction on the raw pool: the floor `npm run bench` compares the hot path against. */
+/**
+ * One row in one transaction, sent the way the hot path sends its own
+ * (BEGIN, the statement and COMMIT pipelined): the floor `npm run bench`
+ * compares POST /api/v1/actions against.
+ */
 export async function benchFloorInsert(): Promise<string> {
-  const client = await db().pool.connect();
-  try {
-    await client.query("BEGIN");
-    const r = await client.query<{ id: string }>({ name: "bench_floor_insert", text: "INSERT INTO bench_floor DEFAULT VALUES RETURNING id::text" });
-    await client.query("COMMIT");
-    return r.rows[0]!.id;
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  const [rows] = await pipelinedTransaction([{ text: "INSERT INTO bench_floor DEFAULT VALUES RETURNING id::text AS id", name: "bench_floor_insert" }]);
+  return (rows![0] as { id: string }).id;
 }

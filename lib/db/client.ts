@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 import { env } from "../env";
 import { closeInfrastructurePool } from "./pool";
+import { closePipelinePool } from "./sql";
 
 /**
  * One pg pool per process, shared by Prisma (through the adapter) and by the
@@ -36,6 +37,7 @@ export function db(): Db {
 /** For tests and scripts that need a clean shutdown. */
 export async function closeDb(): Promise<void> {
   await closeInfrastructurePool();
+  await closePipelinePool();
   const current = globalForDb.__wardenDb;
   if (!current) return;
   globalForDb.__wardenDb = undefined;

@@ -1,6 +1,7 @@
 import { withTenant } from "../db/tenant";
 import { can, tenantOf, type OrgContext } from "../rbac/context";
 import type { Role } from "../rbac/permissions";
+import type { ActionStatus } from "../db/generated/client";
 
 export type ActivityItem = {
   seq: number;
@@ -17,6 +18,12 @@ export type Overview = {
   session_policy: { idle_minutes: number; absolute_hours: number };
   /** Only for roles with audit:read; null otherwise. */
   recent_activity: ActivityItem[] | null;
+  /** Actions submitted in the last 24 hours, by current status (actions:read; null otherwise). */
+  actions_24h: { total: number; by_status: Partial<Record<ActionStatus, number>> } | null;
+  /** Approvals waiting for a decision and not yet past their deadline (approvals:read; null otherwise). */
+  pending_approvals: { count: number; next_expires_at: string | null } | null;
+  /** agents:read; null otherwise. */
+  agents: { total: number; disabled: number } | null;
 };
 
 export async function getOverview(ctx: OrgContext): Promise<Overview> {
@@ -51,6 +58,35 @@ export async function getOverview(ctx: OrgContext): Promise<Overview> {
       }));
     }
 
+    let actions24h: Overview["actions_24h"] = null;
+    if (can(ctx, "actions:read")) {
+      const since = new Date(Date.now() - 24 * 60 * 60 * 1000);
+      const byStatus = await tx.action.groupBy({
+        by: ["status"],
+        where: { orgId: ctx.org.id, createdAt: { gte: since } },
+        _count: { _all: true },
+      });
+      const by_status: Partial<Record<ActionStatus, number>> = {};
+      for (const g of byStatus) by_status[g.status] = g._count._all;
+      actions24h = { total: byStatus.reduce((n, g) => n + g._count._all, 0), by_status };
+    }
+
+    let pending: Overview["pending_approvals"] = null;
+    if (can(ctx, "approvals:read")) {
+      // An approval past its deadline is expired by the sweeper shortly; it no longer waits on anyone.
+      const where = { orgId: ctx.org.id, status: "pending" as const, expiresAt: { gt: new Date() } };
+      const count = await tx.approval.count({ where });
+      const next = await tx.approval.findFirst({ where, orderBy: { expiresAt: "asc" }, select: { expiresAt: true } });
+      pending = { count, next_expires_at: next?.expiresAt.toISOString() ?? null };
+    }
+
+    let agents: Overview["agents"] = null;
+    if (can(ctx, "agents:read")) {
+      const total = await tx.agent.count({ where: { orgId: ctx.org.id } });
+      const disabled = await tx.agent.count({ where: { orgId: ctx.org.id, disabledAt: { not: null } } });
+      agents = { total, disabled };
+    }
+
     return {
       org: { name: org.name, slug: org.slug, created_at: org.createdAt.toISOString() },
       members,
@@ -60,6 +96,9 @@ export async function getOverview(ctx: OrgContext): Promise<Overview> {
         absolute_hours: Math.round((org.sessionAbsoluteTimeoutSeconds / 3600) * 10) / 10,
       },
       recent_activity: recent,
+      actions_24h: actions24h,
+      pending_approvals: pending,
+      agents,
     };
   });
 }

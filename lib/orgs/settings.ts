@@ -3,7 +3,7 @@ import { appendAuditEvent } from "../audit/append-event";
 import { parseCidrList } from "../connectors/address-policy";
 import { parseDomainAllowlist } from "../connectors/domain-allowlist";
 import { withTenant } from "../db/tenant";
-import { AppError } from "../errors";
+import { AppError, type FieldError } from "../errors";
 import { parseOr422 } from "../http/zod";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { DEFAULT_SENSITIVE_KEYS } from "../security/redact";
@@ -64,12 +64,31 @@ function toSettings(o: {
   };
 }
 
+/**
+ * Both allowlists checked at once, with errors under this API's own field
+ * names (the parsers name their connector options), so a form can put each
+ * message next to the entry it is about.
+ */
+function checkAllowlists(domains: string[] | undefined, cidrs: string[] | undefined): void {
+  const errors: FieldError[] = [];
+  const collect = (fn: () => unknown, from: string, to: string) => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof AppError) || !e.errors) throw e;
+      for (const f of e.errors) errors.push({ ...f, path: f.path.startsWith(`${from}.`) ? `${to}${f.path.slice(from.length)}` : to });
+    }
+  };
+  if (domains) collect(() => parseDomainAllowlist(domains), "allowDomains", "http_allowed_domains");
+  if (cidrs) collect(() => parseCidrList(cidrs), "allowPrivateCidrs", "http_allowed_private_cidrs");
+  if (errors.length > 0) throw new AppError("validation_failed", "The outbound allowlists are invalid", { errors });
+}
+
 /** Admin-only; every change is audited with its before and after values. */
 export async function updateOrgSettings(ctx: OrgContext, raw: unknown): Promise<OrgSettings> {
   assertCan(ctx, "org:admin");
   const input = parseOr422(updateSettingsSchema, raw);
-  if (input.http_allowed_domains) parseDomainAllowlist(input.http_allowed_domains);
-  if (input.http_allowed_private_cidrs) parseCidrList(input.http_allowed_private_cidrs);
+  checkAllowlists(input.http_allowed_domains, input.http_allowed_private_cidrs);
   return withTenant(tenantOf(ctx), async (tx) => {
     const before = toSettings(await tx.organization.findUniqueOrThrow({ where: { id: ctx.org.id } }));
     const idle = input.session_idle_timeout_seconds ?? before.session_idle_timeout_seconds;

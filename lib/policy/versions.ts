@@ -37,11 +37,13 @@ export type PolicyVersionView = {
   created_at: string;
   created_by: string | null;
   published_at: string | null;
+  /** Who first published it (a re-activation is recorded in the audit trail, not here). */
+  published_by: string | null;
 };
 
 const rulesHash = (rules: unknown) => createHash("sha256").update(canonicalize(rules) ?? "null").digest("hex");
 
-export function toPolicyView(p: PolicyVersion, createdByEmail?: string | null): PolicyVersionView {
+export function toPolicyView(p: PolicyVersion, createdByEmail?: string | null, publishedByEmail?: string | null): PolicyVersionView {
   const rules = (policyInputSchema.safeParse({ rules: p.rules }).data?.rules ?? []) as PolicyRule[];
   return {
     id: p.id,
@@ -55,6 +57,7 @@ export function toPolicyView(p: PolicyVersion, createdByEmail?: string | null): 
     created_at: p.createdAt.toISOString(),
     created_by: createdByEmail ?? (p.createdByKeyId ? `api key ${p.createdByKeyId.slice(0, 8)}` : null),
     published_at: p.publishedAt?.toISOString() ?? null,
+    published_by: publishedByEmail ?? (p.publishedByKeyId ? `api key ${p.publishedByKeyId.slice(0, 8)}` : null),
   };
 }
 
@@ -62,10 +65,11 @@ export async function listPolicyVersions(ctx: OrgContext): Promise<PolicyVersion
   assertCan(ctx, "policies:read");
   return withTenant(tenantOf(ctx), async (tx) => {
     const rows = await tx.policyVersion.findMany({ where: { orgId: ctx.org.id }, orderBy: { version: "desc" }, take: 200 });
-    const ids = [...new Set(rows.map((r) => r.createdByUserId).filter((x): x is string => !!x))];
+    const ids = [...new Set(rows.flatMap((r) => [r.createdByUserId, r.publishedByUserId]).filter((x): x is string => !!x))];
     const users = await tx.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } });
     const email = new Map(users.map((u) => [u.id, u.email]));
-    return rows.map((r) => toPolicyView(r, r.createdByUserId ? (email.get(r.createdByUserId) ?? null) : null));
+    const of = (id: string | null) => (id ? (email.get(id) ?? null) : null);
+    return rows.map((r) => toPolicyView(r, of(r.createdByUserId), of(r.publishedByUserId)));
   });
 }
 

@@ -46,6 +46,10 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
             <span className="font-mono text-xs">action {action.id}</span> ·{" "}
             <Link className="underline" href={base}>
               Back to the trail
+            </Link>{" "}
+            ·{" "}
+            <Link className="underline" href={`/${ctx.org.slug}/actions/${action.id}`}>
+              Open in Actions
             </Link>
           </>
         }

@@ -1,0 +1,129 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AutoRefresh } from "@/components/auto-refresh";
+import { EffectBadge, RiskBadge, StatusBadge } from "@/components/firewall/badges";
+import { Ago } from "@/components/time";
+import { Button, Card, PageHeader, inputClass } from "@/components/ui";
+import { listActions } from "@/lib/actions/get-action";
+import { ACTION_STATUSES } from "@/lib/actions/schemas";
+import { listAgents } from "@/lib/agents/agents";
+import { can } from "@/lib/rbac/context";
+import { requireOrgPage } from "@/lib/rbac/page";
+
+export const metadata: Metadata = { title: "Actions" };
+
+const PAGE_SIZE = 50;
+
+type Search = { status?: string; agent?: string; before?: string };
+
+function query(base: Search, extra: Search): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...base, ...extra })) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+export default async function ActionsPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Search> }) {
+  const { org } = await params;
+  const ctx = await requireOrgPage(org, "actions:read");
+  const sp = await searchParams;
+  const status = (ACTION_STATUSES as readonly string[]).includes(sp.status ?? "") ? sp.status : undefined;
+  const agent = sp.agent && /^[a-z0-9-]{1,50}$/.test(sp.agent) ? sp.agent : undefined;
+  const beforeDate = sp.before ? new Date(sp.before) : null;
+  const before = beforeDate && !Number.isNaN(beforeDate.getTime()) ? beforeDate.toISOString() : undefined;
+
+  const actions = await listActions(ctx, { status, agent, before, limit: PAGE_SIZE });
+  const agents = can(ctx, "agents:read") ? await listAgents(ctx) : [];
+  const filters = { status, agent };
+  const last = actions.at(-1);
+  const base = `/${ctx.org.slug}/actions`;
+
+  return (
+    <>
+      <PageHeader
+        title="Actions"
+        description="Everything agents asked to do, with Warden's decision. Parameters are shown redacted."
+        actions={before ? undefined : <AutoRefresh />}
+      />
+      <Card className="mb-6">
+        <form method="get" action={base} className="flex flex-wrap items-end gap-3" aria-label="Filter actions">
+          <div>
+            <label htmlFor="filter-status" className="block text-sm font-medium text-slate-700">Status</label>
+            <select id="filter-status" name="status" defaultValue={status ?? ""} className={`${inputClass} mt-1`}>
+              <option value="">Any status</option>
+              {ACTION_STATUSES.map((s) => (
+                <option key={s} value={s}>{s}</option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="filter-agent" className="block text-sm font-medium text-slate-700">Agent</label>
+            <select id="filter-agent" name="agent" defaultValue={agent ?? ""} className={`${inputClass} mt-1`}>
+              <option value="">Any agent</option>
+              {agents.map((a) => (
+                <option key={a.id} value={a.slug}>{a.slug}{a.disabled ? " (disabled)" : ""}</option>
+              ))}
+            </select>
+          </div>
+          <Button type="submit">Apply filters</Button>
+          {(status || agent || before) && (
+            <Link href={base} className="py-2 text-sm font-medium text-slate-700 underline">Clear</Link>
+          )}
+        </form>
+      </Card>
+
+      <Card
+        title={before ? `Actions before ${before.replace("T", " ").slice(0, 19)} UTC` : "Most recent actions"}
+        actions={before ? <Link href={`${base}${query(filters, {})}`} className="text-sm font-medium underline">Back to newest</Link> : undefined}
+      >
+        {actions.length === 0 ? (
+          <p className="text-sm text-slate-600" data-testid="actions-empty">
+            {status || agent || before ? "No actions match these filters." : "No actions yet. They appear here as soon as an agent submits one."}
+          </p>
+        ) : (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm" data-testid="actions-table">
+              <thead className="text-xs uppercase text-slate-500">
+                <tr>
+                  <th className="py-2 pr-4 font-medium">When</th>
+                  <th className="py-2 pr-4 font-medium">Agent</th>
+                  <th className="py-2 pr-4 font-medium">Action</th>
+                  <th className="py-2 pr-4 font-medium">Status</th>
+                  <th className="py-2 pr-4 font-medium">Decision</th>
+                  <th className="py-2 font-medium">Rule</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {actions.map((a) => (
+                  <tr key={a.id} data-testid={`action-row-${a.id}`} className="align-top">
+                    <td className="whitespace-nowrap py-2 pr-4 text-slate-600"><Ago iso={a.created_at} /></td>
+                    <td className="whitespace-nowrap py-2 pr-4 font-mono text-xs">{a.agent.slug ?? "—"}</td>
+                    <td className="py-2 pr-4">
+                      <Link href={`${base}/${a.id}`} className="font-mono text-xs font-medium text-slate-900 underline">
+                        {a.tool}.{a.operation}
+                      </Link>
+                    </td>
+                    <td className="py-2 pr-4"><StatusBadge status={a.status} /></td>
+                    <td className="py-2 pr-4">
+                      <div className="flex flex-wrap gap-1"><EffectBadge effect={a.decision} /><RiskBadge risk={a.risk_level} /></div>
+                    </td>
+                    <td className="py-2 text-xs text-slate-600">
+                      {a.rule ? `${a.rule.name ?? `rule ${a.rule.index + 1}`} (v${a.policy_version ?? "?"})` : a.decided_by === "registry" ? "tool registry" : "—"}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {last && actions.length === PAGE_SIZE && (
+          <div className="mt-4 flex justify-end">
+            <Link href={`${base}${query(filters, { before: last.created_at })}`} className="text-sm font-medium underline">
+              Older actions →
+            </Link>
+          </div>
+        )}
+      </Card>
+    </>
+  );
+}
