@@ -91,7 +91,7 @@ test("an auditor finds an approved action, exports its proof pack in the browser
     expect(run.stdout).toContain(`${action.id} (payments / create_payment)`);
     expect(run.stdout).toContain("approvals        1");
     expect(run.status).toBe(0);
-    await expect(page.getByRole("status")).toContainText("Saved warden-proof-pack-");
+    await expect(page.getByRole("status").filter({ hasText: "Saved warden-proof-pack-" })).toBeVisible();
 
     // The export itself is now in the trail, and the pack's checkpoint in the list.
     await page.goto("/acme/audit?action=audit.proof_pack_exported");
