@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Benchmarks against a dedicated database (warden_bench) and the production build.
+# Benchmarks against a dedicated database and the production build.
 #   npm run bench            all benchmarks
 #   npm run bench -- keys    one of them (file name in bench/ without .ts)
+# Settings: BENCH_DATABASE (default warden_bench; recreated), BENCH_PORT (3300),
+# BENCH_SKIP_BUILD=1, BENCH_AUDIT_SIZES (default 100000; e.g. 100000,1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 export NEXT_TELEMETRY_DISABLED=1
 
 ensure_node_modules
-npx --no-install tsx scripts/setup.ts --database warden_bench --recreate --runtime-env .warden/bench.env --port 3300 >/dev/null
-load_env_file .warden/bench.env
+BENCH_DATABASE="${BENCH_DATABASE:-warden_bench}"
+# The database is dropped and recreated: refuse a name that does not say it is for benchmarks.
+[[ "$BENCH_DATABASE" == *bench* ]] || { echo "BENCH_DATABASE must contain 'bench' (it is dropped and recreated)" >&2; exit 2; }
+export BENCH_DATABASE BENCH_PORT="${BENCH_PORT:-3300}"
+npx --no-install tsx scripts/setup.ts --database "$BENCH_DATABASE" --recreate --runtime-env ".warden/$BENCH_DATABASE.env" --port "$BENCH_PORT" >/dev/null
+load_env_file ".warden/$BENCH_DATABASE.env"
 export LOG_LEVEL=silent
 # Benchmarks measure cost, not the default per-organization throttle.
 export RATE_LIMIT_ORG_PER_MINUTE=10000000
@@ -19,7 +25,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != "1" ]]; then
 fi
 
 benches=("$@")
-[[ ${#benches[@]} -eq 0 ]] && benches=(keys actions)
+[[ ${#benches[@]} -eq 0 ]] && benches=(keys actions audit)
 for b in "${benches[@]}"; do
   step "bench: $b"
   npx --no-install tsx "bench/$b.ts"

@@ -35,6 +35,8 @@ const schema = z.object({
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** How often each organization whose log grew gets a signed checkpoint (minutes). */
   CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /** How often action payloads past their organization's retention period are expired (minutes). */
+  RETENTION_SWEEP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   /**
    * Which connector each agent environment gets: sandbox (records, sends
    * nothing) or live. Default: development=sandbox,production=live.

@@ -409,3 +409,34 @@ export function verifyConsistencyProof(args: {
   }
   return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
 }
+
+/**
+ * Roots of a growing tree, leaf by leaf, in O(log n) memory: the stack of
+ * complete subtree roots computeMerkleRoot keeps, with the root of the
+ * current size available at any point. For verifiers that stream a log and
+ * compare roots at several sizes (every stored checkpoint) in one pass.
+ */
+export class MerkleRootAccumulator {
+  private readonly stack: Buffer[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(leafHash: Uint8Array): void {
+    if (leafHash.length !== HASH_SIZE) throw new RangeError("leaf hash must be 32 bytes");
+    let node: Buffer = Buffer.from(leafHash);
+    for (let j = this.count; j % 2 === 1; j = (j - 1) / 2) node = hashChildren(this.stack.pop()!, node);
+    this.stack.push(node);
+    this.count += 1;
+  }
+
+  /** MTH of the leaves pushed so far. */
+  root(): Buffer {
+    if (this.stack.length === 0) return Buffer.from(EMPTY_TREE_ROOT);
+    let root = this.stack[this.stack.length - 1]!;
+    for (let i = this.stack.length - 2; i >= 0; i--) root = hashChildren(this.stack[i]!, root);
+    return root;
+  }
+}

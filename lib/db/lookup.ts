@@ -132,6 +132,17 @@ export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> 
   return rows[0] ?? null;
 }
 
+/**
+ * Organizations whose audit log grew since their last checkpoint (ids only),
+ * for the scheduled checkpointer; each is then checkpointed inside its own
+ * tenant transaction.
+ */
+export async function lookupOrgsNeedingCheckpoint(limit: number): Promise<string[]> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id FROM warden_orgs_needing_checkpoint(${limit}::int)`;
+  return rows.map((r) => r.org_id);
+}
+
 /** Organizations with pending approvals past their expiry (ids only), for the expiry sweep. */
 export async function lookupOrgsWithDueApprovals(limit: number): Promise<string[]> {
   const { rows } = await db().pool.query<{ org_id: string }>({
@@ -139,5 +150,15 @@ export async function lookupOrgsWithDueApprovals(limit: number): Promise<string[
     text: "SELECT org_id FROM warden_orgs_with_due_approvals($1::int)",
     values: [limit],
   });
+  return rows.map((r) => r.org_id);
+}
+
+/**
+ * Organizations with a payload retention period and action payloads older
+ * than it (ids only), for the retention sweep.
+ */
+export async function lookupOrgsWithExpiredPayloads(limit: number): Promise<string[]> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id FROM warden_orgs_with_expired_payloads(${limit}::int)`;
   return rows.map((r) => r.org_id);
 }

@@ -1,6 +1,8 @@
 import { env } from "../env";
 import { log } from "../log";
 import { runApprovalExpirySweep } from "../approvals/expire";
+import { runCheckpointSweep } from "../audit/create-checkpoint";
+import { runRetentionSweep } from "../audit/retention";
 
 /**
  * In-process periodic jobs. Every app instance runs them; they are safe to
@@ -41,7 +43,11 @@ function schedule(job: Job): void {
 }
 
 function builtInJobs(): Job[] {
-  return [{ name: "approval-expiry", everyMs: env().APPROVAL_SWEEP_INTERVAL_SECONDS * 1000, run: runApprovalExpirySweep }];
+  return [
+    { name: "approval-expiry", everyMs: env().APPROVAL_SWEEP_INTERVAL_SECONDS * 1000, run: runApprovalExpirySweep },
+    { name: "audit-checkpoints", everyMs: env().CHECKPOINT_INTERVAL_MINUTES * 60_000, run: () => runCheckpointSweep() },
+    { name: "payload-retention", everyMs: env().RETENTION_SWEEP_INTERVAL_MINUTES * 60_000, run: () => runRetentionSweep() },
+  ];
 }
 
 export function startBackgroundJobs(): void {

@@ -720,29 +720,56 @@ export function verifyProofPack(files, options = {}) {
       }
     }
 
+    // One entry per approval decision. An approver decides an approval at most
+    // once, so (approval_id, approver_id) names one decision; with a quorum,
+    // several decisions share the approval_id.
     const approvals = jsonOf("approvals.json");
     const approvalEvents = events.filter((e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected");
-    if (approvals !== undefined && (!Array.isArray(approvals) || !approvals.every((a) => isObject(a) && typeof a.approval_id === "string"))) {
-      fail("approvals_malformed", "approvals.json must be an array of objects with a string approval_id", { file: "approvals.json" });
+    const decisionKey = (approvalId, approverId) => canonicalJson([approvalId, approverId]);
+    const eventKey = (e) => {
+      try {
+        return decisionKey(e.event.data.approval_id ?? null, e.event.data.approver_id ?? null);
+      } catch {
+        return null;
+      }
+    };
+    const decisionName = (approvalId, approverId) => `approval ${show(approvalId)} by approver ${show(approverId)}`;
+    if (
+      approvals !== undefined &&
+      (!Array.isArray(approvals) || !approvals.every((a) => isObject(a) && typeof a.approval_id === "string" && typeof a.approver_id === "string"))
+    ) {
+      fail("approvals_malformed", "approvals.json must be an array of objects with a string approval_id and approver_id", { file: "approvals.json" });
     } else if (approvals !== undefined) {
       summary.approvals = approvals.length;
       const entryCount = new Map();
-      for (const a of approvals) entryCount.set(a.approval_id, (entryCount.get(a.approval_id) ?? 0) + 1);
-      for (const [id, n] of entryCount) {
-        if (n > 1) fail("binding_duplicate", `approvals.json lists approval ${show(id)} ${n} times`, { file: "approvals.json" });
-      }
       for (const a of approvals) {
-        const matching = approvalEvents.filter((e) => e.event.data.approval_id === a.approval_id);
-        if (matching.length === 0) {
-          fail("binding_missing", `approvals.json entry ${show(a.approval_id)} has no approval.approved or approval.rejected event`, {
+        const k = decisionKey(a.approval_id, a.approver_id);
+        entryCount.set(k, (entryCount.get(k) ?? 0) + 1);
+      }
+      const reported = new Set();
+      for (const a of approvals) {
+        const k = decisionKey(a.approval_id, a.approver_id);
+        if (entryCount.get(k) > 1 && !reported.has(k)) {
+          reported.add(k);
+          fail("binding_duplicate", `approvals.json lists the decision on ${decisionName(a.approval_id, a.approver_id)} ${entryCount.get(k)} times`, {
             file: "approvals.json",
           });
+        }
+      }
+      for (const a of approvals) {
+        const matching = approvalEvents.filter((e) => eventKey(e) === decisionKey(a.approval_id, a.approver_id));
+        if (matching.length === 0) {
+          fail(
+            "binding_missing",
+            `approvals.json entry for ${decisionName(a.approval_id, a.approver_id)} has no approval.approved or approval.rejected event`,
+            { file: "approvals.json" },
+          );
           continue;
         }
         if (matching.length > 1) {
           fail(
             "binding_duplicate",
-            `approval ${show(a.approval_id)} has ${matching.length} approval events (seq ${matching.map((e) => e.seq).join(", ")}); expected one`,
+            `${decisionName(a.approval_id, a.approver_id)} has ${matching.length} approval events (seq ${matching.map((e) => e.seq).join(", ")}); expected one`,
             { file: "events.jsonl" },
           );
           continue;
@@ -758,11 +785,12 @@ export function verifyProofPack(files, options = {}) {
             field: "decision",
           });
         }
-        if (!entryCount.has(e.event.data.approval_id)) {
-          fail("binding_missing", `approval event seq ${e.seq} (approval ${show(e.event.data.approval_id)}) has no entry in approvals.json`, {
-            file: "approvals.json",
-            seq: e.seq,
-          });
+        if (!entryCount.has(eventKey(e))) {
+          fail(
+            "binding_missing",
+            `approval event seq ${e.seq} (${decisionName(e.event.data.approval_id, e.event.data.approver_id)}) has no entry in approvals.json`,
+            { file: "approvals.json", seq: e.seq },
+          );
         }
       }
     }

@@ -14,6 +14,7 @@ export const SECTIONS: { path: string; label: string; permission: Permission }[]
   { path: "/agents", label: "Agents", permission: "agents:read" },
   { path: "/policies", label: "Policies", permission: "policies:read" },
   { path: "/keys", label: "API keys", permission: "keys:read" },
+  { path: "/audit", label: "Audit", permission: "audit:read" },
   { path: "/members", label: "Members", permission: "members:read" },
   { path: "/settings", label: "Settings", permission: "org:admin" },
 ];

@@ -36,6 +36,14 @@ type Common<B, P, Q> = {
   params?: P;
   query?: Q;
   maxBodyBytes?: number;
+  /**
+   * A file download the dashboard links to (an export, a proof pack). A link
+   * cannot set headers, so a session GET may name the organization with
+   * `?org=<slug>` instead of X-Warden-Org; a browser must then say the request
+   * came from our own pages (Sec-Fetch-Site), so another site cannot make a
+   * signed-in auditor's browser start an audited export.
+   */
+  download?: boolean;
 };
 
 type OrgSpec<B, P, Q> = Common<B, P, Q> & { permission: Permission };
@@ -116,7 +124,7 @@ export function route(
         if (!user) throw new AppError("unauthenticated", "Sign in to continue");
         if (unsafe) assertSameOrigin(req);
         if (orgScoped) {
-          const slug = req.headers.get(ORG_HEADER);
+          const slug = req.headers.get(ORG_HEADER) ?? (spec.download ? downloadOrg(req) : null);
           if (!slug) throw new AppError("bad_request", `Name the organization with the ${ORG_HEADER} header`);
           const membership = await membershipBySlug(user.userId, slug.trim().toLowerCase());
           if (!membership) throw new AppError("not_found", "Organization not found");
@@ -189,6 +197,16 @@ function withHeaders(res: Response, headers: Record<string, string>): Response {
     else if (k.toLowerCase() === "ratelimit-policy" && existing !== v) res.headers.set(k, `${v}, ${existing}`);
   }
   return res;
+}
+
+/** The organization named in a download link's query string, for a same-origin (or non-browser) GET. */
+function downloadOrg(req: Request): string | null {
+  if (req.method !== "GET" && req.method !== "HEAD") return null;
+  const slug = new URL(req.url).searchParams.get("org");
+  if (!slug) return null;
+  const site = req.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") throw new AppError("forbidden", "Cross-site download refused");
+  return slug;
 }
 
 /** Path parameters that fail their schema name nothing that exists: 404. */

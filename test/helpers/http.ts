@@ -22,6 +22,18 @@ type CallOptions = {
   params?: Record<string, string>;
 };
 
+/** Invokes a route handler in-process and returns the Response unread (for streams and binary bodies). */
+export async function callRaw(handler: RouteHandler, opts: CallOptions = {}): Promise<Response> {
+  const method = opts.method ?? "GET";
+  const headers: Record<string, string> = { host: "localhost:3999", "x-warden-client-ip": "127.0.0.1" };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  if (opts.org) headers["x-warden-org"] = opts.org;
+  if (method !== "GET" && method !== "HEAD") headers.origin = BASE;
+  Object.assign(headers, opts.headers);
+  const req = new Request(`${BASE}${opts.path ?? "/api/test"}`, { method, headers, body: opts.rawBody });
+  return handler(req, { params: Promise.resolve(opts.params ?? {}) });
+}
+
 /** Invokes a route handler in-process with a real Request, the way Next.js does. */
 export async function call(handler: RouteHandler, opts: CallOptions = {}) {
   const method = opts.method ?? "GET";

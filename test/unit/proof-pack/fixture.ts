@@ -194,7 +194,7 @@ export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec
     createdAt: CREATED_AT,
     action: ACTION_JSON,
     decision: DECISION_JSON,
-    approvals: APPROVALS_JSON,
+    approvals: APPROVALS_JSON.map((a) => ({ ...a, approval_id: (chain.find((r) => r.event.action.startsWith("approval.") && r.event.data.approver_id === a.approver_id)?.event.data.approval_id as string) ?? a.approval_id })),
     events: chain.filter((r) => ACTION_SEQS.includes(r.seq)),
     checkpoint,
     proofs: { tree },

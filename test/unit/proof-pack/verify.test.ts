@@ -11,6 +11,7 @@ import { canonicalJson, chainHash, formatReport, main, verifyProofPack, type Pac
 import {
   ACTION,
   ACTION_SEQS,
+  APPROVAL_1,
   APPROVAL_2,
   ORG,
   TREE_SIZE,
@@ -248,7 +249,24 @@ describe("tampering is detected and named", () => {
     const mfa = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => a.map((x) => ({ ...x, mfa: true })));
     expectProblem(verifyProofPack(mfa), "binding_mismatch", 'approvals.json field "mfa" is true', "approval.approved event (seq 11)");
     const extra = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => [...a, { ...a[0], approval_id: "made-up" }]);
-    expectProblem(verifyProofPack(extra), "binding_missing", 'approvals.json entry "made-up" has no approval.approved or approval.rejected event');
+    expectProblem(verifyProofPack(extra), "binding_missing", 'approvals.json entry for approval "made-up" by approver');
+  });
+
+  it("a quorum: two approvers' decisions on one approval verify, each bound by (approval_id, approver_id)", () => {
+    // The pipeline names the approval request in data.approval_id; with a
+    // quorum several decisions share it and the approver tells them apart.
+    const quorum = makeScenario(keyring, (seq, spec) =>
+      seq === 11 ? { ...spec, data: { ...(spec.data as Record<string, unknown>), approval_id: APPROVAL_1 } } : spec,
+    );
+    const approvals = JSON.parse(text(quorum.files, "approvals.json")) as Record<string, unknown>[];
+    expect(approvals.map((a) => a.approval_id)).toEqual([APPROVAL_1, APPROVAL_1]);
+    expect(verifyProofPack(quorum.files)).toMatchObject({ ok: true });
+
+    const swapped = editJson<Record<string, unknown>[]>(quorum.files, "approvals.json", (a) => a.map((x, i) => ({ ...x, reason: a[1 - i]!.reason })));
+    expectProblem(verifyProofPack(swapped), "binding_mismatch", 'approvals.json field "reason"');
+    const twice = editJson<Record<string, unknown>[]>(quorum.files, "approvals.json", (a) => [a[0]!, a[0]!]);
+    expectProblem(verifyProofPack(twice), "binding_duplicate", `approvals.json lists the decision on approval "${APPROVAL_1}" by approver`);
+    expectProblem(verifyProofPack(twice), "binding_missing", "approval event seq 11");
   });
 
   it("public-key.pem replaced without re-signing", () => {

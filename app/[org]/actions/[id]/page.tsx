@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ActionDecision } from "@/components/actions/action-decision";
 import { ActionWatcher } from "@/components/actions/action-watcher";
+import { ProofPackButton } from "@/components/audit/proof-pack-button";
 import { EffectBadge, RiskBadge, StatusBadge } from "@/components/firewall/badges";
 import { DecisionList } from "@/components/firewall/decision-list";
 import { JsonView, RedactedPaths } from "@/components/firewall/json-view";
@@ -55,12 +56,8 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
           <div className="flex flex-wrap items-center gap-2" data-testid="action-status">
             <StatusBadge status={action.status} />
             <RiskBadge risk={action.risk_level} />
-            {/* GET /api/v1/proof-pack/{id} (app/api/v1/proof-pack/[id]/route.ts, audit:export) serves the zip; built on its own branch. */}
-            {can(ctx, "audit:export") && (
-              <a href={`/api/v1/proof-pack/${action.id}`} className="rounded-md px-3 py-2 text-sm font-medium text-slate-900 ring-1 ring-inset ring-slate-300 hover:bg-slate-50" download>
-                Export proof pack
-              </a>
-            )}
+            {/* A fetch with X-Warden-Org, so a refusal (a log that no longer verifies) shows as a message, not a file. */}
+            {can(ctx, "audit:export") && <ProofPackButton org={slug} actionId={action.id} variant="secondary" />}
           </div>
         }
       />

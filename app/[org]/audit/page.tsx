@@ -1,0 +1,274 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { CheckpointButton } from "@/components/audit/checkpoint-button";
+import { ExportForm } from "@/components/audit/export-form";
+import { VerificationBadge } from "@/components/audit/verification-badge";
+import { Alert, Badge, Card, PageHeader, inputClass } from "@/components/ui";
+import { listCheckpoints } from "@/lib/audit/list-checkpoints";
+import { listAuditEvents, type AuditEventPage } from "@/lib/audit/list-events";
+import { listEventsQuerySchema } from "@/lib/audit/schemas";
+import { fieldErrors } from "@/lib/http/zod";
+import { can } from "@/lib/rbac/context";
+import { requireOrgPage } from "@/lib/rbac/page";
+
+export const metadata: Metadata = { title: "Audit trail" };
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+const FILTERS = ["actor", "action", "target_type", "target_id", "from", "to"] as const;
+const KNOWN_EVENTS = [
+  "action.*",
+  "action.submitted",
+  "action.decided",
+  "action.approved",
+  "action.rejected",
+  "action.executed",
+  "approval.*",
+  "approval.approved",
+  "approval.rejected",
+  "audit.*",
+  "auth.*",
+  "member.*",
+  "api_key.*",
+  "policy.*",
+  "retention.payloads_expired",
+];
+
+function first(v: string | string[] | undefined): string {
+  return (Array.isArray(v) ? v[0] : v)?.trim() ?? "";
+}
+
+/** A datetime-local value (no zone) is read as UTC, like every time shown here. */
+function asUtc(v: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v) ? `${v}Z` : v;
+}
+
+function withoutZone(iso: string): string {
+  return iso.replace(/Z$/, "").replace(/\.000$/, "");
+}
+
+function when(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+export default async function AuditPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<SearchParams> }) {
+  const { org } = await params;
+  const ctx = await requireOrgPage(org, "audit:read");
+  const sp = await searchParams;
+  const values = Object.fromEntries(FILTERS.map((k) => [k, first(sp[k])])) as Record<(typeof FILTERS)[number], string>;
+  const cursor = first(sp.cursor);
+
+  const parsed = listEventsQuerySchema.safeParse({
+    ...values,
+    from: values.from && asUtc(values.from),
+    to: values.to && asUtc(values.to),
+    cursor,
+    limit: "50",
+  });
+  let page: AuditEventPage | null = null;
+  if (parsed.success) page = await listAuditEvents(ctx, parsed.data);
+  const errors = parsed.success ? [] : fieldErrors(parsed.error);
+  const checkpoints = await listCheckpoints(ctx, { limit: 5 });
+  const canExport = can(ctx, "audit:export");
+
+  const base = `/${ctx.org.slug}/audit`;
+  const link = (over: Record<string, string>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...values, ...over })) if (v) q.set(k, v);
+    const s = q.toString();
+    return s ? `${base}?${s}` : base;
+  };
+  const filtered = FILTERS.some((k) => values[k]);
+
+  return (
+    <>
+      <PageHeader
+        title="Audit trail"
+        description="Every recorded step of this organization, hash-chained and covered by signed checkpoints. Times are UTC."
+        actions={<VerificationBadge org={ctx.org.slug} />}
+      />
+
+      <Card title="Filter" className="mb-6">
+        <form method="get" action={base} aria-label="Filter events" className="grid gap-3 md:grid-cols-3 lg:grid-cols-6">
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">Actor id</span>
+            <input name="actor" defaultValue={values.actor} className={inputClass} placeholder="user or key id" />
+          </label>
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">Event type</span>
+            <input name="action" defaultValue={values.action} className={inputClass} placeholder="member.* or action.approved" list="event-types" />
+            <datalist id="event-types">
+              {KNOWN_EVENTS.map((e) => (
+                <option key={e} value={e} />
+              ))}
+            </datalist>
+          </label>
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">Target type</span>
+            <input name="target_type" defaultValue={values.target_type} className={inputClass} placeholder="action" />
+          </label>
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">Target id</span>
+            <input name="target_id" defaultValue={values.target_id} className={inputClass} />
+          </label>
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">From (UTC)</span>
+            <input type="datetime-local" step="1" name="from" defaultValue={values.from && withoutZone(values.from)} className={inputClass} />
+          </label>
+          <label className="block text-sm">
+            <span className="font-medium text-slate-700">To (UTC)</span>
+            <input type="datetime-local" step="1" name="to" defaultValue={values.to && withoutZone(values.to)} className={inputClass} />
+          </label>
+          <div className="flex items-center gap-3 md:col-span-3 lg:col-span-6">
+            <button type="submit" className="rounded-md bg-slate-900 px-3 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">
+              Apply filters
+            </button>
+            {filtered && (
+              <Link href={base} className="text-sm text-slate-600 underline">
+                Clear
+              </Link>
+            )}
+          </div>
+        </form>
+      </Card>
+
+      {errors.length > 0 && (
+        <div className="mb-6">
+          <Alert>These filters are not valid: {errors.map((e) => `${e.path}: ${e.message}`).join("; ")}</Alert>
+        </div>
+      )}
+
+      {page && (
+        <Card
+          title={cursor ? `Events before #${cursor}` : "Latest events"}
+          actions={
+            <div className="flex gap-3 text-sm">
+              {cursor && (
+                <Link className="text-slate-700 underline" href={link({ cursor: "" })}>
+                  Newest
+                </Link>
+              )}
+              {page.next_cursor && (
+                <Link className="text-slate-700 underline" href={link({ cursor: page.next_cursor })} rel="next">
+                  Older →
+                </Link>
+              )}
+            </div>
+          }
+        >
+          {page.events.length === 0 ? (
+            <p className="text-sm text-slate-600">No events match.</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="audit-events">
+                <thead className="text-xs uppercase text-slate-500">
+                  <tr>
+                    <th className="py-2 pr-4 font-medium">#</th>
+                    <th className="py-2 pr-4 font-medium">When (UTC)</th>
+                    <th className="py-2 pr-4 font-medium">Actor</th>
+                    <th className="py-2 pr-4 font-medium">Event</th>
+                    <th className="py-2 pr-4 font-medium">Target</th>
+                    <th className="py-2 font-medium">Hash</th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {page.events.map((e) => {
+                    const ev = e.event;
+                    return (
+                      <tr key={e.seq} data-testid={`event-${e.seq}`} className="align-top">
+                        <td className="py-2 pr-4 tabular-nums">
+                          <Link className="text-slate-900 underline" href={`${base}/events/${e.seq}`}>
+                            {e.seq}
+                          </Link>
+                        </td>
+                        <td className="py-2 pr-4 whitespace-nowrap text-slate-600">{when(ev.occurred_at)}</td>
+                        <td className="py-2 pr-4">
+                          {ev.actor.id ? (
+                            <Link className="text-slate-700 hover:underline" href={link({ actor: ev.actor.id, cursor: "" })} title={ev.actor.id}>
+                              {e.actor_label ?? `${ev.actor.type} ${ev.actor.id.slice(0, 8)}…`}
+                            </Link>
+                          ) : (
+                            <Badge>{ev.actor.type}</Badge>
+                          )}
+                        </td>
+                        <td className="py-2 pr-4 font-mono text-xs">
+                          <Link className="hover:underline" href={link({ action: ev.action, cursor: "" })}>
+                            {ev.action}
+                          </Link>
+                        </td>
+                        <td className="py-2 pr-4 text-xs">
+                          {ev.target.type && ev.target.id ? (
+                            ev.target.type === "action" ? (
+                              <Link className="font-mono text-slate-900 underline" href={`${base}/actions/${ev.target.id}`} title="Open the action">
+                                action {ev.target.id.slice(0, 8)}…
+                              </Link>
+                            ) : (
+                              <Link className="font-mono text-slate-700 hover:underline" href={link({ target_type: ev.target.type, target_id: ev.target.id, cursor: "" })}>
+                                {ev.target.type} {ev.target.id.length > 12 ? `${ev.target.id.slice(0, 8)}…` : ev.target.id}
+                              </Link>
+                            )
+                          ) : (
+                            <span className="text-slate-400">—</span>
+                          )}
+                        </td>
+                        <td className="py-2 font-mono text-xs text-slate-500" title={e.hash}>
+                          {e.hash.slice(0, 12)}…
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+      )}
+
+      <div className="mt-6 grid gap-6 lg:grid-cols-2">
+        <Card title="Signed checkpoints" actions={canExport ? <CheckpointButton org={ctx.org.slug} /> : undefined}>
+          {checkpoints.checkpoints.length === 0 ? (
+            <p className="text-sm text-slate-600">None yet. Checkpoints are signed on a schedule, on demand and with every proof pack.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm" data-testid="checkpoints">
+              {checkpoints.checkpoints.map((c) => (
+                <li key={c.id} className="py-2">
+                  <div className="flex justify-between gap-2">
+                    <span className="font-medium tabular-nums">#{c.tree_size}</span>
+                    <span className="text-slate-600">{when(c.timestamp)}</span>
+                  </div>
+                  <div className="flex justify-between gap-2 text-xs text-slate-500">
+                    <span className="font-mono" title={c.root_hash}>
+                      root {c.root_hash.slice(0, 16)}…
+                    </span>
+                    <span>
+                      {c.reason.replace("_", " ")} · key {c.key_id}
+                    </span>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3 className="mt-4 text-xs font-semibold uppercase text-slate-500">Signing keys</h3>
+          <ul className="mt-1 space-y-1 text-xs" data-testid="signing-keys">
+            {checkpoints.keys.map((k) => (
+              <li key={k.key_id}>
+                <Badge tone={k.status === "active" ? "green" : k.status === "retired" ? "slate" : "blue"}>{k.status}</Badge>{" "}
+                <span className="font-mono break-all" title="SHA-256 of the public key (SPKI DER): compare with --expect-key">
+                  sha256:{k.fingerprint}
+                </span>
+              </li>
+            ))}
+          </ul>
+          <p className="mt-2 text-xs text-slate-500">
+            Public keys and all checkpoints: <code>GET /api/v1/audit/checkpoints</code>; consistency between two: <code>GET /api/v1/audit/consistency?from=…&amp;to=…</code>.
+          </p>
+        </Card>
+        {canExport && (
+          <Card title="Export">
+            <ExportForm org={ctx.org.slug} />
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+import type { AuditEvent } from "../db/generated/client";
+import { withTenant, type Tx } from "../db/tenant";
+import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
+import { chainedEventOf, type ChainedEvent } from "./event-row";
+import { actorLabels, type AuditEventView } from "./list-events";
+
+/**
+ * The audit events about one action: those targeting it, and those naming it
+ * in data.action_id (docs/proof-pack-format.md), optionally only among the
+ * first `upToSeq` events. Raw SQL so the indexes of migration 20261122040000
+ * (target, and data->>'action_id') serve it: an organization with a million
+ * events answers from a handful of index entries.
+ */
+export async function eventsAboutAction(tx: Tx, orgId: string, actionId: string, upToSeq?: number): Promise<ChainedEvent[]> {
+  const limit = BigInt(upToSeq ?? Number.MAX_SAFE_INTEGER);
+  const rows = await tx.$queryRaw<AuditEvent[]>`
+    SELECT org_id AS "orgId", seq, id, occurred_at AS "occurredAt", actor_type AS "actorType", actor_id AS "actorId",
+           action, target_type AS "targetType", target_id AS "targetId", ip, data, prev_hash AS "prevHash", hash
+    FROM audit_events
+    WHERE org_id = ${orgId}::uuid AND seq <= ${limit}
+      AND ((target_type = 'action' AND target_id = ${actionId}) OR data->>'action_id' = ${actionId})
+    ORDER BY seq`;
+  return rows.map(chainedEventOf);
+}
+
+/** For the action page of the audit section: the action's events, oldest first, with actor names. */
+export async function listActionAuditEvents(ctx: OrgContext, actionId: string): Promise<AuditEventView[]> {
+  assertCan(ctx, "audit:read");
+  return withTenant(tenantOf(ctx), async (tx) => {
+    const events = await eventsAboutAction(tx, ctx.org.id, actionId);
+    const labels = await actorLabels(tx, ctx.org.id, events.map((e) => e.event));
+    return events.map((e) => ({ ...e, actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null }));
+  });
+}
