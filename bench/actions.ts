@@ -10,11 +10,8 @@ import os from "node:os";
 import { closeDb } from "../lib/db/client";
 import { createAgent } from "../lib/agents/agents";
 import { createApiKey } from "../lib/keys/create-api-key";
-import { provisionMember } from "../lib/members/provision-member";
-import { createOrganization } from "../lib/orgs/create-organization";
 import { createPolicyDraft, publishPolicyVersion } from "../lib/policy/versions";
-import { userContext } from "../lib/rbac/context";
-import { openLoop, saveResult, startServer, type LoadResult } from "./lib";
+import { benchOrganization, openLoop, saveResult, startServer, type LoadResult } from "./lib";
 
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 // Long windows: a p99 over a 10 s window (1,000 requests at 100/s) turns on the
@@ -24,17 +21,7 @@ const BASE_RATE = Number(process.env.BENCH_RATE ?? 100);
 const RATES = (process.env.BENCH_RATES ?? "100,150,200,250,300,350,400,500").split(",").map(Number);
 
 async function setup(): Promise<string> {
-  const slug = `bench-act-${Date.now().toString(36)}`;
-  const org = await createOrganization({ slug, name: "Bench actions" });
-  const { userId } = await provisionMember({ orgId: org.id, email: `admin@${slug}.test`, name: "Bench", role: "admin", password: "bench-password-123" });
-  const ctx = userContext({
-    requestId: "bench",
-    ip: null,
-    userAgent: null,
-    principal: { kind: "user", user: { sessionId: "00000000-0000-4000-8000-000000000000", userId, email: "", name: "", authMethods: [], createdAt: new Date() } },
-    org,
-    role: "admin",
-  });
+  const { ctx } = await benchOrganization("bench-act", "Bench actions");
   // 19 rules that do not match the benchmark's action, then the one that allows it:
   // every request evaluates all 20 conditions.
   const rules = Array.from({ length: 19 }, (_, i) => ({

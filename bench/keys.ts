@@ -12,10 +12,7 @@ import { performance } from "node:perf_hooks";
 import { closeDb } from "../lib/db/client";
 import { createApiKey } from "../lib/keys/create-api-key";
 import { verifyApiKey } from "../lib/keys/verify-api-key";
-import { provisionMember } from "../lib/members/provision-member";
-import { createOrganization } from "../lib/orgs/create-organization";
-import { userContext } from "../lib/rbac/context";
-import { fmt, load, saveResult, startServer, summarize } from "./lib";
+import { benchOrganization, fmt, load, saveResult, startServer, summarize } from "./lib";
 
 const N = Number(process.env.BENCH_KEY_VERIFICATIONS ?? 100_000);
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
@@ -23,17 +20,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 async function setup() {
-  const slug = `bench-${Date.now().toString(36)}`;
-  const org = await createOrganization({ slug, name: "Bench" });
-  const { userId } = await provisionMember({ orgId: org.id, email: `admin@${slug}.test`, name: "Bench", role: "admin", password: "bench-password-123" });
-  const ctx = userContext({
-    requestId: "bench",
-    ip: null,
-    userAgent: null,
-    principal: { kind: "user", user: { sessionId: "00000000-0000-4000-8000-000000000000", userId, email: "", name: "", authMethods: [], createdAt: new Date() } },
-    org,
-    role: "admin",
-  });
+  const { ctx } = await benchOrganization("bench", "Bench");
   const keys: string[] = [];
   // Several keys, so per-key limits (at most 100k/min each) never throttle the run.
   for (let i = 0; i < 8; i++) {

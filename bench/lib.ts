@@ -4,6 +4,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { createOrganization } from "../lib/orgs/create-organization";
+import { systemContext, type OrgContext } from "../lib/rbac/context";
+
+/** A fresh organization for one benchmark run, and the system context that provisions it. */
+export async function benchOrganization(prefix: string, name: string): Promise<{ ctx: OrgContext }> {
+  const org = await createOrganization({ slug: `${prefix}-${Date.now().toString(36)}`, name });
+  return { ctx: systemContext(org, "bench") };
+}
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { ApiKeyView } from "@/lib/keys/view";
-import { api, describeError } from "../api-client";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
 import { CreateKeyForm, type AgentOption } from "./create-key-form";
 import { EmergencyRevoke } from "./emergency-revoke";
@@ -43,26 +44,10 @@ export function KeysManager({
 }) {
   const agentById = new Map(agents.map((a) => [a.id, a]));
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { error, notice, busy, run, setNotice } = useMutation();
   const [revealed, setRevealed] = useState<{ name: string; token: string } | null>(null);
   const [rotating, setRotating] = useState<ApiKeyView | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
-
-  async function run(key: string, fn: () => Promise<void>) {
-    setBusy(key);
-    setError(null);
-    setNotice(null);
-    try {
-      await fn();
-      router.refresh();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(null);
-    }
-  }
 
   return (
     <div className="space-y-6">

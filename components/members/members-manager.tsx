@@ -1,8 +1,8 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { api, describeError } from "../api-client";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
 
 type Role = "admin" | "approver" | "auditor" | "viewer";
@@ -26,26 +26,9 @@ export type Member = {
 type Invitation = { email: string; path: string; expires_at: string };
 
 export function MembersManager({ org, members, canWrite, currentUserId }: { org: string; members: Member[]; canWrite: boolean; currentUserId: string }) {
-  const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { error, notice, busy, run, setNotice } = useMutation();
   const [invitation, setInvitation] = useState<Invitation | null>(null);
   const [confirmRemove, setConfirmRemove] = useState<Member | null>(null);
-
-  async function run(key: string, fn: () => Promise<void>) {
-    setBusy(key);
-    setError(null);
-    setNotice(null);
-    try {
-      await fn();
-      router.refresh();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(null);
-    }
-  }
 
   async function onAdd(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();

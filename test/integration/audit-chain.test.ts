@@ -6,6 +6,7 @@ import { closeDb } from "@/lib/db/client";
 import { withTenant } from "@/lib/db/tenant";
 import { createOrganization } from "@/lib/orgs/create-organization";
 import { appClient, closeOwner, owner } from "../helpers/db";
+import { tamper } from "../helpers/audit";
 import { uniqueSlug } from "../helpers/fixtures";
 
 afterAll(async () => {
@@ -21,23 +22,6 @@ async function newOrgWithEvents(n: number): Promise<string> {
     );
   }
   return org.id;
-}
-
-/** Tampering as the owner: the append-only trigger is disabled only inside this transaction. */
-async function tamper(sql: string | string[], params: unknown[]): Promise<void> {
-  const c = await owner().connect();
-  try {
-    await c.query("BEGIN");
-    await c.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only");
-    for (const statement of Array.isArray(sql) ? sql : [sql]) await c.query(statement, params);
-    await c.query("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only");
-    await c.query("COMMIT");
-  } catch (e) {
-    await c.query("ROLLBACK");
-    throw e;
-  } finally {
-    c.release();
-  }
 }
 
 describe("concurrent appends", () => {
