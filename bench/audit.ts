@@ -35,15 +35,14 @@ import { closeDb } from "../lib/db/client";
 import { withTenant } from "../lib/db/tenant";
 import { createApiKey } from "../lib/keys/create-api-key";
 import { verifyApiKey } from "../lib/keys/verify-api-key";
-import { provisionMember } from "../lib/members/provision-member";
 import { createOrganization } from "../lib/orgs/create-organization";
 import { createPolicyDraft, publishPolicyVersion } from "../lib/policy/versions";
 import { exportProofPack } from "../lib/proof-pack/export-proof-pack";
-import { keyContext, userContext, type OrgContext } from "../lib/rbac/context";
+import { keyContext, type OrgContext } from "../lib/rbac/context";
 import type { Role } from "../lib/rbac/permissions";
 import { DEFAULT_OWNER_URL, withDatabase } from "../scripts/lib/db-admin";
 import { seedAuditEvents } from "../scripts/lib/seed-audit-events";
-import { saveResult } from "./lib";
+import { benchMember, saveResult } from "./lib";
 
 const SIZES = (process.env.BENCH_AUDIT_SIZES ?? "100000").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 5);
@@ -62,17 +61,9 @@ async function newOrg(tag: string): Promise<Org> {
   const users = {} as Record<Role, string>;
   const contexts = {} as Record<Role, OrgContext>;
   for (const role of ["admin", "approver", "auditor", "viewer"] as Role[]) {
-    const email = `${role}@${slug}.test`;
-    const { userId } = await provisionMember({ orgId: org.id, email, name: role, role, password: "bench-password-123" });
-    users[role] = userId;
-    contexts[role] = userContext({
-      requestId: "bench",
-      ip: "127.0.0.1",
-      userAgent: "bench",
-      principal: { kind: "user", user: { sessionId: "00000000-0000-4000-8000-000000000000", userId, email, name: role, authMethods: ["pwd"], createdAt: new Date() } },
-      org,
-      role,
-    });
+    const m = await benchMember(org, role);
+    users[role] = m.userId;
+    contexts[role] = m.ctx;
   }
   return { id: org.id, slug, users, contexts };
 }

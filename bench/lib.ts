@@ -4,13 +4,32 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { provisionMember } from "../lib/members/provision-member";
 import { createOrganization } from "../lib/orgs/create-organization";
-import { systemContext, type OrgContext } from "../lib/rbac/context";
+import { userContext, type OrgContext } from "../lib/rbac/context";
+import type { Role } from "../lib/rbac/permissions";
 
-/** A fresh organization for one benchmark run, and the system context that provisions it. */
-export async function benchOrganization(prefix: string, name: string): Promise<{ ctx: OrgContext }> {
+type OrgRef = { id: string; slug: string; name: string };
+
+/** A member of a bench organization with this role, and the context a signed-in session of theirs gets. */
+export async function benchMember(org: OrgRef, role: Role): Promise<{ userId: string; ctx: OrgContext }> {
+  const email = `${role}@${org.slug}.test`;
+  const { userId } = await provisionMember({ orgId: org.id, email, name: role, role, password: "bench-password-123" });
+  const ctx = userContext({
+    requestId: "bench",
+    ip: "127.0.0.1",
+    userAgent: "bench",
+    principal: { kind: "user", user: { sessionId: "00000000-0000-4000-8000-000000000000", userId, email, name: role, authMethods: ["pwd"], createdAt: new Date() } },
+    org,
+    role,
+  });
+  return { userId, ctx };
+}
+
+/** A fresh organization for one benchmark run, and its admin's context (keys act for a person). */
+export async function benchOrganization(prefix: string, name: string): Promise<{ org: OrgRef; ctx: OrgContext }> {
   const org = await createOrganization({ slug: `${prefix}-${Date.now().toString(36)}`, name });
-  return { ctx: systemContext(org, "bench") };
+  return { org, ctx: (await benchMember(org, "admin")).ctx };
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -11,8 +11,15 @@ import { CreateKeyForm, type AgentOption } from "./create-key-form";
 import { EmergencyRevoke } from "./emergency-revoke";
 import { RevealedKey } from "./revealed-key";
 
-const STATUS_TONE = { active: "green", expiring_soon: "amber", expired: "slate", revoked: "red", rotating: "violet" } as const;
-const STATUS_LABEL = { active: "Active", expiring_soon: "Expiring soon", expired: "Expired", revoked: "Revoked", rotating: "Rotating" } as const;
+const STATUS_TONE = { active: "green", expiring_soon: "amber", expired: "slate", revoked: "red", rotating: "violet", suspended: "red" } as const;
+const STATUS_LABEL = {
+  active: "Active",
+  expiring_soon: "Expiring soon",
+  expired: "Expired",
+  revoked: "Revoked",
+  rotating: "Rotating",
+  suspended: "Suspended",
+} as const;
 const GRACE_OPTIONS = [
   { label: "Stop the old key now", seconds: 0 },
   { label: "1 hour", seconds: 3600 },
@@ -23,6 +30,14 @@ const GRACE_OPTIONS = [
 
 function when(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString() : "—";
+}
+
+function createdBy(k: ApiKeyView): string {
+  const c = k.created_by;
+  if (!c) return "—";
+  const person = c.type === "user" ? c : c.on_behalf_of;
+  const who = person ? `${person.email ?? "a deleted account"}${person.role ? "" : " (no longer a member)"}` : "—";
+  return c.type === "api_key" ? `an API key, for ${who}` : who;
 }
 
 export function KeysManager({
@@ -106,10 +121,26 @@ export function KeysManager({
                       </td>
                       <td className="max-w-xs py-3 pr-4">
                         <div className="flex flex-wrap gap-1">
-                          {k.scopes.map((s) => (
-                            <span key={s} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{s}</span>
-                          ))}
+                          {k.scopes.map((s) =>
+                            k.suspended_scopes.includes(s) ? (
+                              <span
+                                key={s}
+                                title="Suspended: the person this key acts for no longer holds this permission"
+                                className="rounded bg-red-50 px-1.5 py-0.5 font-mono text-xs text-red-700 line-through"
+                                data-testid="suspended-scope"
+                              >
+                                {s}
+                              </span>
+                            ) : (
+                              <span key={s} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{s}</span>
+                            ),
+                          )}
                         </div>
+                        {k.suspended_scopes.length > 0 && (
+                          <div className="mt-1 text-xs text-red-700">
+                            {k.suspended_scopes.length} scope{k.suspended_scopes.length === 1 ? "" : "s"} suspended: beyond its creator’s current role
+                          </div>
+                        )}
                         {k.ip_allowlist.length > 0 && <div className="mt-1 text-xs text-slate-500">from {k.ip_allowlist.join(", ")}</div>}
                       </td>
                       <td className="py-3 pr-4">
@@ -121,12 +152,13 @@ export function KeysManager({
                         )}
                         {k.expires_at && k.status !== "revoked" && <div className="mt-1 text-xs text-slate-500">until {when(k.expires_at)}</div>}
                         {k.revoke_reason && <div className="mt-1 text-xs text-slate-500">{k.revoke_reason}</div>}
+                        {k.status === "suspended" && (
+                          <div className="mt-1 text-xs text-red-700">Its creator is no longer a member: every request is refused</div>
+                        )}
                       </td>
                       <td className="py-3 pr-4 text-slate-600">
                         <div>{when(k.created_at)}</div>
-                        <div className="text-xs text-slate-500">
-                          by {k.created_by?.email ?? (k.created_by?.type === "api_key" ? "an API key" : "—")}
-                        </div>
+                        <div className="text-xs text-slate-500">by {createdBy(k)}</div>
                       </td>
                       <td className="py-3 pr-4 text-slate-600">
                         <div>{when(k.last_used_at)}</div>
@@ -142,7 +174,7 @@ export function KeysManager({
                               </Button>
                             </>
                           )}
-                          {k.status === "rotating" && (
+                          {(k.status === "rotating" || k.status === "suspended") && (
                             <Button variant="ghost" className="text-red-700" disabled={busy !== null} onClick={() => setRevoking(k)}>
                               Revoke now
                             </Button>

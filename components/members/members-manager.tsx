@@ -21,6 +21,7 @@ export type Member = {
   status: "active" | "invited";
   invitation_expires_at: string | null;
   joined_at: string;
+  api_keys: number;
 };
 
 type Invitation = { email: string; path: string; expires_at: string };
@@ -103,7 +104,11 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
                         const role = e.target.value;
                         void run(`role-${m.user_id}`, async () => {
                           await api(org, `/api/v1/members/${m.user_id}`, { method: "PATCH", body: { role } });
-                          setNotice(`${m.email} is now ${role}.`);
+                          setNotice(
+                            m.role === "admin" && role !== "admin" && m.api_keys > 0
+                              ? `${m.email} is now ${role}. Their API keys now act only within the ${role} role; scopes beyond it are suspended.`
+                              : `${m.email} is now ${role}.`,
+                          );
                         });
                       }}
                       className="rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
@@ -161,6 +166,12 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
             <p className="mt-2 text-sm text-slate-600">
               They lose access to this organization on their next request. Their account and other organizations are not affected.
             </p>
+            {confirmRemove.api_keys > 0 && (
+              <p className="mt-2 text-sm font-medium text-red-700" data-testid="remove-keys-warning">
+                {confirmRemove.api_keys === 1 ? "The API key" : `The ${confirmRemove.api_keys} API keys`} they created will be revoked too;
+                agents using {confirmRemove.api_keys === 1 ? "it" : "them"} stop working at once.
+              </p>
+            )}
             <div className="mt-6 flex justify-end gap-3">
               <Button variant="secondary" onClick={() => setConfirmRemove(null)}>Cancel</Button>
               <Button
@@ -171,7 +182,11 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
                   setConfirmRemove(null);
                   void run(`remove-${m.user_id}`, async () => {
                     await api(org, `/api/v1/members/${m.user_id}`, { method: "DELETE" });
-                    setNotice(`${m.email} was removed.`);
+                    setNotice(
+                      m.api_keys > 0
+                        ? `${m.email} was removed, and ${m.api_keys === 1 ? "the API key" : `${m.api_keys} API keys`} they created revoked.`
+                        : `${m.email} was removed.`,
+                    );
                   });
                 }}
               >

@@ -101,6 +101,8 @@ export type ApiKeyLookupRow = {
   revoked_at: Date | null;
   replaced_by: string | null;
   created_by_user_id: string | null;
+  /** The creator's current role in the key's organization; null when they are no longer a member. */
+  creator_role: "admin" | "approver" | "auditor" | "viewer" | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
   agent_slug: string | null;
@@ -122,7 +124,7 @@ export async function lookupApiKey(id: string): Promise<ApiKeyLookupRow | null> 
     name: "warden_api_key_lookup",
     text: `SELECT id, org_id, org_slug, org_name, environment::text AS environment, secret_hash, name, scopes,
                   agent_id, ip_allowlist, rate_limit_per_minute, expires_at, revoked_at, replaced_by,
-                  created_by_user_id, last_used_at, last_used_ip,
+                  created_by_user_id, creator_role::text AS creator_role, last_used_at, last_used_ip,
                   agent_slug, agent_name, agent_environment::text AS agent_environment, agent_tool_registry,
                   agent_rate_limit_per_minute, agent_daily_budget, agent_disabled_at,
                   active_policy_id, active_policy_version, org_sensitive_keys

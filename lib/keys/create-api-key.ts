@@ -3,11 +3,11 @@ import { appendAuditEvent } from "../audit/append-event";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
 import { parseOr422 } from "../http/zod";
-import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
+import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { Permission } from "../rbac/permissions";
 import { generateApiKey } from "./format";
 import { createApiKeySchema, type CreateApiKeyInput } from "./schemas";
-import { toKeyView, type ApiKeyView } from "./view";
+import { keyViewInclude, toKeyView, type ApiKeyView } from "./view";
 
 export type CreatedKey = { key: ApiKeyView; /** The full key: returned once, never stored, never shown again. */ token: string };
 
@@ -38,7 +38,20 @@ async function assertAgentBinding(tx: Tx, ctx: OrgContext, input: CreateApiKeyIn
   }
 }
 
+/**
+ * The person a new key acts for: the signed-in creator, or, for a key made by
+ * a key, the person that key acts for. Keys are never made for nobody: a key
+ * without a person behind it would be refused on every request.
+ */
+function onBehalfOf(ctx: OrgContext): string {
+  const userId =
+    ctx.principal.kind === "user" ? ctx.principal.user.userId : ctx.principal.kind === "api_key" ? ctx.principal.key.createdByUserId : null;
+  if (!userId) throw new Error("API keys are created by a person, or by a key acting for one");
+  return userId;
+}
+
 export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyInput): Promise<CreatedKey> {
+  const createdByUserId = onBehalfOf(ctx);
   await assertAgentBinding(tx, ctx, input);
   const id = randomUUID();
   const generated = generateApiKey(id, input.environment);
@@ -55,9 +68,10 @@ export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyI
       rateLimitPerMinute: input.rate_limit_per_minute,
       agentId: input.agent_id,
       expiresAt: input.expires_at,
-      createdByUserId: userIdOf(ctx),
+      createdByUserId,
       createdByKeyId: ctx.principal.kind === "api_key" ? ctx.principal.key.id : null,
     },
+    include: keyViewInclude(ctx.org.id),
   });
   return { key: toKeyView(row), token: generated.token };
 }

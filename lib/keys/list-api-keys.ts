@@ -1,6 +1,6 @@
 import { withTenant } from "../db/tenant";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
-import { toKeyView, type ApiKeyView } from "./view";
+import { keyViewInclude, toKeyView, type ApiKeyView } from "./view";
 
 export async function listApiKeys(ctx: OrgContext): Promise<ApiKeyView[]> {
   assertCan(ctx, "keys:read");
@@ -8,9 +8,9 @@ export async function listApiKeys(ctx: OrgContext): Promise<ApiKeyView[]> {
     const rows = await tx.apiKey.findMany({
       where: { orgId: ctx.org.id },
       orderBy: { createdAt: "desc" },
-      include: { createdByUser: { select: { email: true } } },
+      include: keyViewInclude(ctx.org.id),
     });
     const now = new Date();
-    return rows.map((r) => toKeyView(r, r.createdByUser?.email, now));
+    return rows.map((r) => toKeyView(r, now));
   });
 }

@@ -5,7 +5,7 @@ import { parseOr422 } from "../http/zod";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { assertScopesWithin, insertApiKey, type CreatedKey } from "./create-api-key";
 import { rotateApiKeySchema } from "./schemas";
-import { keyStatus, toKeyView, type ApiKeyView } from "./view";
+import { keyStatus, keyViewInclude, toKeyView, type ApiKeyView } from "./view";
 
 /**
  * Issues a replacement at once; the old key keeps working until the grace
@@ -43,6 +43,7 @@ export async function rotateApiKey(ctx: OrgContext, id: string, raw: unknown): P
         grace === 0
           ? { replacedBy: created.key.id, rotatedAt: new Date(now), revokedAt: new Date(now), revokeReason: "rotated" }
           : { replacedBy: created.key.id, rotatedAt: new Date(now), expiresAt: oldExpiry },
+      include: keyViewInclude(ctx.org.id),
     });
     await appendAuditEvent(tx, {
       orgId: ctx.org.id,

@@ -1,6 +1,6 @@
 import { lookupApiKey, type ApiKeyLookupRow } from "../db/lookup";
 import { env } from "../env";
-import { isPermission, type Permission } from "../rbac/permissions";
+import { isPermission, roleHas, type Permission, type Role } from "../rbac/permissions";
 import { constantTimeEqualHex, sha256Hex } from "../security/hash";
 import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
 import { parseApiKey, type KeyEnvironment } from "./format";
@@ -9,8 +9,13 @@ import { ipAllowed } from "./ip-allowlist";
 /**
  * The key verification pipeline, in this order, each step with an explicit
  * status: parse → checksum → look up by id → constant-time secret compare →
- * revoked → expired → IP allowed → scope → rate limit. Nothing is cached, so a
- * revoked or expired key is refused on its very next request.
+ * revoked → expired → IP allowed → creator still a member → scope → rate
+ * limit. Nothing is cached, so a revoked or expired key is refused on its very
+ * next request.
+ *
+ * A key acts for the person who created it and never for more than that
+ * person holds now: its scopes are narrowed to the creator's current role, and
+ * a key whose creator left the organization is refused.
  */
 export type KeyStatus =
   | "valid"
@@ -21,6 +26,7 @@ export type KeyStatus =
   | "revoked"
   | "expired"
   | "ip_not_allowed"
+  | "creator_not_member"
   | "insufficient_scope"
   | "rate_limited";
 
@@ -31,7 +37,11 @@ export type VerifiedKey = {
   orgName: string;
   environment: KeyEnvironment;
   name: string;
+  /** The scopes the key acts with: those it was granted that its creator still holds. */
   scopes: Permission[];
+  /** Granted scopes the creator no longer holds (after a role change), not usable until they do again. */
+  suspendedScopes: Permission[];
+  creatorRole: Role;
   agentId: string | null;
   createdByUserId: string | null;
   expiresAt: Date | null;
@@ -116,6 +126,9 @@ export async function verifyApiKey(
   if (row.revoked_at) return { status: "revoked", headers: {} };
   if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { status: "expired", headers: {} };
   if (!ipAllowed(opts.ip, row.ip_allowlist)) return { status: "ip_not_allowed", headers: {} };
+  const creatorRole = row.creator_role;
+  if (!creatorRole) return { status: "creator_not_member", headers: {} };
+  const granted = row.scopes.filter(isPermission);
 
   const key: VerifiedKey = {
     id: row.id,
@@ -124,7 +137,9 @@ export async function verifyApiKey(
     orgName: row.org_name,
     environment: row.environment,
     name: row.name,
-    scopes: row.scopes.filter(isPermission),
+    scopes: granted.filter((p) => roleHas(creatorRole, p)),
+    suspendedScopes: granted.filter((p) => !roleHas(creatorRole, p)),
+    creatorRole,
     agentId: row.agent_id,
     createdByUserId: row.created_by_user_id,
     expiresAt: row.expires_at,

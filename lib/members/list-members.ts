@@ -10,6 +10,8 @@ export type MemberView = {
   status: "active" | "invited";
   invitation_expires_at: string | null;
   joined_at: string;
+  /** Usable API keys acting for this person: revoked if they are removed, narrowed if their role shrinks. */
+  api_keys: number;
 };
 
 export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
@@ -24,6 +26,13 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
       select: { userId: true, expiresAt: true },
       orderBy: { createdAt: "desc" },
     });
+    const now = new Date();
+    const keyCounts = await tx.apiKey.groupBy({
+      by: ["createdByUserId"],
+      where: { orgId: ctx.org.id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      _count: { _all: true },
+    });
+    const keys = new Map(keyCounts.map((k) => [k.createdByUserId, k._count._all]));
     const expiry = new Map<string, Date>();
     for (const p of pending) if (!expiry.has(p.userId)) expiry.set(p.userId, p.expiresAt);
     return rows.map((m) => ({
@@ -34,6 +43,7 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
       status: m.user.passwordHash === null ? "invited" : "active",
       invitation_expires_at: m.user.passwordHash === null ? (expiry.get(m.userId)?.toISOString() ?? null) : null,
       joined_at: m.createdAt.toISOString(),
+      api_keys: keys.get(m.userId) ?? 0,
     }));
   });
 }

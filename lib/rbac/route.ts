@@ -9,7 +9,7 @@ import { problemResponse, toProblem } from "../http/problem";
 import { parseOr422 } from "../http/zod";
 import { env } from "../env";
 import { touchApiKey } from "../keys/touch-api-key";
-import { verifyApiKey, type KeyStatus, type VerifiedKey } from "../keys/verify-api-key";
+import { verifyApiKey, type Verification, type VerifiedKey } from "../keys/verify-api-key";
 import { keyContext, userContext, type OrgContext } from "./context";
 import type { Permission } from "./permissions";
 
@@ -109,7 +109,7 @@ export function route(
         if (!token) throw new AppError("unauthenticated", "Use Authorization: Bearer <API key>");
         const verification = await verifyApiKey(token, { ip, permission });
         extraHeaders = verification.headers;
-        if (verification.status !== "valid") throw keyFailure(verification.status, verification.headers);
+        if (verification.status !== "valid") throw keyFailure(verification, permission);
         const key = verification.key as VerifiedKey;
         touchApiKey(key, ip);
         ctx = keyContext({
@@ -165,7 +165,7 @@ export function route(
  * specific reasons (revoked, expired, address) are only told to a caller who
  * presented the correct secret, which already proves they hold the key.
  */
-function keyFailure(status: KeyStatus, headers: Record<string, string>): AppError {
+function keyFailure({ status, key, headers }: Verification, permission: Permission | null): AppError {
   switch (status) {
     case "bad_checksum":
     case "malformed":
@@ -176,7 +176,12 @@ function keyFailure(status: KeyStatus, headers: Record<string, string>): AppErro
       return new AppError("unauthenticated", "This API key has expired");
     case "ip_not_allowed":
       return new AppError("unauthenticated", "This API key may not be used from this address");
+    case "creator_not_member":
+      return new AppError("unauthenticated", "This API key's creator is no longer a member of the organization");
     case "insufficient_scope":
+      if (permission && key?.suspendedScopes.includes(permission)) {
+        return new AppError("forbidden", `This API key's ${permission} scope is suspended: the person who created it no longer holds that permission`);
+      }
       return new AppError("forbidden", "This API key's scopes do not include this operation");
     case "rate_limited":
       return new AppError("rate_limited", "Rate limit exceeded; retry after the time in Retry-After", { headers });

@@ -4,9 +4,8 @@ import { userContext, type OrgContext } from "@/lib/rbac/context";
 import type { Role } from "@/lib/rbac/permissions";
 import type { TestOrg } from "./fixtures";
 
-/** The OrgContext a signed-in member of the test organization would get. */
-export function memberContext(t: TestOrg, role: Role = "admin"): OrgContext {
-  const u = t.users[role];
+/** The OrgContext a signed-in member of the test organization would get (one of its role users, or another member). */
+export function memberContext(t: TestOrg, role: Role = "admin", u: { id: string; email: string } = t.users[role]): OrgContext {
   return userContext({
     requestId: randomUUID(),
     ip: "127.0.0.1",

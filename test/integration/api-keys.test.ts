@@ -95,7 +95,11 @@ describe("POST /api/v1/auth/api-keys", () => {
     });
     const ok = await call(create, { method: "POST", headers: bearer(k.token), body: { name: "narrower", scopes: ["actions:read"] } });
     expect(ok.status).toBe(201);
-    expect(ok.json.key.created_by).toEqual({ type: "api_key", id: k.id });
+    expect(ok.json.key.created_by).toEqual({
+      type: "api_key",
+      id: k.id,
+      on_behalf_of: { id: a.users.admin.id, email: a.users.admin.email, role: "admin" },
+    });
   });
 
   it("401 without credentials; 403 for a viewer or an approver", async () => {

@@ -16,6 +16,7 @@ export const GET = route({ anyPrincipal: true }, async ({ ctx }) => {
           prefix: displayPrefix(k.id, k.environment),
           environment: k.environment,
           scopes: k.scopes,
+          suspended_scopes: k.suspendedScopes,
           expires_at: k.expiresAt?.toISOString() ?? null,
           agent_id: k.agentId,
           rotating: k.rotating,
