@@ -1,6 +1,6 @@
 import { withTenantSql } from "../db/sql";
 import { withTenant } from "../db/tenant";
-import { notFound } from "../errors";
+import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../http/zod";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { expireDueApprovals } from "../approvals/expire";
@@ -45,10 +45,25 @@ export async function getAction(ctx: OrgContext, id: string, rawQuery: unknown =
   }
 }
 
-export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<ActionView[]> {
+export type ActionPage = {
+  actions: ActionView[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: string | null;
+};
+
+/**
+ * Newest first, in keyset pages over (created_at, id): ties in time neither
+ * repeat nor vanish between pages, and rows arriving meanwhile do not shift
+ * them. The cursor row is compared in the database, at full precision.
+ */
+export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<ActionPage> {
   assertCan(ctx, "actions:read");
   const q = parseOr422(listActionsQuerySchema, rawQuery, "query string");
   return withTenant(tenantOf(ctx), async (tx) => {
+    if (q.cursor) {
+      const at = await tx.action.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, select: { id: true } });
+      if (!at) throw new AppError("validation_failed", "Unknown cursor", { errors: [{ path: "cursor", message: "No such action in this organization" }] });
+    }
     const rows = await tx.action.findMany({
       where: {
         orgId: ctx.org.id,
@@ -57,10 +72,12 @@ export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<A
         ...(q.agent ? { agent: { slug: q.agent } } : {}),
         ...(q.before ? { createdAt: { lt: new Date(q.before) } } : {}),
       },
-      orderBy: { createdAt: "desc" },
-      take: q.limit,
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      ...(q.cursor ? { cursor: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, skip: 1 } : {}),
+      take: q.limit + 1,
       include: ACTION_INCLUDE,
     });
-    return rows.map(toActionView);
+    const page = rows.slice(0, q.limit);
+    return { actions: page.map(toActionView), next_cursor: rows.length > q.limit ? page.at(-1)!.id : null };
   });
 }

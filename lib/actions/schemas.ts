@@ -51,4 +51,6 @@ export const listActionsQuerySchema = z.object({
   agent: z.string().max(50).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.iso.datetime({ offset: true }).optional(),
+  /** Keyset cursor: the id of the last action of the previous page (its `next_cursor`). */
+  cursor: z.uuid().optional(),
 });

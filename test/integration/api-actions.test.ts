@@ -284,4 +284,40 @@ describe("GET /api/v1/actions", () => {
     expect(all.json.actions.every((a: { status: string }) => a.status === "pending")).toBe(true);
     expect((await call(list, { cookie, org: t.org.slug, path: "/api/v1/actions?status=bogus" })).status).toBe(422);
   });
+
+  it("pages by cursor: actions sharing one timestamp are each listed exactly once, newest first", async () => {
+    const agent = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await send(agent.token, { tool: "payments", operation: "create", params: { i } })).json.id);
+    // Five of them at the very same microsecond: a timestamp cursor would skip or repeat some.
+    await owner().query(`UPDATE actions SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1::uuid[])`, [ids.slice(1, 6)]);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await call(list, { headers: bearer(agent.token), path: `/api/v1/actions?limit=2${cursor ? `&cursor=${cursor}` : ""}` });
+      expect(res.status).toBe(200);
+      seen.push(...res.json.actions.map((a: { id: string }) => a.id));
+      cursor = res.json.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(4);
+    expect(new Set(seen).size).toBe(7);
+    expect([...seen].sort()).toEqual([...ids].sort());
+    // Newest first: the two untouched actions (created now) before the five moved into the past.
+    expect(new Set(seen.slice(0, 2))).toEqual(new Set([ids[0], ids[6]]));
+  });
+
+  it("422 for a cursor that names no action of the caller's organization", async () => {
+    const theirs = await createAgentWithKey(other, { tools: { allowed: ["payments"] } });
+    const foreign = (await send(theirs.token, { tool: "payments", operation: "create" })).json.id;
+    const cookie = (await sessionCookie(t.users.viewer.id)).cookie;
+    for (const c of [foreign, "7d444840-9dc0-11d1-b245-5ffdce74fad2"]) {
+      const res = await call(list, { cookie, org: t.org.slug, path: `/api/v1/actions?cursor=${c}` });
+      expect(res.status).toBe(422);
+      expect(res.json.errors[0].path).toBe("cursor");
+    }
+    expect((await call(list, { cookie, org: t.org.slug, path: "/api/v1/actions?cursor=not-a-uuid" })).status).toBe(422);
+  });
 });

@@ -4,9 +4,11 @@ import { AutoRefresh } from "@/components/auto-refresh";
 import { EffectBadge, RiskBadge, StatusBadge } from "@/components/firewall/badges";
 import { Ago } from "@/components/time";
 import { Button, Card, PageHeader, inputClass } from "@/components/ui";
+import { redirect } from "next/navigation";
 import { listActions } from "@/lib/actions/get-action";
 import { ACTION_STATUSES } from "@/lib/actions/schemas";
 import { listAgents } from "@/lib/agents/agents";
+import { AppError } from "@/lib/errors";
 import { can } from "@/lib/rbac/context";
 import { requireOrgPage } from "@/lib/rbac/page";
 
@@ -14,7 +16,7 @@ export const metadata: Metadata = { title: "Actions" };
 
 const PAGE_SIZE = 50;
 
-type Search = { status?: string; agent?: string; before?: string };
+type Search = { status?: string; agent?: string; cursor?: string };
 
 function query(base: Search, extra: Search): string {
   const q = new URLSearchParams();
@@ -29,21 +31,28 @@ export default async function ActionsPage({ params, searchParams }: { params: Pr
   const sp = await searchParams;
   const status = (ACTION_STATUSES as readonly string[]).includes(sp.status ?? "") ? sp.status : undefined;
   const agent = sp.agent && /^[a-z0-9-]{1,50}$/.test(sp.agent) ? sp.agent : undefined;
-  const beforeDate = sp.before ? new Date(sp.before) : null;
-  const before = beforeDate && !Number.isNaN(beforeDate.getTime()) ? beforeDate.toISOString() : undefined;
+  const cursor = sp.cursor && /^[0-9a-f-]{36}$/i.test(sp.cursor) ? sp.cursor : undefined;
+  const base = `/${ctx.org.slug}/actions`;
 
-  const actions = await listActions(ctx, { status, agent, before, limit: PAGE_SIZE });
+  let page: Awaited<ReturnType<typeof listActions>>;
+  try {
+    page = await listActions(ctx, { status, agent, cursor, limit: PAGE_SIZE });
+  } catch (e) {
+    // A cursor from another organization, or one whose action is gone: start from the newest.
+    if (!cursor || !(e instanceof AppError) || e.code !== "validation_failed") throw e;
+    redirect(`${base}${query({ status, agent }, {})}`);
+  }
+  const { actions, next_cursor: nextCursor } = page;
   const agents = can(ctx, "agents:read") ? await listAgents(ctx) : [];
   const filters = { status, agent };
-  const last = actions.at(-1);
-  const base = `/${ctx.org.slug}/actions`;
+  const older = Boolean(cursor);
 
   return (
     <>
       <PageHeader
         title="Actions"
         description="Everything agents asked to do, with Warden's decision. Parameters are shown redacted."
-        actions={before ? undefined : <AutoRefresh />}
+        actions={older ? undefined : <AutoRefresh />}
       />
       <Card className="mb-6">
         <form method="get" action={base} className="flex flex-wrap items-end gap-3" aria-label="Filter actions">
@@ -66,19 +75,19 @@ export default async function ActionsPage({ params, searchParams }: { params: Pr
             </select>
           </div>
           <Button type="submit">Apply filters</Button>
-          {(status || agent || before) && (
+          {(status || agent || cursor) && (
             <Link href={base} className="py-2 text-sm font-medium text-slate-700 underline">Clear</Link>
           )}
         </form>
       </Card>
 
       <Card
-        title={before ? `Actions before ${before.replace("T", " ").slice(0, 19)} UTC` : "Most recent actions"}
-        actions={before ? <Link href={`${base}${query(filters, {})}`} className="text-sm font-medium underline">Back to newest</Link> : undefined}
+        title={older ? "Older actions" : "Most recent actions"}
+        actions={older ? <Link href={`${base}${query(filters, {})}`} className="text-sm font-medium underline">Back to newest</Link> : undefined}
       >
         {actions.length === 0 ? (
           <p className="text-sm text-slate-600" data-testid="actions-empty">
-            {status || agent || before ? "No actions match these filters." : "No actions yet. They appear here as soon as an agent submits one."}
+            {status || agent || cursor ? "No actions match these filters." : "No actions yet. They appear here as soon as an agent submits one."}
           </p>
         ) : (
           <div className="overflow-x-auto">
@@ -116,9 +125,9 @@ export default async function ActionsPage({ params, searchParams }: { params: Pr
             </table>
           </div>
         )}
-        {last && actions.length === PAGE_SIZE && (
+        {nextCursor && (
           <div className="mt-4 flex justify-end">
-            <Link href={`${base}${query(filters, { before: last.created_at })}`} className="text-sm font-medium underline">
+            <Link href={`${base}${query(filters, { cursor: nextCursor })}`} className="text-sm font-medium underline">
               Older actions →
             </Link>
           </div>

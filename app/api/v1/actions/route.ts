@@ -22,5 +22,5 @@ export const POST = route(
 );
 
 export const GET = route({ permission: "actions:read" }, async ({ ctx, req }) => ({
-  body: { actions: await listActions(ctx, Object.fromEntries(new URL(req.url).searchParams)) },
+  body: await listActions(ctx, Object.fromEntries(new URL(req.url).searchParams)),
 }));
