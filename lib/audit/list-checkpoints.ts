@@ -6,17 +6,18 @@ import { publishedKeys, toCheckpointView, type CheckpointView, type PublishedKey
 
 export type CheckpointList = { checkpoints: CheckpointView[]; next_cursor: string | null; keys: PublishedKey[] };
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`, "utf8").toString("base64url");
+const badCursor = () =>
+  new AppError("validation_failed", "The query string is invalid", { errors: [{ path: "cursor", message: "not a cursor from a previous page" }] });
+
+/** Opaque to clients; names the last checkpoint of the previous page. */
+function encodeCursor(id: string): string {
+  return Buffer.from(`cp|${id}`, "utf8").toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const createdAt = new Date(at ?? "");
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw new AppError("validation_failed", "The query string is invalid", { errors: [{ path: "cursor", message: "not a cursor from a previous page" }] });
-  }
-  return { createdAt, id };
+function decodeCursor(cursor: string): string {
+  const [tag, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  if (tag !== "cp" || !id || !/^[0-9a-f-]{36}$/.test(id)) throw badCursor();
+  return id;
 }
 
 /**
@@ -27,23 +28,22 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export async function listCheckpoints(ctx: OrgContext, query: { limit: number; cursor?: string }): Promise<CheckpointList> {
   assertCan(ctx, "audit:read");
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  const rows = await withTenant(tenantOf(ctx), (tx) =>
-    tx.auditCheckpoint.findMany({
-      where: {
-        orgId: ctx.org.id,
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-          : {}),
-      },
+  // Keyset over (created_at, id), the cursor row compared in the database at
+  // full (microsecond) precision.
+  const rows = await withTenant(tenantOf(ctx), async (tx) => {
+    if (after && !(await tx.auditCheckpoint.findFirst({ where: { orgId: ctx.org.id, id: after }, select: { id: true } }))) throw badCursor();
+    return tx.auditCheckpoint.findMany({
+      where: { orgId: ctx.org.id },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      ...(after ? { cursor: { id: after }, skip: 1 } : {}),
       take: query.limit + 1,
-    }),
-  );
+    });
+  });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return {
     checkpoints: page.map(toCheckpointView),
-    next_cursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
     keys: publishedKeys(signingKeyring()),
   };
 }

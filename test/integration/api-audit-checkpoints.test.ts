@@ -239,3 +239,34 @@ describe("GET /api/v1/audit/verify", () => {
     expect((await call(VERIFY, { cookie: cookies.auditor, org: b.org.slug })).status).toBe(404);
   });
 });
+
+describe("GET /api/v1/audit/checkpoints paging", () => {
+  it("lists checkpoints that share one timestamp exactly once each; another organization's cursor is 422", async () => {
+    const c = await createTestOrg("cp-page");
+    const cookie = (await sessionCookie(c.users.auditor.id)).cookie;
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await seedEvents(c.org.id, 1);
+      const res = await call(CREATE, { method: "POST", cookie, org: c.org.slug });
+      expect(res.status).toBe(201);
+      made.push(res.json.id);
+    }
+    // Same microsecond for all: a cursor carrying a millisecond timestamp would skip some.
+    await owner().query(`UPDATE audit_checkpoints SET created_at = '2026-01-01T00:00:00.777777Z' WHERE org_id = $1`, [c.org.id]);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(LIST, { cookie, org: c.org.slug, path: `/api/v1/audit/checkpoints?limit=2${cursor ? `&cursor=${cursor}` : ""}` });
+      expect(page.status).toBe(200);
+      seen.push(...page.json.checkpoints.map((x: { id: string }) => x.id));
+      cursor = page.json.next_cursor;
+    } while (cursor && seen.length < 20);
+    expect(seen.length).toBe(5);
+    expect([...seen].sort()).toEqual([...made].sort());
+
+    const first = await call(LIST, { cookie, org: c.org.slug, path: "/api/v1/audit/checkpoints?limit=1" });
+    const foreign = await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: `/api/v1/audit/checkpoints?cursor=${first.json.next_cursor}` });
+    expect(foreign.status).toBe(422);
+  });
+});
