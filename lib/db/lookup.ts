@@ -1,4 +1,5 @@
 import { db } from "./client";
+import type { Role } from "../rbac/permissions";
 
 /**
  * The cross-tenant lookups, each a narrow SECURITY DEFINER function in the
@@ -102,7 +103,7 @@ export type ApiKeyLookupRow = {
   replaced_by: string | null;
   created_by_user_id: string | null;
   /** The creator's current role in the key's organization; null when they are no longer a member. */
-  creator_role: "admin" | "approver" | "auditor" | "viewer" | null;
+  creator_role: Role | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
   agent_slug: string | null;

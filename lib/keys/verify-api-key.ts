@@ -1,6 +1,6 @@
 import { lookupApiKey, type ApiKeyLookupRow } from "../db/lookup";
 import { env } from "../env";
-import { isPermission, roleHas, type Permission, type Role } from "../rbac/permissions";
+import { scopesWithinRole, type Permission, type Role } from "../rbac/permissions";
 import { constantTimeEqualHex, sha256Hex } from "../security/hash";
 import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
 import { parseApiKey, type KeyEnvironment } from "./format";
@@ -128,7 +128,7 @@ export async function verifyApiKey(
   if (!ipAllowed(opts.ip, row.ip_allowlist)) return { status: "ip_not_allowed", headers: {} };
   const creatorRole = row.creator_role;
   if (!creatorRole) return { status: "creator_not_member", headers: {} };
-  const granted = row.scopes.filter(isPermission);
+  const { usable, suspended } = scopesWithinRole(row.scopes, creatorRole);
 
   const key: VerifiedKey = {
     id: row.id,
@@ -137,8 +137,8 @@ export async function verifyApiKey(
     orgName: row.org_name,
     environment: row.environment,
     name: row.name,
-    scopes: granted.filter((p) => roleHas(creatorRole, p)),
-    suspendedScopes: granted.filter((p) => !roleHas(creatorRole, p)),
+    scopes: usable,
+    suspendedScopes: suspended,
     creatorRole,
     agentId: row.agent_id,
     createdByUserId: row.created_by_user_id,

@@ -1,5 +1,5 @@
 import type { ApiKey } from "../db/generated/client";
-import { roleHas, isPermission, type Role } from "../rbac/permissions";
+import { scopesWithinRole, type Role } from "../rbac/permissions";
 import { displayPrefix } from "./format";
 
 export const EXPIRING_SOON_MS = 7 * 24 * 60 * 60 * 1000;
@@ -69,7 +69,7 @@ export function toKeyView(k: ApiKeyRow, now = new Date()): ApiKeyView {
     ? { id: k.createdByUserId, email: k.createdByUser?.email ?? null, role: k.createdByUser?.memberships[0]?.role ?? null }
     : null;
   const status = keyStatus(k, now, person?.role ?? null);
-  const suspended = person?.role ? k.scopes.filter((s) => !isPermission(s) || !roleHas(person.role!, s)) : [];
+  const suspended = person?.role ? scopesWithinRole(k.scopes, person.role).suspended : [];
   return {
     id: k.id,
     name: k.name,

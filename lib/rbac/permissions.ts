@@ -59,6 +59,15 @@ export function roleHas(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].has(permission);
 }
 
+/**
+ * What a grant made by a person is worth now: the granted permissions that
+ * person's current role still holds (usable), and the rest (suspended).
+ */
+export function scopesWithinRole(granted: readonly string[], role: Role): { usable: Permission[]; suspended: Permission[] } {
+  const known = granted.filter(isPermission);
+  return { usable: known.filter((p) => roleHas(role, p)), suspended: known.filter((p) => !roleHas(role, p)) };
+}
+
 export function permissionsOf(role: Role): Permission[] {
   return PERMISSIONS.filter((p) => ROLE_PERMISSIONS[role].has(p));
 }
