@@ -60,10 +60,6 @@ export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<A
   assertCan(ctx, "actions:read");
   const q = parseOr422(listActionsQuerySchema, rawQuery, "query string");
   return withTenant(tenantOf(ctx), async (tx) => {
-    if (q.cursor) {
-      const at = await tx.action.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, select: { id: true } });
-      if (!at) throw new AppError("validation_failed", "Unknown cursor", { errors: [{ path: "cursor", message: "No such action in this organization" }] });
-    }
     const rows = await tx.action.findMany({
       where: {
         orgId: ctx.org.id,
@@ -77,6 +73,10 @@ export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<A
       take: q.limit + 1,
       include: ACTION_INCLUDE,
     });
+    // An unknown (or another organization's) cursor yields no rows: only then ask why.
+    if (q.cursor && rows.length === 0 && !(await tx.action.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, select: { id: true } }))) {
+      throw new AppError("validation_failed", "Unknown cursor", { errors: [{ path: "cursor", message: "No such action in this organization" }] });
+    }
     const page = rows.slice(0, q.limit);
     return { actions: page.map(toActionView), next_cursor: rows.length > q.limit ? page.at(-1)!.id : null };
   });

@@ -31,13 +31,15 @@ export async function listCheckpoints(ctx: OrgContext, query: { limit: number; c
   // Keyset over (created_at, id), the cursor row compared in the database at
   // full (microsecond) precision.
   const rows = await withTenant(tenantOf(ctx), async (tx) => {
-    if (after && !(await tx.auditCheckpoint.findFirst({ where: { orgId: ctx.org.id, id: after }, select: { id: true } }))) throw badCursor();
-    return tx.auditCheckpoint.findMany({
+    const found = await tx.auditCheckpoint.findMany({
       where: { orgId: ctx.org.id },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       ...(after ? { cursor: { id: after }, skip: 1 } : {}),
       take: query.limit + 1,
     });
+    // An unknown (or another organization's) cursor yields no rows: only then ask why.
+    if (after && found.length === 0 && !(await tx.auditCheckpoint.findFirst({ where: { orgId: ctx.org.id, id: after }, select: { id: true } }))) throw badCursor();
+    return found;
   });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
