@@ -5,7 +5,14 @@ import nextTs from "eslint-config-next/typescript";
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores([".next/**", "node_modules/**", "lib/db/generated/**", "next-env.d.ts", "test-results/**", "playwright-report/**"]),
+  globalIgnores([
+    ".next/**",
+    "node_modules/**",
+    "lib/db/generated/**",
+    "next-env.d.ts",
+    "test-results/**",
+    "playwright-report/**",
+  ]),
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
@@ -28,7 +35,11 @@ export default defineConfig([
         {
           patterns: [
             { group: ["**/db/client", "@/lib/db/client"], message: "Use withTenant()/withUser() from lib/db/tenant." },
-            { group: ["**/db/generated/*", "@/lib/db/generated/*"], importNames: ["PrismaClient"], message: "Use withTenant()/withUser() from lib/db/tenant." },
+            {
+              group: ["**/db/generated/*", "@/lib/db/generated/*"],
+              importNames: ["PrismaClient"],
+              message: "Use withTenant()/withUser() from lib/db/tenant.",
+            },
           ],
         },
       ],
@@ -36,7 +47,17 @@ export default defineConfig([
   },
   {
     // Launchers, scripts, tests and tool configs may read their own environment.
-    files: ["lib/env.ts", "proxy.ts", "server.mjs", "scripts/**", "test/**", "e2e/**", "bench/**", "*.config.*", "prisma/**"],
+    files: [
+      "lib/env.ts",
+      "proxy.ts",
+      "server.mjs",
+      "scripts/**",
+      "test/**",
+      "e2e/**",
+      "bench/**",
+      "*.config.*",
+      "prisma/**",
+    ],
     rules: { "no-restricted-syntax": "off" },
   },
 ]);

@@ -34,7 +34,14 @@ const server = createServer((req, res) => {
     if (!res.headersSent) {
       res.statusCode = 500;
       res.setHeader("content-type", "application/problem+json");
-      res.end(JSON.stringify({ type: "urn:warden:problem:internal", title: "Internal error", status: 500, detail: "An unexpected error occurred." }));
+      res.end(
+        JSON.stringify({
+          type: "urn:warden:problem:internal",
+          title: "Internal error",
+          status: 500,
+          detail: "An unexpected error occurred.",
+        }),
+      );
     } else {
       res.end();
     }
@@ -47,7 +54,13 @@ server.requestTimeout = 60_000;
 server.keepAliveTimeout = 65_000;
 
 server.listen(port, hostname, () => {
-  console.log(JSON.stringify({ level: 30, msg: `Warden listening on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}`, dev }));
+  console.log(
+    JSON.stringify({
+      level: 30,
+      msg: `Warden listening on http://${hostname === "0.0.0.0" ? "localhost" : hostname}:${port}`,
+      dev,
+    }),
+  );
 });
 
 function shutdown(signal) {

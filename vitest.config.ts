@@ -4,7 +4,10 @@ import { loadSecrets } from "./scripts/lib/local-env.ts";
 
 const root = import.meta.dirname;
 const secrets = loadSecrets(process.env);
-const ownerUrl = withDatabase(process.env.DATABASE_URL ?? DEFAULT_OWNER_URL, process.env.WARDEN_TEST_DATABASE ?? "warden_test");
+const ownerUrl = withDatabase(
+  process.env.DATABASE_URL ?? DEFAULT_OWNER_URL,
+  process.env.WARDEN_TEST_DATABASE ?? "warden_test",
+);
 
 export default defineConfig({
   resolve: { alias: { "@": root } },

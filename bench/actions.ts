@@ -29,23 +29,51 @@ async function setup(): Promise<string> {
     condition: `tool == "tool_${i}" && params.amount > ${i * 10}.0 && url_host_in(params.url, ["api-${i}.example.com", "*.corp-${i}.example"])`,
     effect: i % 3 === 0 ? ("deny" as const) : ("require_approval" as const),
   }));
-  rules.push({ name: "payments", condition: 'tool == "payments" && operation == "create" && params.amount <= 1000.0', effect: "allow" as never });
+  rules.push({
+    name: "payments",
+    condition: 'tool == "payments" && operation == "create" && params.amount <= 1000.0',
+    effect: "allow" as never,
+  });
   const draft = await createPolicyDraft(ctx, { rules });
   await publishPolicyVersion(ctx, draft.version);
-  const agent = await createAgent(ctx, { slug: "bench-agent", name: "Bench agent", environment: "production", tools: { allowed: ["payments"] } });
-  const key = await createApiKey(ctx, { name: "bench", scopes: ["actions:submit"], agent_id: agent.id, rate_limit_per_minute: 100_000 });
+  const agent = await createAgent(ctx, {
+    slug: "bench-agent",
+    name: "Bench agent",
+    environment: "production",
+    tools: { allowed: ["payments"] },
+  });
+  const key = await createApiKey(ctx, {
+    name: "bench",
+    scopes: ["actions:submit"],
+    agent_id: agent.id,
+    rate_limit_per_minute: 100_000,
+  });
   return key.token;
 }
 
 const BODY = JSON.stringify({
   tool: "payments",
   operation: "create",
-  params: { amount: 125.5, currency: "EUR", customer: "cus_123", url: "https://api.example.com/pay", card_number: "4111 1111 1111 1111", api_key: "sk_live_x" },
+  params: {
+    amount: 125.5,
+    currency: "EUR",
+    customer: "cus_123",
+    url: "https://api.example.com/pay",
+    card_number: "4111 1111 1111 1111",
+    api_key: "sk_live_x",
+  },
   context: { source_ip: "10.1.2.3", run_id: "r-42" },
 });
 
 async function at(url: string, rate: number, headers: Record<string, string>, body: string): Promise<LoadResult> {
-  return openLoop({ url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, rate, durationSeconds: SECONDS });
+  return openLoop({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+    rate,
+    durationSeconds: SECONDS,
+  });
 }
 
 async function main() {
@@ -68,14 +96,32 @@ async function main() {
   const auth = { authorization: `Bearer ${token}` };
   try {
     // Warm up both routes (JIT, prepared statements, the compiled policy).
-    await openLoop({ url: `${base}/api/v1/bench/floor`, method: "POST", headers: { "content-type": "application/json" }, body: "{}", rate: 50, durationSeconds: 5 });
-    await openLoop({ url: `${base}/api/v1/actions`, method: "POST", headers: { "content-type": "application/json", ...auth }, body: BODY, rate: 50, durationSeconds: 5 });
+    await openLoop({
+      url: `${base}/api/v1/bench/floor`,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+      rate: 50,
+      durationSeconds: 5,
+    });
+    await openLoop({
+      url: `${base}/api/v1/actions`,
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: BODY,
+      rate: 50,
+      durationSeconds: 5,
+    });
 
-    console.log(`\nOpen-loop fixed rate ${BASE_RATE} req/s for ${SECONDS}s each (latency from each request's due time), production build, 2 CPUs shared by server, Postgres and load generator`);
+    console.log(
+      `\nOpen-loop fixed rate ${BASE_RATE} req/s for ${SECONDS}s each (latency from each request's due time), production build, 2 CPUs shared by server, Postgres and load generator`,
+    );
     const floor = await at(`${base}/api/v1/bench/floor`, BASE_RATE, {}, "{}");
     const actions = await at(`${base}/api/v1/actions`, BASE_RATE, auth, BODY);
     const line = (label: string, r: LoadResult) =>
-      console.log(`  ${label.padEnd(40)} p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms   ${r.rps.toFixed(0)} req/s   non-2xx ${r.non2xx}  errors ${r.errors}`);
+      console.log(
+        `  ${label.padEnd(40)} p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms   ${r.rps.toFixed(0)} req/s   non-2xx ${r.non2xx}  errors ${r.errors}`,
+      );
     line("floor (1 insert, 1 transaction)", floor);
     line("POST /api/v1/actions (20 rules)", actions);
     const ratio = actions.p50 / Math.max(floor.p50, 1);
@@ -93,7 +139,15 @@ async function main() {
       else break;
     }
     console.log(`  highest sustained rate with p99 < 50 ms: ${best ? `${best} req/s` : "none of the tested rates"}`);
-    const file = saveResult("actions", { base_rate: BASE_RATE, floor, actions, p50_ratio: ratio, sweep, best_rate_p99_under_50ms: best, machine: { cpus: os.cpus().length, node: process.version } });
+    const file = saveResult("actions", {
+      base_rate: BASE_RATE,
+      floor,
+      actions,
+      p50_ratio: ratio,
+      sweep,
+      best_rate_p99_under_50ms: best,
+      machine: { cpus: os.cpus().length, node: process.version },
+    });
     console.log(`  saved ${file}`);
   } finally {
     server.kill("SIGTERM");

@@ -44,9 +44,15 @@ import { DEFAULT_OWNER_URL, withDatabase } from "../scripts/lib/db-admin";
 import { seedAuditEvents } from "../scripts/lib/seed-audit-events";
 import { benchMember, saveResult } from "./lib";
 
-const SIZES = (process.env.BENCH_AUDIT_SIZES ?? "100000").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_AUDIT_SIZES ?? "100000")
+  .split(",")
+  .map((s) => Number(s.trim()))
+  .filter((n) => n > 0);
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 5);
-const ownerUrl = withDatabase(process.env.DATABASE_URL ?? DEFAULT_OWNER_URL, process.env.BENCH_DATABASE ?? "warden_bench");
+const ownerUrl = withDatabase(
+  process.env.DATABASE_URL ?? DEFAULT_OWNER_URL,
+  process.env.BENCH_DATABASE ?? "warden_bench",
+);
 const owner = new pg.Pool({ connectionString: ownerUrl, max: 2 });
 
 const ms = (t0: number) => performance.now() - t0;
@@ -73,18 +79,44 @@ async function firewall(org: Org): Promise<() => Promise<string>> {
   const admin = org.contexts.admin;
   const draft = await createPolicyDraft(admin, {
     rules: [
-      { name: "payments need approval", condition: 'operation == "pay"', effect: "require_approval", risk_level: "high" },
+      {
+        name: "payments need approval",
+        condition: 'operation == "pay"',
+        effect: "require_approval",
+        risk_level: "high",
+      },
       { name: "nothing else", condition: "true", effect: "deny" },
     ],
   });
   await publishPolicyVersion(admin, draft.version);
-  const agent = await createAgent(admin, { slug: "bench-agent", name: "Bench agent", environment: "production", tools: { allowed: ["payments"] } });
-  const key = await createApiKey(admin, { name: "bench agent key", environment: "live", scopes: ["actions:submit", "actions:read"], agent_id: agent.id, rate_limit_per_minute: 100_000 });
+  const agent = await createAgent(admin, {
+    slug: "bench-agent",
+    name: "Bench agent",
+    environment: "production",
+    tools: { allowed: ["payments"] },
+  });
+  const key = await createApiKey(admin, {
+    name: "bench agent key",
+    environment: "live",
+    scopes: ["actions:submit", "actions:read"],
+    agent_id: agent.id,
+    rate_limit_per_minute: 100_000,
+  });
   return async () => {
     const v = await verifyApiKey(key.token, { ip: "127.0.0.1", permission: "actions:submit" });
     if (v.status !== "valid" || !v.key) throw new Error(`key: ${v.status}`);
-    const ctx = keyContext({ requestId: "bench", ip: "127.0.0.1", userAgent: "bench", principal: { kind: "api_key", key: v.key }, org: { id: org.id, slug: org.slug, name: "Bench" } });
-    const r = await submitAction(ctx, { tool: "payments", operation: "pay", params: { amount: 42, to: "acct_bench" } }, null);
+    const ctx = keyContext({
+      requestId: "bench",
+      ip: "127.0.0.1",
+      userAgent: "bench",
+      principal: { kind: "api_key", key: v.key },
+      org: { id: org.id, slug: org.slug, name: "Bench" },
+    });
+    const r = await submitAction(
+      ctx,
+      { tool: "payments", operation: "pay", params: { amount: 42, to: "acct_bench" } },
+      null,
+    );
     await decideApproval(org.contexts.approver, r.body.approval!.id, "approved", { reason: "bench" });
     return r.body.id;
   };
@@ -127,7 +159,13 @@ async function appendThroughput(orgId: string, concurrency: number, seconds: num
   const worker = async () => {
     while (performance.now() < deadline) {
       await withTenant({ orgId }, (tx) =>
-        appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "bench.append", target: { type: "bench", id: null }, data: { n: count } }),
+        appendAuditEvent(tx, {
+          orgId,
+          actor: { type: "system", id: null },
+          action: "bench.append",
+          target: { type: "bench", id: null },
+          data: { n: count },
+        }),
       );
       count += 1;
     }
@@ -154,7 +192,14 @@ async function exportRate(ctx: OrgContext, format: "jsonl" | "csv") {
   }
   const seconds = ms(t0) / 1000;
   const events = format === "csv" ? lines - 1 : lines;
-  return { events, bytes, seconds, events_per_second: events / seconds, mb_per_second: bytes / 1e6 / seconds, rss_growth_mb: (peak - rssBefore) / 1e6 };
+  return {
+    events,
+    bytes,
+    seconds,
+    events_per_second: events / seconds,
+    mb_per_second: bytes / 1e6 / seconds,
+    rss_growth_mb: (peak - rssBefore) / 1e6,
+  };
 }
 
 async function runSize(n: number) {
@@ -174,17 +219,25 @@ async function runSize(n: number) {
     },
   });
   const seedMs = ms(t0);
-  console.log(`\r  seeded ${n.toLocaleString("en-US")} chained events in ${fmtMs(seedMs)} (${fmtRate(n / (seedMs / 1000))})`);
+  console.log(
+    `\r  seeded ${n.toLocaleString("en-US")} chained events in ${fmtMs(seedMs)} (${fmtRate(n / (seedMs / 1000))})`,
+  );
   await owner.query("ANALYZE audit_events");
   // Flush the seed's writes now, so the figures below do not pay for them.
-  await owner.query("CHECKPOINT").catch(() => console.log("  (CHECKPOINT not permitted for this role; the first figures may include the seed's I/O)"));
+  await owner
+    .query("CHECKPOINT")
+    .catch(() =>
+      console.log("  (CHECKPOINT not permitted for this role; the first figures may include the seed's I/O)"),
+    );
   const late = await approvedAction();
   const auditor = org.contexts.auditor;
 
   t0 = performance.now();
   const cp1 = await createCheckpoint(auditor);
   const checkpointCold = ms(t0);
-  console.log(`  checkpoint, cold cache (fills the Merkle cache over ${cp1.tree_size.toLocaleString("en-US")} events): ${fmtMs(checkpointCold)}`);
+  console.log(
+    `  checkpoint, cold cache (fills the Merkle cache over ${cp1.tree_size.toLocaleString("en-US")} events): ${fmtMs(checkpointCold)}`,
+  );
 
   const packs: Record<string, number> = {};
   for (const [label, id] of [
@@ -195,7 +248,9 @@ async function runSize(n: number) {
     t0 = performance.now();
     const pack = await exportProofPack(auditor, id);
     packs[label] = ms(t0);
-    console.log(`  ${label}: ${fmtMs(packs[label]!)} (${pack.zip.length.toLocaleString("en-US")} bytes, checkpoint #${pack.checkpoint.tree_size})`);
+    console.log(
+      `  ${label}: ${fmtMs(packs[label]!)} (${pack.zip.length.toLocaleString("en-US")} bytes, checkpoint #${pack.checkpoint.tree_size})`,
+    );
   }
 
   await seedAuditEvents(owner, org.id, 1000);
@@ -236,20 +291,29 @@ async function runSize(n: number) {
     checkpoint_cold_ms: checkpointCold,
     checkpoint_incremental_ms: checkpointWarm,
     proof_pack_ms: packs,
-    append_per_second: { sequential: seq1, concurrent_8: seq8, batches_of_100: batched, floor_write_transactions: floorNow },
+    append_per_second: {
+      sequential: seq1,
+      concurrent_8: seq8,
+      batches_of_100: batched,
+      floor_write_transactions: floorNow,
+    },
     export: { jsonl, csv },
     verify_ms: verifyMs,
   };
 }
 
 async function main() {
-  console.log(`Audit benchmark on ${ownerUrl.replace(/\/\/[^@]*@/, "//")} (sizes: ${SIZES.join(", ")}; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)})`);
+  console.log(
+    `Audit benchmark on ${ownerUrl.replace(/\/\/[^@]*@/, "//")} (sizes: ${SIZES.join(", ")}; ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)})`,
+  );
   const baseline = await newOrg("empty");
   const floor = await floorThroughput(baseline.id, APPEND_SECONDS);
   const b1 = await appendThroughput(baseline.id, 1, APPEND_SECONDS);
   const b8 = await appendThroughput(baseline.id, 8, APPEND_SECONDS);
   const bb = await batchedAppendThroughput(baseline.id, APPEND_SECONDS);
-  console.log(`\nFloor: ${fmtRate(floor)} one-row write transactions (sequential; commit latency bounds every figure below)`);
+  console.log(
+    `\nFloor: ${fmtRate(floor)} one-row write transactions (sequential; commit latency bounds every figure below)`,
+  );
   console.log(
     `Baseline, a new organization: audit append ${fmtRate(b1)} sequential, ${fmtRate(b8)} with 8 concurrent writers; ${fmtRate(bb)} events in transactions of 100`,
   );
@@ -259,7 +323,12 @@ async function main() {
     floor_write_transactions_per_second: floor,
     baseline_append_per_second: { sequential: b1, concurrent_8: b8, batches_of_100: bb },
     sizes: results,
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load_average_at_end: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      node: process.version,
+      load_average_at_end: os.loadavg(),
+    },
   });
   console.log(`\n  saved ${file}`);
 }

@@ -24,13 +24,22 @@ async function setup() {
   const keys: string[] = [];
   // Several keys, so per-key limits (at most 100k/min each) never throttle the run.
   for (let i = 0; i < 8; i++) {
-    keys.push((await createApiKey(ctx, { name: `bench ${i}`, scopes: ["actions:submit", "actions:read"], rate_limit_per_minute: 100_000 })).token);
+    keys.push(
+      (
+        await createApiKey(ctx, {
+          name: `bench ${i}`,
+          scopes: ["actions:submit", "actions:read"],
+          rate_limit_per_minute: 100_000,
+        })
+      ).token,
+    );
   }
   return { keys };
 }
 
 async function inProcess(keys: string[]) {
-  for (let i = 0; i < 500; i++) await verifyApiKey(keys[i % keys.length]!, { ip: "127.0.0.1", permission: "actions:submit" });
+  for (let i = 0; i < 500; i++)
+    await verifyApiKey(keys[i % keys.length]!, { ip: "127.0.0.1", permission: "actions:submit" });
   const samples: number[] = [];
   const started = performance.now();
   for (let i = 0; i < N; i++) {
@@ -67,8 +76,18 @@ async function overHttp(keys: string[]) {
     await load({ url: `${base}/api/health`, connections: 4, durationSeconds: 2 });
     await load({ url: `${base}/api/v1/auth/whoami`, connections: 4, durationSeconds: 2, requests: withKey as never });
     const unauth = await load({ url: `${base}/api/health`, connections: CONNECTIONS, durationSeconds: DURATION });
-    const auth = await load({ url: `${base}/api/v1/auth/whoami`, connections: CONNECTIONS, durationSeconds: DURATION, requests: withKey as never });
-    return { unauthenticated_health: unauth, authenticated_whoami: auth, p50_ratio: auth.p50 / Math.max(unauth.p50, 0.001), rps_ratio: auth.rps / unauth.rps };
+    const auth = await load({
+      url: `${base}/api/v1/auth/whoami`,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      requests: withKey as never,
+    });
+    return {
+      unauthenticated_health: unauth,
+      authenticated_whoami: auth,
+      p50_ratio: auth.p50 / Math.max(unauth.p50, 0.001),
+      rps_ratio: auth.rps / unauth.rps,
+    };
   } finally {
     server.kill("SIGTERM");
   }
@@ -76,15 +95,21 @@ async function overHttp(keys: string[]) {
 
 async function main() {
   const { keys } = await setup();
-  console.log(`\nKey verification in process (${N.toLocaleString()} calls, full pipeline incl. DB lookup and rate limit)`);
+  console.log(
+    `\nKey verification in process (${N.toLocaleString()} calls, full pipeline incl. DB lookup and rate limit)`,
+  );
   const ip = await inProcess(keys);
-  console.log(`  p50 ${fmt(ip.p50)}  p90 ${fmt(ip.p90)}  p99 ${fmt(ip.p99)}  max ${fmt(ip.max)}  (${ip.per_second.toFixed(0)} verifications/s, sequential)`);
+  console.log(
+    `  p50 ${fmt(ip.p50)}  p90 ${fmt(ip.p90)}  p99 ${fmt(ip.p99)}  max ${fmt(ip.max)}  (${ip.per_second.toFixed(0)} verifications/s, sequential)`,
+  );
   await closeDb();
 
   console.log(`\nOver HTTP, production build, ${CONNECTIONS} connections × ${DURATION}s each`);
   const http = await overHttp(keys);
   const row = (label: string, r: { rps: number; p50: number; p99: number; non2xx: number; errors: number }) =>
-    console.log(`  ${label.padEnd(34)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${r.p50} ms   p99 ${r.p99} ms   non-2xx ${r.non2xx}  errors ${r.errors}`);
+    console.log(
+      `  ${label.padEnd(34)} ${r.rps.toFixed(0).padStart(6)} req/s   p50 ${r.p50} ms   p99 ${r.p99} ms   non-2xx ${r.non2xx}  errors ${r.errors}`,
+    );
   row("GET /api/health (no auth)", http.unauthenticated_health);
   row("GET /api/v1/auth/whoami (API key)", http.authenticated_whoami);
   console.log(`  ratio whoami/health: p50 ×${http.p50_ratio.toFixed(2)}, throughput ×${http.rps_ratio.toFixed(2)}`);

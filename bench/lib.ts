@@ -19,7 +19,17 @@ export async function benchMember(org: OrgRef, role: Role): Promise<{ userId: st
     requestId: "bench",
     ip: "127.0.0.1",
     userAgent: "bench",
-    principal: { kind: "user", user: { sessionId: "00000000-0000-4000-8000-000000000000", userId, email, name: role, authMethods: ["pwd"], createdAt: new Date() } },
+    principal: {
+      kind: "user",
+      user: {
+        sessionId: "00000000-0000-4000-8000-000000000000",
+        userId,
+        email,
+        name: role,
+        authMethods: ["pwd"],
+        createdAt: new Date(),
+      },
+    },
     org,
     role,
   });
@@ -41,7 +51,14 @@ export function percentile(sorted: number[], p: number): number {
 export function summarize(samplesMs: number[]) {
   const s = [...samplesMs].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  return { n: s.length, mean, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1]! };
+  return {
+    n: s.length,
+    mean,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1]!,
+  };
 }
 
 export const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
@@ -75,7 +92,15 @@ export async function startServer(env: Record<string, string>, port: number): Pr
   throw new Error("server did not start (did `next build` run?)");
 }
 
-export type LoadResult = { rps: number; p50: number; p90: number; p99: number; errors: number; non2xx: number; total: number };
+export type LoadResult = {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+};
 
 export async function load(opts: {
   url: string;
@@ -139,7 +164,14 @@ export async function openLoop(opts: {
     inflight.push(
       new Promise<void>((resolve) => {
         const req = request(
-          { host: target.hostname, port: target.port, path: target.pathname + target.search, method: opts.method ?? "GET", headers: opts.headers, agent },
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname + target.search,
+            method: opts.method ?? "GET",
+            headers: opts.headers,
+            agent,
+          },
           (res) => {
             res.resume();
             res.on("end", () => {
@@ -162,7 +194,15 @@ export async function openLoop(opts: {
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   const s = summarize(latencies);
-  return { rps: latencies.length / elapsed, p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), errors, non2xx, total };
+  return {
+    rps: latencies.length / elapsed,
+    p50: round(s.p50),
+    p90: round(s.p90),
+    p99: round(s.p99),
+    errors,
+    non2xx,
+    total,
+  };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -38,7 +38,11 @@ export async function api<T = unknown>(
       cache: "no-store",
     });
   } catch {
-    throw new ApiError({ status: 0, title: "Network error", detail: "Could not reach Warden. Check your connection and try again." });
+    throw new ApiError({
+      status: 0,
+      title: "Network error",
+      detail: "Could not reach Warden. Check your connection and try again.",
+    });
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -83,12 +87,18 @@ export function fieldErrorsOf(e: unknown): Record<string, string> {
  * The problem's detail for a form that shows some field errors next to their
  * fields: those are pointed at, the others are listed.
  */
-export function describeErrorForForm(e: unknown, shownNextToField: (path: string) => boolean, where = "marked below"): string {
+export function describeErrorForForm(
+  e: unknown,
+  shownNextToField: (path: string) => boolean,
+  where = "marked below",
+): string {
   if (!(e instanceof ApiError)) return describeError(e);
   const fields = e.problem.errors ?? [];
   const elsewhere = fields.filter((f) => !shownNextToField(f.path));
   const marked = fields.length - elsewhere.length;
   const detail = e.problem.detail.replace(/[.\s]*$/, ".");
   const rest = elsewhere.map((f) => `${f.path}: ${f.message}`).join("; ");
-  return [detail, rest, marked > 0 ? `See the ${marked === 1 ? "field" : "fields"} ${where}.` : ""].filter(Boolean).join(" ");
+  return [detail, rest, marked > 0 ? `See the ${marked === 1 ? "field" : "fields"} ${where}.` : ""]
+    .filter(Boolean)
+    .join(" ");
 }

@@ -24,7 +24,9 @@ export function AppShell({
       <aside className="hidden w-60 shrink-0 flex-col border-r border-slate-200 bg-white md:flex">
         <div className="flex h-14 items-center gap-2 border-b border-slate-200 px-4">
           <Link href={`/${org.slug}`} className="flex items-center gap-2 font-semibold">
-            <span className="flex h-7 w-7 items-center justify-center rounded-md bg-slate-900 text-sm text-white">W</span>
+            <span className="flex h-7 w-7 items-center justify-center rounded-md bg-slate-900 text-sm text-white">
+              W
+            </span>
             Warden
           </Link>
         </div>

@@ -33,7 +33,9 @@ export function AutoRefresh({ intervalMs = 5000, label = "Live" }: { intervalMs?
     <div className="flex items-center gap-3 text-sm text-slate-600">
       <span data-testid="freshness">
         {on ? `${label} · ` : "Paused · "}
-        {renderedAt === null || now === null ? "just loaded" : `updated ${formatDuration(Math.max(0, now - renderedAt))} ago`}
+        {renderedAt === null || now === null
+          ? "just loaded"
+          : `updated ${formatDuration(Math.max(0, now - renderedAt))} ago`}
       </span>
       <Button variant="secondary" aria-pressed={!on} onClick={() => setOn((v) => !v)}>
         {on ? "Pause updates" : "Resume updates"}

@@ -38,12 +38,23 @@ export function LoginForm({ next, initialError }: { next: string; initialError?:
     <form onSubmit={onSubmit} className="space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
       {error && <Alert>{error}</Alert>}
       <div>
-        <label htmlFor="email" className="block text-sm font-medium text-slate-700">Email</label>
+        <label htmlFor="email" className="block text-sm font-medium text-slate-700">
+          Email
+        </label>
         <input id="email" name="email" type="email" autoComplete="username" required className={`${inputClass} mt-1`} />
       </div>
       <div>
-        <label htmlFor="password" className="block text-sm font-medium text-slate-700">Password</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" required className={`${inputClass} mt-1`} />
+        <label htmlFor="password" className="block text-sm font-medium text-slate-700">
+          Password
+        </label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          className={`${inputClass} mt-1`}
+        />
       </div>
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Signing in…" : "Sign in"}

@@ -31,7 +31,17 @@ export function Button({
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={cx("rounded-lg border border-slate-200 bg-white shadow-sm", className)}>
       {(title || actions) && (
@@ -56,13 +66,26 @@ const BADGE: Record<string, string> = {
 
 export function Badge({ tone = "slate", children }: { tone?: keyof typeof BADGE; children: ReactNode }) {
   return (
-    <span className={cx("inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset", BADGE[tone])}>
+    <span
+      className={cx(
+        "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset",
+        BADGE[tone],
+      )}
+    >
       {children}
     </span>
   );
 }
 
-export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({
+  title,
+  description,
+  actions,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
       <div>
@@ -74,7 +97,15 @@ export function PageHeader({ title, description, actions }: { title: string; des
   );
 }
 
-export function Alert({ tone = "red", children, role = "alert" }: { tone?: "red" | "amber" | "green" | "blue"; children: ReactNode; role?: string }) {
+export function Alert({
+  tone = "red",
+  children,
+  role = "alert",
+}: {
+  tone?: "red" | "amber" | "green" | "blue";
+  children: ReactNode;
+  role?: string;
+}) {
   const tones = {
     red: "border-red-200 bg-red-50 text-red-800",
     amber: "border-amber-200 bg-amber-50 text-amber-900",
@@ -109,10 +140,20 @@ export function Field({
 }) {
   return (
     <div className={className}>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-700">{label}</label>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
       <div className="mt-1">{children}</div>
-      {hint && <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">{hint}</p>}
-      {error && <p id={`${id}-error`} className="mt-1 text-xs font-medium text-red-700">{error}</p>}
+      {hint && (
+        <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="mt-1 text-xs font-medium text-red-700">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -143,7 +184,12 @@ export function Dialog({
       className="fixed inset-0 z-20 flex items-center justify-center bg-slate-900/40 p-4"
       onKeyDown={(e) => e.key === "Escape" && onCancel()}
     >
-      <div className={cx("max-h-[90vh] w-full overflow-y-auto rounded-lg bg-white p-6 shadow-xl", wide ? "max-w-2xl" : "max-w-md")}>
+      <div
+        className={cx(
+          "max-h-[90vh] w-full overflow-y-auto rounded-lg bg-white p-6 shadow-xl",
+          wide ? "max-w-2xl" : "max-w-md",
+        )}
+      >
         <h2 className="text-lg font-semibold">{title}</h2>
         <div className="mt-2">{children}</div>
       </div>
@@ -152,7 +198,13 @@ export function Dialog({
 }
 
 /** Links styled as tabs (server-rendered filters that survive a reload). */
-export function TabLinks({ label, items }: { label: string; items: { href: string; label: ReactNode; active: boolean }[] }) {
+export function TabLinks({
+  label,
+  items,
+}: {
+  label: string;
+  items: { href: string; label: ReactNode; active: boolean }[];
+}) {
   return (
     <nav aria-label={label} className="mb-4 flex flex-wrap gap-1 border-b border-slate-200">
       {items.map((t) => (
@@ -162,7 +214,9 @@ export function TabLinks({ label, items }: { label: string; items: { href: strin
           aria-current={t.active ? "page" : undefined}
           className={cx(
             "-mb-px border-b-2 px-3 py-2 text-sm font-medium",
-            t.active ? "border-slate-900 text-slate-900" : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800",
+            t.active
+              ? "border-slate-900 text-slate-900"
+              : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800",
           )}
         >
           {t.label}

@@ -3,7 +3,10 @@ import { WardenClient } from "../lib/sdk";
 import { apiAs, createAgentWithKey, uniqueSlug } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
-test("an admin creates an agent with its tool registries, binds a key to it, edits it, and disables it", async ({ page, baseURL }) => {
+test("an admin creates an agent with its tool registries, binds a key to it, edits it, and disables it", async ({
+  page,
+  baseURL,
+}) => {
   const csp = watchCsp(page);
   const slug = uniqueSlug("e2e-ui");
   await signIn(page, DEMO.admin, undefined, "/acme/agents");
@@ -42,7 +45,9 @@ test("an admin creates an agent with its tool registries, binds a key to it, edi
   // The key form comes preselected with the agent and the key type it needs.
   await page.getByRole("link", { name: "Create an API key for it" }).click();
   const keyForm = page.getByRole("form", { name: "Create a key" });
-  await expect(keyForm.getByLabel("Agent", { exact: true }).locator("option:checked")).toHaveText(`${slug} · development`);
+  await expect(keyForm.getByLabel("Agent", { exact: true }).locator("option:checked")).toHaveText(
+    `${slug} · development`,
+  );
   await expect(keyForm.getByLabel("Environment")).toHaveValue("test");
   await keyForm.getByLabel("Name").fill(`${slug} key`);
   await keyForm.getByRole("button", { name: "Create key" }).click();
@@ -64,14 +69,21 @@ test("an admin creates an agent with its tool registries, binds a key to it, edi
 
   await page.reload();
   await expect(page.getByRole("heading", { name: "Research assistant v2" })).toBeVisible();
-  const saved = await apiAs<{ environment: string; tools_by_environment: Record<string, { allowed: string[]; denied: string[]; require_approval: string[] }> }>(
-    page,
-    "GET",
-    `/api/v1/agents/${slug}`,
-  );
+  const saved = await apiAs<{
+    environment: string;
+    tools_by_environment: Record<string, { allowed: string[]; denied: string[]; require_approval: string[] }>;
+  }>(page, "GET", `/api/v1/agents/${slug}`);
   expect(saved.environment).toBe("production");
-  expect(saved.tools_by_environment.production).toEqual({ allowed: ["search"], require_approval: [], denied: ["shell"] });
-  expect(saved.tools_by_environment.development).toEqual({ allowed: ["search"], require_approval: ["email.send"], denied: [] });
+  expect(saved.tools_by_environment.production).toEqual({
+    allowed: ["search"],
+    require_approval: [],
+    denied: ["shell"],
+  });
+  expect(saved.tools_by_environment.development).toEqual({
+    allowed: ["search"],
+    require_approval: ["email.send"],
+    denied: [],
+  });
   // Its test key no longer fits a production agent.
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: token });
   await expect(warden.submitAction({ tool: "search", operation: "query" })).rejects.toThrow(/needs a live key/);
@@ -92,7 +104,10 @@ test("a viewer sees agents read-only", async ({ page, browser }) => {
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
-  const agent = await createAgentWithKey(admin, { prefix: "e2e-ro", tools: { allowed: ["search"], denied: ["shell"] } });
+  const agent = await createAgentWithKey(admin, {
+    prefix: "e2e-ro",
+    tools: { allowed: ["search"], denied: ["shell"] },
+  });
   await adminContext.close();
 
   const csp = watchCsp(page);
@@ -110,7 +125,10 @@ test("a viewer sees agents read-only", async ({ page, browser }) => {
   expect(csp).toEqual([]);
 });
 
-test("an admin saves organization settings: field errors point at the entry, and a new sensitive key is redacted from the next action", async ({ page, baseURL }) => {
+test("an admin saves organization settings: field errors point at the entry, and a new sensitive key is redacted from the next action", async ({
+  page,
+  baseURL,
+}) => {
   const csp = watchCsp(page);
   await signIn(page, DEMO.admin, undefined, "/acme/settings");
   await expect(page.getByRole("heading", { name: "Settings", exact: true })).toBeVisible();
@@ -147,7 +165,11 @@ test("an admin saves organization settings: field errors point at the entry, and
   // The setting takes effect: the next action's "iban" is stored redacted and marked on its page.
   const agent = await createAgentWithKey(page, { prefix: "e2e-iban", tools: { allowed: ["payments"] } });
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });
-  const action = await warden.submitAction({ tool: "payments", operation: "create_payment", params: { amount: 10, iban: "DE89370400440532013000" } });
+  const action = await warden.submitAction({
+    tool: "payments",
+    operation: "create_payment",
+    params: { amount: 10, iban: "DE89370400440532013000" },
+  });
   expect(action.status).toBe("allowed");
   await page.goto(`/acme/actions/${action.id}`);
   await expect(page.getByLabel("parameters")).not.toContainText("DE89370400440532013000");

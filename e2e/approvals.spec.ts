@@ -3,7 +3,11 @@ import { WardenClient, WardenDeniedError } from "../lib/sdk";
 import { createAgentWithKey } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
-test("an agent's high-risk payment waits in the queue; an approver approves it live; the agent's wait returns approved", async ({ page, browser, baseURL }) => {
+test("an agent's high-risk payment waits in the queue; an approver approves it live; the agent's wait returns approved", async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   // The admin registers the agent and creates its key (so the admin may not approve its actions).
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
@@ -25,7 +29,12 @@ test("an agent's high-risk payment waits in the queue; an approver approves it l
     params: { amount: 5000, currency: "EUR", recipient: "ACME Supplies", password: "hunter2" },
     context: { ticket: "INV-42" },
   });
-  expect(submitted).toMatchObject({ status: "pending", decision: "require_approval", risk_level: "high", rule: { name: "E2E: approve large payments" } });
+  expect(submitted).toMatchObject({
+    status: "pending",
+    decision: "require_approval",
+    risk_level: "high",
+    rule: { name: "E2E: approve large payments" },
+  });
   // The agent starts waiting before anyone has decided.
   const waiting = warden.waitForDecision(submitted.id, { timeoutMs: 60_000 });
 
@@ -88,7 +97,11 @@ test("an agent's high-risk payment waits in the queue; an approver approves it l
   expect(csp).toEqual([]);
 });
 
-test("a rejected action: guard() throws WardenDeniedError and the guarded function never runs", async ({ page, browser, baseURL }) => {
+test("a rejected action: guard() throws WardenDeniedError and the guarded function never runs", async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
@@ -100,10 +113,16 @@ test("a rejected action: guard() throws WardenDeniedError and the guarded functi
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });
   let ran = false;
   const guarded = warden
-    .guard("payments", "create_payment", { amount: 2500, currency: "EUR" }, () => {
-      ran = true;
-      return "paid";
-    }, { approvalTimeoutMs: 60_000 })
+    .guard(
+      "payments",
+      "create_payment",
+      { amount: 2500, currency: "EUR" },
+      () => {
+        ran = true;
+        return "paid";
+      },
+      { approvalTimeoutMs: 60_000 },
+    )
     .then(
       (v) => ({ ok: true as const, v }),
       (e: unknown) => ({ ok: false as const, e }),
@@ -131,14 +150,22 @@ test("a rejected action: guard() throws WardenDeniedError and the guarded functi
   expect(csp).toEqual([]);
 });
 
-test("a viewer sees actions but no approve or reject control anywhere, and the queue is forbidden", async ({ page, browser, baseURL }) => {
+test("a viewer sees actions but no approve or reject control anywhere, and the queue is forbidden", async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signIn(admin, DEMO.admin, undefined, "/acme");
   const agent = await createAgentWithKey(admin, { prefix: "e2e-view", tools: { allowed: ["payments"] } });
   await adminContext.close();
   const warden = new WardenClient({ baseUrl: baseURL!, apiKey: agent.token });
-  const pending = await warden.submitAction({ tool: "payments", operation: "create_payment", params: { amount: 9000 } });
+  const pending = await warden.submitAction({
+    tool: "payments",
+    operation: "create_payment",
+    params: { amount: 9000 },
+  });
   expect(pending.status).toBe("pending");
 
   const csp = watchCsp(page);

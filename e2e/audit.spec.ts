@@ -38,7 +38,11 @@ async function approvedAction(browser: Browser): Promise<{ id: string }> {
   try {
     const submitted = await approver.page.request.post("/api/v1/actions", {
       headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
-      data: { tool: "payments", operation: "create_payment", params: { amount: 2500, currency: "EUR", recipient: "Audit Supplies" } },
+      data: {
+        tool: "payments",
+        operation: "create_payment",
+        params: { amount: 2500, currency: "EUR", recipient: "Audit Supplies" },
+      },
     });
     expect(submitted.status(), await submitted.text()).toBe(201);
     const action = await submitted.json();
@@ -54,7 +58,9 @@ async function approvedAction(browser: Browser): Promise<{ id: string }> {
   }
 }
 
-test("an auditor finds an approved action, exports its proof pack in the browser, and verify.mjs says OK", async ({ browser }) => {
+test("an auditor finds an approved action, exports its proof pack in the browser, and verify.mjs says OK", async ({
+  browser,
+}) => {
   const action = await approvedAction(browser);
   const auditor = await session(browser, DEMO.auditor);
   const { page } = auditor;
@@ -70,7 +76,10 @@ test("an auditor finds an approved action, exports its proof pack in the browser
     await filter.getByLabel("Event type").fill("action.approved");
     await filter.getByRole("button", { name: "Apply filters" }).click();
     await expect(page).toHaveURL(/action=action\.approved/);
-    await page.getByRole("link", { name: `action ${action.id.slice(0, 8)}…` }).first().click();
+    await page
+      .getByRole("link", { name: `action ${action.id.slice(0, 8)}…` })
+      .first()
+      .click();
     // The audit section's view of the action: its events, and the way to the action's own page.
     await expect(page.getByRole("heading", { name: "payments / create_payment" })).toBeVisible();
     await expect(page.getByTestId("action-events")).toContainText("approval.approved");
@@ -86,7 +95,11 @@ test("an auditor finds an approved action, exports its proof pack in the browser
     const zip = readFileSync(await download.path());
     for (const [name, bytes] of Object.entries(unzipSync(zip))) writeFileSync(join(dir, name), bytes);
 
-    const run = spawnSync(process.execPath, ["verify.mjs"], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" } });
+    const run = spawnSync(process.execPath, ["verify.mjs"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" },
+    });
     expect(run.stdout).toMatch(/^OK: Warden proof pack verified/);
     expect(run.stdout).toContain(`${action.id} (payments / create_payment)`);
     expect(run.stdout).toContain("approvals        1");
@@ -104,7 +117,9 @@ test("an auditor finds an approved action, exports its proof pack in the browser
   }
 });
 
-test("an auditor opens an event's canonical JSON and downloads a JSONL export whose hashes recheck", async ({ browser }) => {
+test("an auditor opens an event's canonical JSON and downloads a JSONL export whose hashes recheck", async ({
+  browser,
+}) => {
   const auditor = await session(browser, DEMO.auditor);
   const { page } = auditor;
   try {
@@ -117,16 +132,25 @@ test("an auditor opens an event's canonical JSON and downloads a JSONL export wh
 
     await page.goto("/acme/audit");
     const downloading = page.waitForEvent("download");
-    await page.getByRole("form", { name: "Export the audit trail" }).getByRole("button", { name: "Download export" }).click();
+    await page
+      .getByRole("form", { name: "Export the audit trail" })
+      .getByRole("button", { name: "Download export" })
+      .click();
     const download = await downloading;
     expect(download.suggestedFilename()).toMatch(/^warden-audit-acme-start-now\.jsonl$/);
-    const lines = readFileSync(await download.path(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(await download.path(), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0].seq).toBe(1);
     expect(lines[0].prev_hash).toBe("0".repeat(64));
     // Every line's hash rechecks, and each links to the one before.
     lines.forEach((l, i) => {
-      const hash = createHash("sha256").update(Buffer.from(l.prev_hash, "hex")).update(canonicalJson(l.event), "utf8").digest("hex");
+      const hash = createHash("sha256")
+        .update(Buffer.from(l.prev_hash, "hex"))
+        .update(canonicalJson(l.event), "utf8")
+        .digest("hex");
       expect(hash).toBe(l.hash);
       if (i > 0) expect(l.prev_hash).toBe(lines[i - 1].hash);
     });
@@ -139,11 +163,19 @@ test("viewers and approvers have no audit section, page or API", async ({ browse
   for (const email of [DEMO.viewer, DEMO.approver]) {
     const s = await session(browser, email);
     try {
-      await expect(s.page.getByRole("list", { name: "Main" }).first().getByRole("link", { name: "Audit" })).toHaveCount(0);
+      await expect(s.page.getByRole("list", { name: "Main" }).first().getByRole("link", { name: "Audit" })).toHaveCount(
+        0,
+      );
       const res = await s.page.goto("/acme/audit");
       expect(res?.status()).toBe(403);
-      expect((await s.page.request.get("/api/v1/audit/events", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
-      expect((await s.page.request.get("/api/v1/audit/export?format=jsonl", { headers: { "x-warden-org": "acme" } })).status()).toBe(403);
+      expect((await s.page.request.get("/api/v1/audit/events", { headers: { "x-warden-org": "acme" } })).status()).toBe(
+        403,
+      );
+      expect(
+        (
+          await s.page.request.get("/api/v1/audit/export?format=jsonl", { headers: { "x-warden-org": "acme" } })
+        ).status(),
+      ).toBe(403);
     } finally {
       await s.close();
     }

@@ -5,7 +5,13 @@ import { expect, type Page } from "@playwright/test";
  * session cookie plus the Origin header the same-origin check wants) — never
  * through the database.
  */
-export async function apiAs<T = unknown>(page: Page, method: "GET" | "POST" | "PATCH", path: string, data?: unknown, org = "acme"): Promise<T> {
+export async function apiAs<T = unknown>(
+  page: Page,
+  method: "GET" | "POST" | "PATCH",
+  path: string,
+  data?: unknown,
+  org = "acme",
+): Promise<T> {
   const origin = new URL(page.url()).origin;
   const res = await page.request.fetch(path, {
     method,
@@ -21,7 +27,15 @@ export function uniqueSlug(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-type Rule = { name: string; condition: string; effect: string; risk_level?: string; reason?: string; approvals_required?: number; approval_ttl_seconds?: number };
+type Rule = {
+  name: string;
+  condition: string;
+  effect: string;
+  risk_level?: string;
+  reason?: string;
+  approvals_required?: number;
+  approval_ttl_seconds?: number;
+};
 
 /**
  * Rules the firewall specs rely on, for agents whose slug starts with "e2e-".
@@ -32,7 +46,8 @@ type Rule = { name: string; condition: string; effect: string; risk_level?: stri
 export const BASE_RULES: Rule[] = [
   {
     name: "E2E: approve large payments",
-    condition: 'agent.slug.startsWith("e2e-") && tool == "payments" && operation == "create_payment" && params.amount > 1000',
+    condition:
+      'agent.slug.startsWith("e2e-") && tool == "payments" && operation == "create_payment" && params.amount > 1000',
     effect: "require_approval",
     risk_level: "high",
     reason: "Payments over 1000 need an approver",
@@ -53,7 +68,10 @@ export async function ensureBasePolicy(adminPage: Page): Promise<void> {
   const names = new Set(active.rules.map((r) => r.name));
   if (BASE_RULES.every((r) => names.has(r.name))) return;
   const rules = [...BASE_RULES.filter((r) => !names.has(r.name)), ...active.rules];
-  const draft = await apiAs<{ version: number }>(adminPage, "POST", "/api/v1/policies", { rules, description: "e2e base rules" });
+  const draft = await apiAs<{ version: number }>(adminPage, "POST", "/api/v1/policies", {
+    rules,
+    description: "e2e base rules",
+  });
   await apiAs(adminPage, "POST", `/api/v1/policies/${draft.version}/publish`);
 }
 
@@ -62,7 +80,11 @@ export type AgentWithKey = { id: string; slug: string; token: string };
 /** An agent and a key bound to it, both created by the person signed in on `adminPage`. */
 export async function createAgentWithKey(
   adminPage: Page,
-  opts: { prefix?: string; environment?: "development" | "production"; tools?: { allowed?: string[]; require_approval?: string[]; denied?: string[] } } = {},
+  opts: {
+    prefix?: string;
+    environment?: "development" | "production";
+    tools?: { allowed?: string[]; require_approval?: string[]; denied?: string[] };
+  } = {},
 ): Promise<AgentWithKey> {
   const environment = opts.environment ?? "production";
   const slug = uniqueSlug(opts.prefix ?? "e2e-agent");
@@ -70,7 +92,11 @@ export async function createAgentWithKey(
     slug,
     name: `E2E ${slug}`,
     environment,
-    tools: { allowed: opts.tools?.allowed ?? [], require_approval: opts.tools?.require_approval ?? [], denied: opts.tools?.denied ?? [] },
+    tools: {
+      allowed: opts.tools?.allowed ?? [],
+      require_approval: opts.tools?.require_approval ?? [],
+      denied: opts.tools?.denied ?? [],
+    },
   });
   const key = await apiAs<{ token: string }>(adminPage, "POST", "/api/v1/auth/api-keys", {
     name: `${slug} key`,

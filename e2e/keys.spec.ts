@@ -1,7 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
-test("an admin creates a key, sees it once, uses it, revokes it, and the next request gets 401", async ({ page, playwright }) => {
+test("an admin creates a key, sees it once, uses it, revokes it, and the next request gets 401", async ({
+  page,
+  playwright,
+}) => {
   const csp = watchCsp(page);
   const name = `e2e agent ${Date.now()}`;
   await signIn(page, DEMO.admin, undefined, "/acme/keys");
@@ -43,7 +46,10 @@ test("an admin creates a key, sees it once, uses it, revokes it, and the next re
   expect(csp).toEqual([]);
 });
 
-test("rotation shows the new key once and keeps the old one working during the grace period", async ({ page, playwright }) => {
+test("rotation shows the new key once and keeps the old one working during the grace period", async ({
+  page,
+  playwright,
+}) => {
   const name = `cycled ${Date.now()}`;
   await signIn(page, DEMO.admin, undefined, "/acme/keys");
   const form = page.getByRole("form", { name: "Create a key" });

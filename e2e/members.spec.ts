@@ -1,7 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
-test("an admin invites a new person, who sets a password and lands with the given role; role change and removal follow", async ({ page, browser }) => {
+test("an admin invites a new person, who sets a password and lands with the given role; role change and removal follow", async ({
+  page,
+  browser,
+}) => {
   const csp = watchCsp(page);
   const email = `new-${Date.now()}@example.com`;
   await signIn(page, DEMO.admin);

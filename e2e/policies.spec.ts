@@ -3,7 +3,10 @@ import { WardenClient } from "../lib/sdk";
 import { apiAs, createAgentWithKey } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
-test("the policy editor shows a compile error at its line and column; a fixed draft is tested, published, and decides the agent's next action", async ({ page, baseURL }) => {
+test("the policy editor shows a compile error at its line and column; a fixed draft is tested, published, and decides the agent's next action", async ({
+  page,
+  baseURL,
+}) => {
   const csp = watchCsp(page);
   await signIn(page, DEMO.admin, undefined, "/acme");
   const agent = await createAgentWithKey(page, { prefix: "e2e-crm", tools: { allowed: ["crm"] } });
@@ -26,7 +29,9 @@ test("the policy editor shows a compile error at its line and column; a fixed dr
   const name = `E2E allow CRM exports for ${agent.slug}`;
   await page.getByLabel("Name of rule 1").fill(name);
   // "amount" is not a variable: the error is on line 2, column 23.
-  await page.getByLabel("Condition of rule 1 (CEL)").fill(`agent.slug == "${agent.slug}"\n  && tool == "crm" && amount < 1000`);
+  await page
+    .getByLabel("Condition of rule 1 (CEL)")
+    .fill(`agent.slug == "${agent.slug}"\n  && tool == "crm" && amount < 1000`);
   await page.getByLabel("Effect").first().selectOption("allow");
   await page.getByLabel("Reason (shown to agents and approvers)").first().fill("Small CRM exports are fine");
   await page.getByRole("button", { name: "Save as draft" }).click();
@@ -36,13 +41,18 @@ test("the policy editor shows a compile error at its line and column; a fixed dr
   // The offending line, with a caret under column 23.
   // (textContent: toHaveText would collapse the spaces that place the caret)
   expect(await problem.locator("pre").textContent()).toBe(`  && tool == "crm" && amount < 1000\n${" ".repeat(22)}^`);
-  await expect(page.getByTestId("rule-0").getByLabel("Condition of rule 1 (CEL)")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByTestId("rule-0").getByLabel("Condition of rule 1 (CEL)")).toHaveAttribute(
+    "aria-invalid",
+    "true",
+  );
   // Nothing was saved.
   await expect(page.getByRole("button", { name: /^Publish/ }).first()).toBeDisabled();
   await problem.getByRole("button", { name: "Go to line 2, column 23" }).click();
   await expect(page.getByLabel("Condition of rule 1 (CEL)")).toBeFocused();
 
-  await page.getByLabel("Condition of rule 1 (CEL)").fill(`agent.slug == "${agent.slug}"\n  && tool == "crm" && params.rows < 1000`);
+  await page
+    .getByLabel("Condition of rule 1 (CEL)")
+    .fill(`agent.slug == "${agent.slug}"\n  && tool == "crm" && params.rows < 1000`);
   await expect(page.getByTestId("condition-error")).toHaveCount(0);
 
   // The test panel runs a sample action through the editor's rules.
@@ -77,7 +87,10 @@ test("the policy editor shows a compile error at its line and column; a fixed dr
   await expect(page.getByTestId("replay-result").getByRole("link", { name: "crm.export" }).first()).toBeVisible();
 
   // Publish, with confirmation.
-  await page.getByRole("button", { name: `Publish v${draftVersion}` }).first().click();
+  await page
+    .getByRole("button", { name: `Publish v${draftVersion}` })
+    .first()
+    .click();
   const dialog = page.getByRole("dialog", { name: `Publish v${draftVersion}?` });
   await expect(dialog).toContainText(`replacing v${activeBefore.version}`);
   await dialog.getByRole("button", { name: `Publish v${draftVersion}` }).click();
@@ -91,7 +104,10 @@ test("the policy editor shows a compile error at its line and column; a fixed dr
   expect(after).toMatchObject({ status: "allowed", decision: "allow", rule: { name }, policy_version: draftVersion });
 
   // Rollback: re-activate the previous version from the history; the next export is denied again.
-  await page.getByTestId(`policy-version-${activeBefore.version}`).getByRole("button", { name: `Re-activate v${activeBefore.version}` }).click();
+  await page
+    .getByTestId(`policy-version-${activeBefore.version}`)
+    .getByRole("button", { name: `Re-activate v${activeBefore.version}` })
+    .click();
   const rollback = page.getByRole("dialog", { name: `Re-activate v${activeBefore.version}?` });
   await expect(rollback).toContainText("This is a rollback");
   await rollback.getByRole("button", { name: `Re-activate v${activeBefore.version}` }).click();

@@ -43,7 +43,10 @@ const schema = z.object({
    */
   WARDEN_CONNECTOR_MODES: z
     .string()
-    .regex(/^\s*(development|production)=(sandbox|live)\s*(,\s*(development|production)=(sandbox|live)\s*)*$/, "e.g. development=sandbox,production=live")
+    .regex(
+      /^\s*(development|production)=(sandbox|live)\s*(,\s*(development|production)=(sandbox|live)\s*)*$/,
+      "e.g. development=sandbox,production=live",
+    )
     .optional(),
   /** Enables the benchmark floor route (POST /api/v1/_bench/floor). Never in production. */
   WARDEN_BENCH_ROUTES: z

@@ -65,8 +65,7 @@ export function isAppError(e: unknown): e is AppError {
 }
 
 export const notFound = (what = "Resource") => new AppError("not_found", `${what} not found`);
-export const forbidden = (message = "You do not have permission to do this") =>
-  new AppError("forbidden", message);
+export const forbidden = (message = "You do not have permission to do this") => new AppError("forbidden", message);
 export const conflict = (message: string) => new AppError("conflict", message);
 export const validation = (message: string, errors?: FieldError[]) =>
   new AppError("validation_failed", message, { errors });

@@ -12,7 +12,10 @@ export function log(): pino.Logger {
     logger = pino({
       level: logLevel(),
       base: { service: "warden" },
-      redact: { paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization", "cookie", "*.cookie"], censor: "[redacted]" },
+      redact: {
+        paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization", "cookie", "*.cookie"],
+        censor: "[redacted]",
+      },
     });
   }
   return logger;

@@ -31,7 +31,11 @@ export const DEMO_ORGS = [
     name: "Globex Corporation",
     users: [{ email: "admin@globex.test", name: "Gina Globex", role: "admin" }],
   },
-] as const satisfies readonly { slug: string; name: string; users: readonly { email: string; name: string; role: Role }[] }[];
+] as const satisfies readonly {
+  slug: string;
+  name: string;
+  users: readonly { email: string; name: string; role: Role }[];
+}[];
 
 async function findOrgId(slug: string, anchorEmail: string): Promise<string | null> {
   const anchor = await lookupUserByEmail(anchorEmail);
@@ -67,7 +71,8 @@ export const DEMO_RULES: RuleInput[] = [
   },
   {
     name: "Read-only HTTPS to allowlisted APIs",
-    condition: 'tool == "http_proxy" && http_method_in(params.method, ["GET", "HEAD"]) && url_scheme(params.url) == "https" && url_host_in(params.url, ["api.github.com", "*.example.com"])',
+    condition:
+      'tool == "http_proxy" && http_method_in(params.method, ["GET", "HEAD"]) && url_scheme(params.url) == "https" && url_host_in(params.url, ["api.github.com", "*.example.com"])',
     effect: "allow",
     risk_level: "low",
     reason: "Read-only request to an allowlisted API",

@@ -7,6 +7,11 @@ import { existsSync } from "node:fs";
 const engine = process.env.PRISMA_SCHEMA_ENGINE_BINARY || (existsSync("/bin/true") ? "/bin/true" : process.execPath);
 const r = spawnSync("npx", ["--no-install", "prisma", "generate"], {
   stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: engine, PRISMA_HIDE_UPDATE_MESSAGE: "1", CHECKPOINT_DISABLE: "1" },
+  env: {
+    ...process.env,
+    PRISMA_SCHEMA_ENGINE_BINARY: engine,
+    PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    CHECKPOINT_DISABLE: "1",
+  },
 });
 process.exit(r.status ?? 1);

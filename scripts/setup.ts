@@ -12,7 +12,16 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { appUrl, canConnect, configureAppRole, DEFAULT_OWNER_URL, ensureDatabase, isLocalUrl, migrate, withDatabase } from "./lib/db-admin";
+import {
+  appUrl,
+  canConnect,
+  configureAppRole,
+  DEFAULT_OWNER_URL,
+  ensureDatabase,
+  isLocalUrl,
+  migrate,
+  withDatabase,
+} from "./lib/db-admin";
 import { loadSecrets, writeEnvFile } from "./lib/local-env";
 
 const { values: args } = parseArgs({
@@ -49,7 +58,9 @@ async function main() {
     if (!(await canConnect(ownerUrl))) {
       const safe = new URL(ownerUrl);
       safe.password = safe.password ? "***" : "";
-      throw new Error(`Cannot connect to PostgreSQL at ${safe.toString()}. Set DATABASE_URL to an owner/migrator connection.`);
+      throw new Error(
+        `Cannot connect to PostgreSQL at ${safe.toString()}. Set DATABASE_URL to an owner/migrator connection.`,
+      );
     }
   }
 

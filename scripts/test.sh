@@ -17,8 +17,9 @@ started=$(date +%s)
 step "Installing dependencies"
 ensure_node_modules
 
-step "Lint"
+step "Lint and formatting"
 npx --no-install eslint --max-warnings=0 .
+npx --no-install prettier --check . --log-level warn
 
 step "Typecheck"
 npx --no-install tsc --noEmit

@@ -3,7 +3,13 @@ import { navFor } from "@/lib/rbac/navigation";
 import { currentMemberships, requireOrgPage } from "@/lib/rbac/page";
 import { ROLE_LABEL } from "@/lib/rbac/permissions";
 
-export default async function OrgLayout({ children, params }: { children: React.ReactNode; params: Promise<{ org: string }> }) {
+export default async function OrgLayout({
+  children,
+  params,
+}: {
+  children: React.ReactNode;
+  params: Promise<{ org: string }>;
+}) {
   const { org } = await params;
   const ctx = await requireOrgPage(org, "dashboard:read");
   const memberships = await currentMemberships(ctx.principal.user.userId);

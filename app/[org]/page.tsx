@@ -18,12 +18,17 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
 
   return (
     <>
-      <PageHeader title={overview.org.name} description={`Organization “${overview.org.slug}” · you are ${ROLE_LABEL[ctx.role].toLowerCase()}`} />
+      <PageHeader
+        title={overview.org.name}
+        description={`Organization “${overview.org.slug}” · you are ${ROLE_LABEL[ctx.role].toLowerCase()}`}
+      />
       {(overview.pending_approvals || overview.actions_24h || overview.agents) && (
         <div className="mb-4 grid gap-4 md:grid-cols-3">
           {overview.pending_approvals && (
             <Card title="Waiting for approval">
-              <p className="text-3xl font-semibold tabular-nums" data-testid="pending-approvals">{overview.pending_approvals.count}</p>
+              <p className="text-3xl font-semibold tabular-nums" data-testid="pending-approvals">
+                {overview.pending_approvals.count}
+              </p>
               <p className="mt-1 text-sm text-slate-600">
                 {overview.pending_approvals.count === 0 ? (
                   "Nothing is waiting for a decision."
@@ -33,19 +38,32 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
                   </>
                 )}
               </p>
-              <Link href={`/${overview.org.slug}/approvals`} className="mt-3 inline-block text-sm font-medium underline">Open the queue</Link>
+              <Link
+                href={`/${overview.org.slug}/approvals`}
+                className="mt-3 inline-block text-sm font-medium underline"
+              >
+                Open the queue
+              </Link>
             </Card>
           )}
           {overview.actions_24h && (
             <Card title="Actions, last 24 hours">
-              <p className="text-3xl font-semibold tabular-nums" data-testid="actions-24h">{overview.actions_24h.total}</p>
+              <p className="text-3xl font-semibold tabular-nums" data-testid="actions-24h">
+                {overview.actions_24h.total}
+              </p>
               {overview.actions_24h.total === 0 ? (
                 <p className="mt-1 text-sm text-slate-600">No agent has submitted an action today.</p>
               ) : (
-                <ul className="mt-3 space-y-1 text-sm" data-testid="actions-24h-by-status" aria-label="By current status">
+                <ul
+                  className="mt-3 space-y-1 text-sm"
+                  data-testid="actions-24h-by-status"
+                  aria-label="By current status"
+                >
                   {ACTION_STATUSES.filter((st) => overview.actions_24h!.by_status[st]).map((st) => (
                     <li key={st} className="flex items-center justify-between">
-                      <Link href={`/${overview.org.slug}/actions?status=${st}`} className="hover:underline"><StatusBadge status={st} /></Link>
+                      <Link href={`/${overview.org.slug}/actions?status=${st}`} className="hover:underline">
+                        <StatusBadge status={st} />
+                      </Link>
                       <span className="tabular-nums">{overview.actions_24h!.by_status[st]}</span>
                     </li>
                   ))}
@@ -55,18 +73,24 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
           )}
           {overview.agents && (
             <Card title="Agents">
-              <p className="text-3xl font-semibold tabular-nums" data-testid="agent-count">{overview.agents.total}</p>
+              <p className="text-3xl font-semibold tabular-nums" data-testid="agent-count">
+                {overview.agents.total}
+              </p>
               <p className="mt-1 text-sm text-slate-600">
                 {overview.agents.disabled > 0 ? `${overview.agents.disabled} disabled` : "none disabled"}
               </p>
-              <Link href={`/${overview.org.slug}/agents`} className="mt-3 inline-block text-sm font-medium underline">See agents</Link>
+              <Link href={`/${overview.org.slug}/agents`} className="mt-3 inline-block text-sm font-medium underline">
+                See agents
+              </Link>
             </Card>
           )}
         </div>
       )}
       <div className="grid gap-4 md:grid-cols-3">
         <Card title="Members">
-          <p className="text-3xl font-semibold" data-testid="member-count">{totalMembers}</p>
+          <p className="text-3xl font-semibold" data-testid="member-count">
+            {totalMembers}
+          </p>
           <ul className="mt-3 space-y-1 text-sm text-slate-600">
             {ROLES.map((r) => (
               <li key={r} className="flex justify-between">
@@ -85,8 +109,14 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
         </Card>
         <Card title="Session policy">
           <ul className="space-y-1 text-sm text-slate-600">
-            <li className="flex justify-between"><span>Idle timeout</span><span>{overview.session_policy.idle_minutes} min</span></li>
-            <li className="flex justify-between"><span>Absolute timeout</span><span>{overview.session_policy.absolute_hours} h</span></li>
+            <li className="flex justify-between">
+              <span>Idle timeout</span>
+              <span>{overview.session_policy.idle_minutes} min</span>
+            </li>
+            <li className="flex justify-between">
+              <span>Absolute timeout</span>
+              <span>{overview.session_policy.absolute_hours} h</span>
+            </li>
           </ul>
         </Card>
       </div>
@@ -113,7 +143,9 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
                     <td className="py-2 pr-4 whitespace-nowrap text-slate-600">
                       <time dateTime={e.occurred_at}>{e.occurred_at.replace("T", " ").slice(0, 19)} UTC</time>
                     </td>
-                    <td className="py-2 pr-4"><Badge tone="blue">{e.action}</Badge></td>
+                    <td className="py-2 pr-4">
+                      <Badge tone="blue">{e.action}</Badge>
+                    </td>
                     <td className="py-2 pr-4 text-slate-700">{e.actor}</td>
                     <td className="py-2 font-mono text-xs text-slate-500">{e.target ?? "—"}</td>
                   </tr>

@@ -6,7 +6,11 @@ import { safeNextPath } from "@/lib/http/safe-redirect";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const sp = await searchParams;
   const next = safeNextPath(typeof sp.next === "string" ? sp.next : undefined);
   if (await currentUser()) redirect(next);
@@ -15,7 +19,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm">
         <div className="mb-8 text-center">
-          <div className="mx-auto mb-3 flex h-10 w-10 items-center justify-center rounded-lg bg-slate-900 text-lg font-bold text-white">W</div>
+          <div className="mx-auto mb-3 flex h-10 w-10 items-center justify-center rounded-lg bg-slate-900 text-lg font-bold text-white">
+            W
+          </div>
           <h1 className="text-xl font-semibold">Sign in to Warden</h1>
           <p className="mt-1 text-sm text-slate-600">The control plane for your agents&apos; actions</p>
         </div>

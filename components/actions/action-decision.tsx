@@ -6,7 +6,17 @@ import { DecisionForm } from "../approvals/decision-form";
 import { Alert } from "../ui";
 
 /** The approve / reject controls on an action's page; the page re-renders with the outcome. */
-export function ActionDecision({ org, approvalId, payloadHash, subject }: { org: string; approvalId: string; payloadHash: string; subject: string }) {
+export function ActionDecision({
+  org,
+  approvalId,
+  payloadHash,
+  subject,
+}: {
+  org: string;
+  approvalId: string;
+  payloadHash: string;
+  subject: string;
+}) {
   const router = useRouter();
   const [notice, setNotice] = useState<string | null>(null);
   return (

@@ -17,7 +17,17 @@ function pollPlan(status: string): { wait: number; pauseMs: number } | null {
  * changes (a decision, an expiry, an execution), so the page never shows a
  * stale state.
  */
-export function ActionWatcher({ org, id, status, updatedAt }: { org: string; id: string; status: string; updatedAt: string }) {
+export function ActionWatcher({
+  org,
+  id,
+  status,
+  updatedAt,
+}: {
+  org: string;
+  id: string;
+  status: string;
+  updatedAt: string;
+}) {
   const router = useRouter();
   const [trouble, setTrouble] = useState(false);
   const watching = pollPlan(status) !== null;
@@ -29,7 +39,10 @@ export function ActionWatcher({ org, id, status, updatedAt }: { org: string; id:
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async () => {
       try {
-        const view = await api<{ status: string; updated_at: string }>(org, `/api/v1/actions/${id}${plan.wait ? `?wait=${plan.wait}` : ""}`);
+        const view = await api<{ status: string; updated_at: string }>(
+          org,
+          `/api/v1/actions/${id}${plan.wait ? `?wait=${plan.wait}` : ""}`,
+        );
         if (stopped) return;
         setTrouble(false);
         if (view.status !== status || view.updated_at !== updatedAt) {
@@ -55,7 +68,11 @@ export function ActionWatcher({ org, id, status, updatedAt }: { org: string; id:
   if (!watching) return null;
   return (
     <p className="text-xs text-slate-500" role="status" data-testid="action-live">
-      {trouble ? "Lost contact with Warden; retrying…" : status === "pending" ? "Live: this page updates as soon as the action is decided." : "Live: watching for execution."}
+      {trouble
+        ? "Lost contact with Warden; retrying…"
+        : status === "pending"
+          ? "Live: this page updates as soon as the action is decided."
+          : "Live: watching for execution."}
     </p>
   );
 }

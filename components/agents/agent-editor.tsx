@@ -21,7 +21,11 @@ export function AgentEditor({ org, agent }: { org: string; agent: AgentView }) {
     setNotice(null);
     try {
       await api<AgentView>(org, `/api/v1/agents/${agent.slug}`, { method: "PATCH", body: { disabled } });
-      setNotice(disabled ? `“${agent.slug}” is disabled: its actions are refused until it is enabled again.` : `“${agent.slug}” is enabled again.`);
+      setNotice(
+        disabled
+          ? `“${agent.slug}” is disabled: its actions are refused until it is enabled again.`
+          : `“${agent.slug}” is enabled again.`,
+      );
       router.refresh();
     } catch (e) {
       setError(describeError(e));
@@ -60,7 +64,9 @@ export function AgentEditor({ org, agent }: { org: string; agent: AgentView }) {
           </div>
         ) : (
           <div className="flex flex-wrap items-center justify-between gap-3">
-            <p className="text-sm text-slate-600">Disabling refuses every action the agent submits, whatever key it uses. You can enable it again.</p>
+            <p className="text-sm text-slate-600">
+              Disabling refuses every action the agent submits, whatever key it uses. You can enable it again.
+            </p>
             <Button variant="danger" onClick={() => setConfirm(true)} disabled={busy}>
               Disable agent
             </Button>
@@ -69,7 +75,10 @@ export function AgentEditor({ org, agent }: { org: string; agent: AgentView }) {
       </Card>
       {confirm && (
         <Dialog title={`Disable “${agent.slug}”?`} onCancel={() => setConfirm(false)}>
-          <p className="text-sm text-slate-600">New actions it submits are refused. Approval requests already in the queue stay there until someone decides or they expire.</p>
+          <p className="text-sm text-slate-600">
+            New actions it submits are refused. Approval requests already in the queue stay there until someone decides
+            or they expire.
+          </p>
           <div className="mt-6 flex justify-end gap-3">
             <Button variant="secondary" onClick={() => setConfirm(false)} autoFocus>
               Cancel

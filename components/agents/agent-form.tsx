@@ -12,7 +12,11 @@ const ENVS: { value: Env; label: string; hint: string }[] = [
   { value: "development", label: "Development", hint: "needs a test key (wdn_test_…)" },
 ];
 
-function copy(r: { allowed: readonly string[]; require_approval: readonly string[]; denied: readonly string[] }): Registry {
+function copy(r: {
+  allowed: readonly string[];
+  require_approval: readonly string[];
+  denied: readonly string[];
+}): Registry {
   return { allowed: [...r.allowed], require_approval: [...r.require_approval], denied: [...r.denied] };
 }
 
@@ -67,7 +71,13 @@ export function AgentForm({
     } catch (err) {
       const fields = fieldErrorsOf(err);
       setErrors(fields);
-      setError(describeErrorForForm(err, (path) => /^(slug|name|environment|rate_limit_per_minute|daily_budget|tools_by_environment\.(development|production)\.(allowed|require_approval|denied)(\.\d+)?)$/.test(path)));
+      setError(
+        describeErrorForForm(err, (path) =>
+          /^(slug|name|environment|rate_limit_per_minute|daily_budget|tools_by_environment\.(development|production)\.(allowed|require_approval|denied)(\.\d+)?)$/.test(
+            path,
+          ),
+        ),
+      );
     } finally {
       setPending(false);
     }
@@ -77,7 +87,9 @@ export function AgentForm({
   function listErrors(env: Env): Partial<Record<ListName, string>> {
     const out: Partial<Record<ListName, string>> = {};
     for (const [path, message] of Object.entries(errors)) {
-      const m = new RegExp(`^tools_by_environment\\.${env}\\.(allowed|require_approval|denied)(?:\\.(\\d+))?$`).exec(path);
+      const m = new RegExp(`^tools_by_environment\\.${env}\\.(allowed|require_approval|denied)(?:\\.(\\d+))?$`).exec(
+        path,
+      );
       if (!m) continue;
       const list = m[1] as ListName;
       const tool = m[2] !== undefined ? registries[env][list][Number(m[2])] : undefined;
@@ -92,7 +104,12 @@ export function AgentForm({
       {error && <Alert>{error}</Alert>}
       <div className="grid gap-4 md:grid-cols-2">
         {!editing && (
-          <Field id="agent-slug" label="Slug" hint="Lowercase letters, digits and hyphens; agents and policies refer to it. Cannot be changed later." error={errors.slug}>
+          <Field
+            id="agent-slug"
+            label="Slug"
+            hint="Lowercase letters, digits and hyphens; agents and policies refer to it. Cannot be changed later."
+            error={errors.slug}
+          >
             <input
               id="agent-slug"
               value={slug}
@@ -125,7 +142,13 @@ export function AgentForm({
         <div className="mt-2 flex flex-wrap gap-4">
           {ENVS.map((env) => (
             <label key={env.value} className="flex items-center gap-2 text-sm">
-              <input type="radio" name="environment" value={env.value} checked={environment === env.value} onChange={() => setEnvironment(env.value)} />
+              <input
+                type="radio"
+                name="environment"
+                value={env.value}
+                checked={environment === env.value}
+                onChange={() => setEnvironment(env.value)}
+              />
               <span>
                 {env.label} <span className="text-xs text-slate-500">({env.hint})</span>
               </span>
@@ -134,9 +157,13 @@ export function AgentForm({
         </div>
         {errors.environment && <p className="mt-1 text-xs font-medium text-red-700">{errors.environment}</p>}
         {editing && environment !== agent.environment && (
-          <p className="mt-2 rounded-md bg-amber-50 px-3 py-2 text-xs text-amber-900 ring-1 ring-inset ring-amber-200" role="note">
-            Switching to {environment} puts the {environment} registry below in force and changes which keys work: a {environment} agent accepts only{" "}
-            {environment === "production" ? "live" : "test"} keys. Its existing {agent.environment === "production" ? "live" : "test"} keys stop working.
+          <p
+            className="mt-2 rounded-md bg-amber-50 px-3 py-2 text-xs text-amber-900 ring-1 ring-inset ring-amber-200"
+            role="note"
+          >
+            Switching to {environment} puts the {environment} registry below in force and changes which keys work: a{" "}
+            {environment} agent accepts only {environment === "production" ? "live" : "test"} keys. Its existing{" "}
+            {agent.environment === "production" ? "live" : "test"} keys stop working.
           </p>
         )}
       </fieldset>
@@ -164,7 +191,12 @@ export function AgentForm({
       </p>
 
       <div className="grid gap-4 md:grid-cols-2">
-        <Field id="agent-rate" label="Rate limit per minute (optional)" hint="Actions this agent may submit per minute, across its keys." error={errors.rate_limit_per_minute}>
+        <Field
+          id="agent-rate"
+          label="Rate limit per minute (optional)"
+          hint="Actions this agent may submit per minute, across its keys."
+          error={errors.rate_limit_per_minute}
+        >
           <input
             id="agent-rate"
             type="number"
@@ -176,7 +208,12 @@ export function AgentForm({
             {...fieldAria("agent-rate", { hint: true, error: errors.rate_limit_per_minute })}
           />
         </Field>
-        <Field id="agent-budget" label="Daily budget (optional)" hint="Actions this agent may submit per 24 hours." error={errors.daily_budget}>
+        <Field
+          id="agent-budget"
+          label="Daily budget (optional)"
+          hint="Actions this agent may submit per 24 hours."
+          error={errors.daily_budget}
+        >
           <input
             id="agent-budget"
             type="number"

@@ -74,7 +74,10 @@ export function AgentsManager({ org, agents, canWrite }: { org: string; agents: 
                 {agents.map((a) => (
                   <tr key={a.id} data-testid={`agent-${a.slug}`} className="align-top">
                     <td className="py-3 pr-4">
-                      <Link href={`/${org}/agents/${a.slug}`} className="font-mono font-medium text-slate-900 underline">
+                      <Link
+                        href={`/${org}/agents/${a.slug}`}
+                        className="font-mono font-medium text-slate-900 underline"
+                      >
                         {a.slug}
                       </Link>
                       <div className="text-slate-500">{a.name}</div>
@@ -87,7 +90,9 @@ export function AgentsManager({ org, agents, canWrite }: { org: string; agents: 
                       <div>{a.rate_limit_per_minute ? `${a.rate_limit_per_minute}/min` : "no per-minute limit"}</div>
                       <div>{a.daily_budget ? `${a.daily_budget}/day` : "no daily budget"}</div>
                     </td>
-                    <td className="py-3">{a.disabled ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</td>
+                    <td className="py-3">
+                      {a.disabled ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -7,14 +7,24 @@ export type Registry = { allowed: string[]; require_approval: string[]; denied: 
 export type ListName = keyof Registry;
 
 export const LISTS: { name: ListName; label: string; hint: string; tone: string }[] = [
-  { name: "allowed", label: "Allowed", hint: "The policy decides (allow, deny or ask).", tone: "bg-emerald-50 text-emerald-800 ring-emerald-200" },
+  {
+    name: "allowed",
+    label: "Allowed",
+    hint: "The policy decides (allow, deny or ask).",
+    tone: "bg-emerald-50 text-emerald-800 ring-emerald-200",
+  },
   {
     name: "require_approval",
     label: "Require approval",
     hint: "Always needs a person, even when the policy would allow it.",
     tone: "bg-amber-50 text-amber-900 ring-amber-200",
   },
-  { name: "denied", label: "Denied", hint: "Refused before the policy is consulted.", tone: "bg-red-50 text-red-800 ring-red-200" },
+  {
+    name: "denied",
+    label: "Denied",
+    hint: "Refused before the policy is consulted.",
+    tone: "bg-red-50 text-red-800 ring-red-200",
+  },
 ];
 
 export const EMPTY_REGISTRY: Registry = { allowed: [], require_approval: [], denied: [] };
@@ -72,7 +82,11 @@ function ToolList({
       .map((s) => s.trim())
       .filter(Boolean);
     if (names.length === 0) return;
-    const next: Registry = { allowed: [...value.allowed], require_approval: [...value.require_approval], denied: [...value.denied] };
+    const next: Registry = {
+      allowed: [...value.allowed],
+      require_approval: [...value.require_approval],
+      denied: [...value.denied],
+    };
     const clashes: string[] = [];
     for (const n of names) {
       const where = LISTS.find((l) => next[l.name].includes(n));
@@ -99,7 +113,13 @@ function ToolList({
       <ul className="mt-2 flex min-h-8 flex-wrap gap-1" aria-label={`${list.label} (${envLabel}): current tools`}>
         {tools.length === 0 && <li className="text-xs text-slate-400">none</li>}
         {tools.map((t) => (
-          <li key={t} className={cx("inline-flex items-center gap-1 rounded-full py-0.5 pl-2 pr-1 font-mono text-xs ring-1 ring-inset", list.tone)}>
+          <li
+            key={t}
+            className={cx(
+              "inline-flex items-center gap-1 rounded-full py-0.5 pl-2 pr-1 font-mono text-xs ring-1 ring-inset",
+              list.tone,
+            )}
+          >
             {t}
             <button
               type="button"
@@ -129,7 +149,12 @@ function ToolList({
           aria-describedby={message ? `${inputId}-msg` : undefined}
           className={cx(inputClass, "font-mono")}
         />
-        <Button type="button" variant="secondary" onClick={add} aria-label={`Add to ${list.label.toLowerCase()} (${envLabel})`}>
+        <Button
+          type="button"
+          variant="secondary"
+          onClick={add}
+          aria-label={`Add to ${list.label.toLowerCase()} (${envLabel})`}
+        >
           Add
         </Button>
       </div>

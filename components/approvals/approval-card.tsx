@@ -30,7 +30,10 @@ export function ApprovalCard({
     <article
       aria-label={`Approval request: ${subject}`}
       data-testid={`approval-${a.id}`}
-      className={cx("rounded-lg border bg-white shadow-sm", isNew ? "border-sky-300 ring-2 ring-sky-100" : "border-slate-200")}
+      className={cx(
+        "rounded-lg border bg-white shadow-sm",
+        isNew ? "border-sky-300 ring-2 ring-sky-100" : "border-slate-200",
+      )}
     >
       <header className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 px-5 py-3">
         <div className="flex flex-wrap items-center gap-2">
@@ -97,9 +100,17 @@ export function ApprovalCard({
             </code>
             <p className="mt-1 text-xs text-slate-500">Your decision is bound to this exact payload.</p>
           </div>
-          {item.action.approval && item.action.approval.decisions.length > 0 && <DecisionList decisions={item.action.approval.decisions} />}
+          {item.action.approval && item.action.approval.decisions.length > 0 && (
+            <DecisionList decisions={item.action.approval.decisions} />
+          )}
           {item.you_may_decide ? (
-            <DecisionForm org={org} approvalId={item.id} payloadHash={a.payload_hash} subject={subject} onDecided={onDecided} />
+            <DecisionForm
+              org={org}
+              approvalId={item.id}
+              payloadHash={a.payload_hash}
+              subject={subject}
+              onDecided={onDecided}
+            />
           ) : pending && item.you_created_key ? (
             <Alert tone="amber" role="note">
               You created the API key this agent used, so another approver must decide (separation of duties).

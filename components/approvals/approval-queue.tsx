@@ -27,7 +27,10 @@ export function ApprovalQueue({ org, status, initial }: { org: string; status: s
 
   const load = useCallback(async () => {
     try {
-      const res = await api<{ approvals: ApprovalQueueItem[] }>(org, `/api/v1/approvals?status=${encodeURIComponent(status)}`);
+      const res = await api<{ approvals: ApprovalQueueItem[] }>(
+        org,
+        `/api/v1/approvals?status=${encodeURIComponent(status)}`,
+      );
       const arrived = res.approvals.filter((i) => !known.current.has(i.id));
       for (const i of arrived) known.current.add(i.id);
       if (arrived.length > 0) {

@@ -11,7 +11,8 @@ export type DecisionResult = {
 
 function outcome(decision: "approved" | "rejected", r: DecisionResult): string {
   if (decision === "rejected") return "You rejected the action. The agent is told it may not proceed.";
-  if (r.approval.status === "approved") return `You approved. Quorum reached (${r.approval.approvals} of ${r.approval.required}): the action is approved.`;
+  if (r.approval.status === "approved")
+    return `You approved. Quorum reached (${r.approval.approvals} of ${r.approval.required}): the action is approved.`;
   const left = r.approval.required - r.approval.approvals;
   return `You approved (${r.approval.approvals} of ${r.approval.required}). Waiting for ${left} more approver${left === 1 ? "" : "s"}.`;
 }
@@ -50,10 +51,14 @@ export function DecisionForm({
     setFieldError(null);
     setError(null);
     try {
-      const r = await api<DecisionResult>(org, `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`, {
-        method: "POST",
-        body: { reason: reason.trim(), payload_hash: payloadHash },
-      });
+      const r = await api<DecisionResult>(
+        org,
+        `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`,
+        {
+          method: "POST",
+          body: { reason: reason.trim(), payload_hash: payloadHash },
+        },
+      );
       setReason("");
       onDecided(outcome(decision, r));
     } catch (e) {
@@ -95,10 +100,21 @@ export function DecisionForm({
         </p>
       )}
       <div className="flex flex-wrap gap-2">
-        <Button type="button" onClick={() => decide("approved")} disabled={busy !== null} aria-label={`Approve ${subject}`}>
+        <Button
+          type="button"
+          onClick={() => decide("approved")}
+          disabled={busy !== null}
+          aria-label={`Approve ${subject}`}
+        >
           {busy === "approved" ? "Approving…" : "Approve"}
         </Button>
-        <Button type="button" variant="danger" onClick={() => decide("rejected")} disabled={busy !== null} aria-label={`Reject ${subject}`}>
+        <Button
+          type="button"
+          variant="danger"
+          onClick={() => decide("rejected")}
+          disabled={busy !== null}
+          aria-label={`Reject ${subject}`}
+        >
           {busy === "rejected" ? "Rejecting…" : "Reject"}
         </Button>
       </div>

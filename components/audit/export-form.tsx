@@ -61,7 +61,9 @@ export function ExportForm({ org }: { org: string }) {
       {error && <Alert>{error}</Alert>}
       <div className="flex items-center gap-3">
         <Button type="submit">Download export</Button>
-        <p className="text-xs text-slate-500">Leave the range empty for the whole trail. Every export is itself recorded in the trail.</p>
+        <p className="text-xs text-slate-500">
+          Leave the range empty for the whole trail. Every export is itself recorded in the trail.
+        </p>
       </div>
     </form>
   );

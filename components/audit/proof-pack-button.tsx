@@ -8,7 +8,15 @@ import { Alert, Button } from "../ui";
  * Fetches the pack (a few kilobytes) so that a refusal — an audit log that no
  * longer verifies — is shown as a message rather than saved as a file.
  */
-export function ProofPackButton({ org, actionId, variant = "primary" }: { org: string; actionId: string; variant?: "primary" | "secondary" }) {
+export function ProofPackButton({
+  org,
+  actionId,
+  variant = "primary",
+}: {
+  org: string;
+  actionId: string;
+  variant?: "primary" | "secondary";
+}) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: "green" | "red"; text: string } | null>(null);
 
@@ -16,13 +24,28 @@ export function ProofPackButton({ org, actionId, variant = "primary" }: { org: s
     setBusy(true);
     setMessage(null);
     try {
-      const res = await fetch(`/api/v1/proof-pack/${actionId}`, { headers: { "x-warden-org": org }, credentials: "same-origin", cache: "no-store" });
+      const res = await fetch(`/api/v1/proof-pack/${actionId}`, {
+        headers: { "x-warden-org": org },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
       if (!res.ok) {
-        const p = (await res.json().catch(() => ({}))) as { detail?: string; title?: string; errors?: { path: string; message: string }[] };
-        throw new ApiError({ status: res.status, title: p.title ?? res.statusText, detail: p.detail ?? `Request failed (${res.status})`, errors: p.errors });
+        const p = (await res.json().catch(() => ({}))) as {
+          detail?: string;
+          title?: string;
+          errors?: { path: string; message: string }[];
+        };
+        throw new ApiError({
+          status: res.status,
+          title: p.title ?? res.statusText,
+          detail: p.detail ?? `Request failed (${res.status})`,
+          errors: p.errors,
+        });
       }
       const blob = await res.blob();
-      const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? `warden-proof-pack-${actionId}.zip`;
+      const name =
+        /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ??
+        `warden-proof-pack-${actionId}.zip`;
       const url = URL.createObjectURL(blob);
       const a = document.createElement("a");
       a.href = url;
@@ -31,7 +54,10 @@ export function ProofPackButton({ org, actionId, variant = "primary" }: { org: s
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      setMessage({ tone: "green", text: `Saved ${name}. Unzip it and run "node verify.mjs" in the folder to check it offline.` });
+      setMessage({
+        tone: "green",
+        text: `Saved ${name}. Unzip it and run "node verify.mjs" in the folder to check it offline.`,
+      });
     } catch (e) {
       setMessage({ tone: "red", text: describeError(e) });
     } finally {

@@ -9,7 +9,9 @@ export function DecisionList({ decisions }: { decisions: ApprovalDecisionView[] 
         <li key={`${d.approver_id}-${d.decided_at}`} className="rounded-md border border-slate-200 p-3 text-sm">
           <div className="flex flex-wrap items-center gap-2">
             <Badge tone={d.decision === "approved" ? "green" : "red"}>{d.decision}</Badge>
-            <span className="font-medium text-slate-900">{d.approver_email ?? `user ${d.approver_id.slice(0, 8)}`}</span>
+            <span className="font-medium text-slate-900">
+              {d.approver_email ?? `user ${d.approver_id.slice(0, 8)}`}
+            </span>
             <Badge tone={d.mfa ? "green" : "slate"}>{d.mfa ? "with MFA" : "no MFA"}</Badge>
             <time dateTime={d.decided_at} className="text-xs text-slate-500">
               {formatUtc(d.decided_at)}

@@ -10,18 +10,41 @@ function escapePointer(key: string): string {
  * Pointers from the action's root ("/params/password"), `pointer` is where
  * `value` sits.
  */
-export function JsonView({ value, pointer, redacted, label }: { value: unknown; pointer: string; redacted: ReadonlySet<string>; label: string }) {
+export function JsonView({
+  value,
+  pointer,
+  redacted,
+  label,
+}: {
+  value: unknown;
+  pointer: string;
+  redacted: ReadonlySet<string>;
+  label: string;
+}) {
   if (value === null || value === undefined) {
     return <p className="text-sm text-slate-500">No {label}.</p>;
   }
   return (
-    <pre aria-label={label} className="overflow-x-auto rounded-md bg-slate-50 p-3 font-mono text-xs leading-5 text-slate-800 ring-1 ring-inset ring-slate-200">
+    <pre
+      aria-label={label}
+      className="overflow-x-auto rounded-md bg-slate-50 p-3 font-mono text-xs leading-5 text-slate-800 ring-1 ring-inset ring-slate-200"
+    >
       <Node value={value} pointer={pointer} redacted={redacted} indent={0} />
     </pre>
   );
 }
 
-function Node({ value, pointer, redacted, indent }: { value: unknown; pointer: string; redacted: ReadonlySet<string>; indent: number }) {
+function Node({
+  value,
+  pointer,
+  redacted,
+  indent,
+}: {
+  value: unknown;
+  pointer: string;
+  redacted: ReadonlySet<string>;
+  indent: number;
+}) {
   const pad = "  ".repeat(indent + 1);
   const end = "  ".repeat(indent);
   if (Array.isArray(value)) {
@@ -49,7 +72,8 @@ function Node({ value, pointer, redacted, indent }: { value: unknown; pointer: s
         {entries.map(([k, v], i) => (
           <span key={k}>
             {pad}
-            <span className="text-sky-800">{JSON.stringify(k)}</span>: <Node value={v} pointer={`${pointer}/${escapePointer(k)}`} redacted={redacted} indent={indent + 1} />
+            <span className="text-sky-800">{JSON.stringify(k)}</span>:{" "}
+            <Node value={v} pointer={`${pointer}/${escapePointer(k)}`} redacted={redacted} indent={indent + 1} />
             {i < entries.length - 1 ? ",\n" : "\n"}
           </span>
         ))}

@@ -6,7 +6,13 @@ import { Alert, Button, Card, inputClass } from "../ui";
 
 const AGENT_PRESET = ["actions:submit", "actions:read"];
 
-export type AgentOption = { id: string; slug: string; name: string; environment: "development" | "production"; disabled: boolean };
+export type AgentOption = {
+  id: string;
+  slug: string;
+  name: string;
+  environment: "development" | "production";
+  disabled: boolean;
+};
 
 export function CreateKeyForm({
   org,
@@ -26,7 +32,9 @@ export function CreateKeyForm({
   const [scopes, setScopes] = useState<string[]>(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
   const initialAgent = agents.find((a) => a.id === initialAgentId);
   const [agentId, setAgentId] = useState(initialAgent?.id ?? "");
-  const [environment, setEnvironment] = useState<"live" | "test">(initialAgent?.environment === "development" ? "test" : "live");
+  const [environment, setEnvironment] = useState<"live" | "test">(
+    initialAgent?.environment === "development" ? "test" : "live",
+  );
   const agent = agents.find((a) => a.id === agentId);
   const mismatch = agent && (agent.environment === "production") !== (environment === "live");
 
@@ -51,7 +59,10 @@ export function CreateKeyForm({
     setPending(true);
     setError(null);
     try {
-      const res = await api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", { method: "POST", body });
+      const res = await api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", {
+        method: "POST",
+        body,
+      });
       formEl.reset();
       setScopes(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
       setAgentId("");
@@ -70,7 +81,9 @@ export function CreateKeyForm({
         {error && <Alert>{error}</Alert>}
         <div className="grid gap-4 md:grid-cols-2">
           <div>
-            <label htmlFor="key-agent" className="block text-sm font-medium text-slate-700">Agent</label>
+            <label htmlFor="key-agent" className="block text-sm font-medium text-slate-700">
+              Agent
+            </label>
             <select
               id="key-agent"
               value={agentId}
@@ -86,7 +99,8 @@ export function CreateKeyForm({
               <option value="">Not bound to an agent (scripts, automation)</option>
               {agents.map((a) => (
                 <option key={a.id} value={a.id} disabled={a.disabled}>
-                  {a.slug} · {a.environment}{a.disabled ? " (disabled)" : ""}
+                  {a.slug} · {a.environment}
+                  {a.disabled ? " (disabled)" : ""}
                 </option>
               ))}
             </select>
@@ -97,11 +111,22 @@ export function CreateKeyForm({
         </div>
         <div className="grid gap-4 md:grid-cols-3">
           <div>
-            <label htmlFor="key-name" className="block text-sm font-medium text-slate-700">Name</label>
-            <input id="key-name" name="name" required maxLength={100} placeholder="billing-agent (prod)" className={`${inputClass} mt-1`} />
+            <label htmlFor="key-name" className="block text-sm font-medium text-slate-700">
+              Name
+            </label>
+            <input
+              id="key-name"
+              name="name"
+              required
+              maxLength={100}
+              placeholder="billing-agent (prod)"
+              className={`${inputClass} mt-1`}
+            />
           </div>
           <div>
-            <label htmlFor="key-env" className="block text-sm font-medium text-slate-700">Environment</label>
+            <label htmlFor="key-env" className="block text-sm font-medium text-slate-700">
+              Environment
+            </label>
             <select
               id="key-env"
               name="environment"
@@ -115,12 +140,15 @@ export function CreateKeyForm({
             </select>
             {mismatch && (
               <p id="key-env-warning" className="mt-1 text-xs font-medium text-amber-800">
-                {agent.slug} runs in {agent.environment}: it needs a {agent.environment === "production" ? "live" : "test"} key.
+                {agent.slug} runs in {agent.environment}: it needs a{" "}
+                {agent.environment === "production" ? "live" : "test"} key.
               </p>
             )}
           </div>
           <div>
-            <label htmlFor="key-expiry" className="block text-sm font-medium text-slate-700">Expires (optional)</label>
+            <label htmlFor="key-expiry" className="block text-sm font-medium text-slate-700">
+              Expires (optional)
+            </label>
             <input id="key-expiry" name="expires_at" type="datetime-local" className={`${inputClass} mt-1`} />
           </div>
         </div>
@@ -142,16 +170,35 @@ export function CreateKeyForm({
         </fieldset>
         <div className="grid gap-4 md:grid-cols-2">
           <div>
-            <label htmlFor="key-ips" className="block text-sm font-medium text-slate-700">IP allowlist (optional)</label>
-            <textarea id="key-ips" name="ip_allowlist" rows={2} placeholder="203.0.113.0/24, 2001:db8::/32" className={`${inputClass} mt-1 font-mono`} />
+            <label htmlFor="key-ips" className="block text-sm font-medium text-slate-700">
+              IP allowlist (optional)
+            </label>
+            <textarea
+              id="key-ips"
+              name="ip_allowlist"
+              rows={2}
+              placeholder="203.0.113.0/24, 2001:db8::/32"
+              className={`${inputClass} mt-1 font-mono`}
+            />
             <p className="mt-1 text-xs text-slate-500">IPv4/IPv6 addresses or CIDRs; empty allows any address.</p>
           </div>
           <div>
-            <label htmlFor="key-rate" className="block text-sm font-medium text-slate-700">Rate limit per minute (optional)</label>
-            <input id="key-rate" name="rate_limit_per_minute" type="number" min={1} max={100000} className={`${inputClass} mt-1`} />
+            <label htmlFor="key-rate" className="block text-sm font-medium text-slate-700">
+              Rate limit per minute (optional)
+            </label>
+            <input
+              id="key-rate"
+              name="rate_limit_per_minute"
+              type="number"
+              min={1}
+              max={100000}
+              className={`${inputClass} mt-1`}
+            />
           </div>
         </div>
-        <Button type="submit" disabled={pending || scopes.length === 0}>{pending ? "Creating…" : "Create key"}</Button>
+        <Button type="submit" disabled={pending || scopes.length === 0}>
+          {pending ? "Creating…" : "Create key"}
+        </Button>
       </form>
     </Card>
   );

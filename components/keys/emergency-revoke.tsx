@@ -15,8 +15,8 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
   return (
     <Card title="Emergency revoke" className="border-red-200">
       <p className="text-sm text-slate-600">
-        Revokes <strong>every</strong> API key of this organization at once, for example after a leak. Agents stop working until
-        they get new keys. Other organizations are not affected.
+        Revokes <strong>every</strong> API key of this organization at once, for example after a leak. Agents stop
+        working until they get new keys. Other organizations are not affected.
       </p>
       <form
         className="mt-4 space-y-3"
@@ -27,7 +27,10 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
           setPending(true);
           setError(null);
           try {
-            const res = await api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", { method: "POST", body: { reason } });
+            const res = await api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", {
+              method: "POST",
+              body: { reason },
+            });
             setReason("");
             setConfirm("");
             onDone(res.revoked_count);
@@ -40,16 +43,32 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
       >
         {error && <Alert>{error}</Alert>}
         <div>
-          <label htmlFor="er-reason" className="block text-sm font-medium text-slate-700">Reason (recorded in the audit trail)</label>
-          <input id="er-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} className={`${inputClass} mt-1`} />
+          <label htmlFor="er-reason" className="block text-sm font-medium text-slate-700">
+            Reason (recorded in the audit trail)
+          </label>
+          <input
+            id="er-reason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            maxLength={500}
+            className={`${inputClass} mt-1`}
+          />
         </div>
         <div>
           <label htmlFor="er-confirm" className="block text-sm font-medium text-slate-700">
             Type <span className="font-mono">{org}</span> to confirm
           </label>
-          <input id="er-confirm" value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" className={`${inputClass} mt-1 font-mono`} />
+          <input
+            id="er-confirm"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+            autoComplete="off"
+            className={`${inputClass} mt-1 font-mono`}
+          />
         </div>
-        <Button type="submit" variant="danger" disabled={!ready || pending}>{pending ? "Revoking…" : "Revoke all keys"}</Button>
+        <Button type="submit" variant="danger" disabled={!ready || pending}>
+          {pending ? "Revoking…" : "Revoke all keys"}
+        </Button>
       </form>
     </Card>
   );

@@ -11,7 +11,14 @@ import { CreateKeyForm, type AgentOption } from "./create-key-form";
 import { EmergencyRevoke } from "./emergency-revoke";
 import { RevealedKey } from "./revealed-key";
 
-const STATUS_TONE = { active: "green", expiring_soon: "amber", expired: "slate", revoked: "red", rotating: "violet", suspended: "red" } as const;
+const STATUS_TONE = {
+  active: "green",
+  expiring_soon: "amber",
+  expired: "slate",
+  revoked: "red",
+  rotating: "violet",
+  suspended: "red",
+} as const;
 const STATUS_LABEL = {
   active: "Active",
   expiring_soon: "Expiring soon",
@@ -67,7 +74,11 @@ export function KeysManager({
   return (
     <div className="space-y-6">
       {error && <Alert>{error}</Alert>}
-      {notice && <Alert tone="green" role="status">{notice}</Alert>}
+      {notice && (
+        <Alert tone="green" role="status">
+          {notice}
+        </Alert>
+      )}
       {revealed && <RevealedKey name={revealed.name} token={revealed.token} onDone={() => setRevealed(null)} />}
 
       {canWrite && (
@@ -113,7 +124,10 @@ export function KeysManager({
                         {k.agent_id && (
                           <div className="mt-1 text-xs text-slate-600" data-testid="key-agent">
                             agent{" "}
-                            <Link href={`/${org}/agents/${agentById.get(k.agent_id)?.slug ?? ""}`} className="font-mono underline">
+                            <Link
+                              href={`/${org}/agents/${agentById.get(k.agent_id)?.slug ?? ""}`}
+                              className="font-mono underline"
+                            >
                               {agentById.get(k.agent_id)?.slug ?? k.agent_id.slice(0, 8)}
                             </Link>
                           </div>
@@ -132,16 +146,24 @@ export function KeysManager({
                                 {s}
                               </span>
                             ) : (
-                              <span key={s} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{s}</span>
+                              <span
+                                key={s}
+                                className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700"
+                              >
+                                {s}
+                              </span>
                             ),
                           )}
                         </div>
                         {k.suspended_scopes.length > 0 && (
                           <div className="mt-1 text-xs text-red-700">
-                            {k.suspended_scopes.length} scope{k.suspended_scopes.length === 1 ? "" : "s"} suspended: beyond its creator’s current role
+                            {k.suspended_scopes.length} scope{k.suspended_scopes.length === 1 ? "" : "s"} suspended:
+                            beyond its creator’s current role
                           </div>
                         )}
-                        {k.ip_allowlist.length > 0 && <div className="mt-1 text-xs text-slate-500">from {k.ip_allowlist.join(", ")}</div>}
+                        {k.ip_allowlist.length > 0 && (
+                          <div className="mt-1 text-xs text-slate-500">from {k.ip_allowlist.join(", ")}</div>
+                        )}
                       </td>
                       <td className="py-3 pr-4">
                         <Badge tone={STATUS_TONE[k.status]}>{STATUS_LABEL[k.status]}</Badge>
@@ -150,10 +172,14 @@ export function KeysManager({
                             <Badge tone="amber">Older than 90 days: rotate</Badge>
                           </div>
                         )}
-                        {k.expires_at && k.status !== "revoked" && <div className="mt-1 text-xs text-slate-500">until {when(k.expires_at)}</div>}
+                        {k.expires_at && k.status !== "revoked" && (
+                          <div className="mt-1 text-xs text-slate-500">until {when(k.expires_at)}</div>
+                        )}
                         {k.revoke_reason && <div className="mt-1 text-xs text-slate-500">{k.revoke_reason}</div>}
                         {k.status === "suspended" && (
-                          <div className="mt-1 text-xs text-red-700">Its creator is no longer a member: every request is refused</div>
+                          <div className="mt-1 text-xs text-red-700">
+                            Its creator is no longer a member: every request is refused
+                          </div>
                         )}
                       </td>
                       <td className="py-3 pr-4 text-slate-600">
@@ -168,14 +194,26 @@ export function KeysManager({
                         <td className="py-3 text-right whitespace-nowrap">
                           {usable && (
                             <>
-                              <Button variant="ghost" disabled={busy !== null} onClick={() => setRotating(k)}>Rotate</Button>
-                              <Button variant="ghost" className="text-red-700" disabled={busy !== null} onClick={() => setRevoking(k)}>
+                              <Button variant="ghost" disabled={busy !== null} onClick={() => setRotating(k)}>
+                                Rotate
+                              </Button>
+                              <Button
+                                variant="ghost"
+                                className="text-red-700"
+                                disabled={busy !== null}
+                                onClick={() => setRevoking(k)}
+                              >
                                 Revoke
                               </Button>
                             </>
                           )}
                           {(k.status === "rotating" || k.status === "suspended") && (
-                            <Button variant="ghost" className="text-red-700" disabled={busy !== null} onClick={() => setRevoking(k)}>
+                            <Button
+                              variant="ghost"
+                              className="text-red-700"
+                              disabled={busy !== null}
+                              onClick={() => setRevoking(k)}
+                            >
                               Revoke now
                             </Button>
                           )}
@@ -190,13 +228,25 @@ export function KeysManager({
         )}
       </Card>
 
-      {canEmergencyRevoke && <EmergencyRevoke org={org} onDone={(n) => { setNotice(`Emergency revoke done: ${n} key${n === 1 ? "" : "s"} revoked.`); router.refresh(); }} />}
+      {canEmergencyRevoke && (
+        <EmergencyRevoke
+          org={org}
+          onDone={(n) => {
+            setNotice(`Emergency revoke done: ${n} key${n === 1 ? "" : "s"} revoked.`);
+            router.refresh();
+          }}
+        />
+      )}
 
       {revoking && (
         <Dialog title={`Revoke “${revoking.name}”?`} onCancel={() => setRevoking(null)}>
-          <p className="text-sm text-slate-600">Requests with this key fail from the very next one. This cannot be undone.</p>
+          <p className="text-sm text-slate-600">
+            Requests with this key fail from the very next one. This cannot be undone.
+          </p>
           <div className="mt-6 flex justify-end gap-3">
-            <Button variant="secondary" onClick={() => setRevoking(null)}>Cancel</Button>
+            <Button variant="secondary" onClick={() => setRevoking(null)}>
+              Cancel
+            </Button>
             <Button
               variant="danger"
               onClick={() => {
@@ -231,15 +281,23 @@ export function KeysManager({
               });
             }}
           >
-            <p className="text-sm text-slate-600">A new key is issued now. How long should the old key keep working while you deploy the new one?</p>
-            <label htmlFor="grace" className="mt-4 block text-sm font-medium text-slate-700">Grace period</label>
+            <p className="text-sm text-slate-600">
+              A new key is issued now. How long should the old key keep working while you deploy the new one?
+            </p>
+            <label htmlFor="grace" className="mt-4 block text-sm font-medium text-slate-700">
+              Grace period
+            </label>
             <select id="grace" name="grace" defaultValue={86_400} className={`${inputClass} mt-1`}>
               {GRACE_OPTIONS.map((g) => (
-                <option key={g.seconds} value={g.seconds}>{g.label}</option>
+                <option key={g.seconds} value={g.seconds}>
+                  {g.label}
+                </option>
               ))}
             </select>
             <div className="mt-6 flex justify-end gap-3">
-              <Button type="button" variant="secondary" onClick={() => setRotating(null)}>Cancel</Button>
+              <Button type="button" variant="secondary" onClick={() => setRotating(null)}>
+                Cancel
+              </Button>
               <Button type="submit">Rotate key</Button>
             </div>
           </form>

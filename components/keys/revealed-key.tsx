@@ -12,7 +12,13 @@ export function RevealedKey({ name, token, onDone }: { name: string; token: stri
         Copy the key for “{name}” now. Warden stores only a hash of it: it will not be shown again.
       </p>
       <div className="mt-3 flex gap-2">
-        <input readOnly value={token} aria-label="New API key" className={`${inputClass} font-mono`} onFocus={(e) => e.currentTarget.select()} />
+        <input
+          readOnly
+          value={token}
+          aria-label="New API key"
+          className={`${inputClass} font-mono`}
+          onFocus={(e) => e.currentTarget.select()}
+        />
         <Button
           variant="secondary"
           onClick={async () => {
@@ -26,7 +32,9 @@ export function RevealedKey({ name, token, onDone }: { name: string; token: stri
         >
           {copied ? "Copied" : "Copy"}
         </Button>
-        <Button variant="ghost" onClick={onDone}>Done</Button>
+        <Button variant="ghost" onClick={onDone}>
+          Done
+        </Button>
       </div>
     </div>
   );

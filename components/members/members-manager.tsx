@@ -26,7 +26,17 @@ export type Member = {
 
 type Invitation = { email: string; path: string; expires_at: string };
 
-export function MembersManager({ org, members, canWrite, currentUserId }: { org: string; members: Member[]; canWrite: boolean; currentUserId: string }) {
+export function MembersManager({
+  org,
+  members,
+  canWrite,
+  currentUserId,
+}: {
+  org: string;
+  members: Member[];
+  canWrite: boolean;
+  currentUserId: string;
+}) {
   const { error, notice, busy, run, setNotice } = useMutation();
   const [invitation, setInvitation] = useState<Invitation | null>(null);
   const [confirmRemove, setConfirmRemove] = useState<Member | null>(null);
@@ -37,11 +47,10 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
     const form = new FormData(formEl);
     const email = String(form.get("email") ?? "");
     await run("add", async () => {
-      const res = await api<{ member: { email: string; status: string }; invitation: { path: string; expires_at: string } | null }>(
-        org,
-        "/api/v1/members",
-        { method: "POST", body: { email, role: form.get("role") } },
-      );
+      const res = await api<{
+        member: { email: string; status: string };
+        invitation: { path: string; expires_at: string } | null;
+      }>(org, "/api/v1/members", { method: "POST", body: { email, role: form.get("role") } });
       formEl.reset();
       if (res.invitation) setInvitation({ email: res.member.email, ...res.invitation });
       else setNotice(`${res.member.email} was added.`);
@@ -51,29 +60,47 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
   return (
     <div className="space-y-6">
       {error && <Alert>{error}</Alert>}
-      {notice && <Alert tone="green" role="status">{notice}</Alert>}
+      {notice && (
+        <Alert tone="green" role="status">
+          {notice}
+        </Alert>
+      )}
       {invitation && <InvitationLink invitation={invitation} onDismiss={() => setInvitation(null)} />}
 
       {canWrite && (
         <Card title="Add a member">
           <form onSubmit={onAdd} className="flex flex-wrap items-end gap-3" aria-label="Add a member">
             <div className="min-w-64 flex-1">
-              <label htmlFor="new-email" className="block text-sm font-medium text-slate-700">Email</label>
-              <input id="new-email" name="email" type="email" required maxLength={320} className={`${inputClass} mt-1`} placeholder="person@example.com" />
+              <label htmlFor="new-email" className="block text-sm font-medium text-slate-700">
+                Email
+              </label>
+              <input
+                id="new-email"
+                name="email"
+                type="email"
+                required
+                maxLength={320}
+                className={`${inputClass} mt-1`}
+                placeholder="person@example.com"
+              />
             </div>
             <div>
-              <label htmlFor="new-role" className="block text-sm font-medium text-slate-700">Role</label>
+              <label htmlFor="new-role" className="block text-sm font-medium text-slate-700">
+                Role
+              </label>
               <select id="new-role" name="role" defaultValue="viewer" className={`${inputClass} mt-1`}>
                 {ROLES.map((r) => (
-                  <option key={r.value} value={r.value}>{r.label}</option>
+                  <option key={r.value} value={r.value}>
+                    {r.label}
+                  </option>
                 ))}
               </select>
             </div>
-            <Button type="submit" disabled={busy === "add"}>{busy === "add" ? "Adding…" : "Add member"}</Button>
+            <Button type="submit" disabled={busy === "add"}>
+              {busy === "add" ? "Adding…" : "Add member"}
+            </Button>
           </form>
-          <p className="mt-3 text-xs text-slate-500">
-            {ROLES.map((r) => `${r.label}: ${r.hint}`).join(" · ")}
-          </p>
+          <p className="mt-3 text-xs text-slate-500">{ROLES.map((r) => `${r.label}: ${r.hint}`).join(" · ")}</p>
         </Card>
       )}
 
@@ -114,7 +141,9 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
                       className="rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
                     >
                       {ROLES.map((r) => (
-                        <option key={r.value} value={r.value}>{r.label}</option>
+                        <option key={r.value} value={r.value}>
+                          {r.label}
+                        </option>
                       ))}
                     </select>
                   ) : (
@@ -140,7 +169,11 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
                         disabled={busy !== null}
                         onClick={() =>
                           run(`link-${m.user_id}`, async () => {
-                            const res = await api<{ path: string; expires_at: string }>(org, `/api/v1/members/${m.user_id}/invitation`, { method: "POST" });
+                            const res = await api<{ path: string; expires_at: string }>(
+                              org,
+                              `/api/v1/members/${m.user_id}/invitation`,
+                              { method: "POST" },
+                            );
                             setInvitation({ email: m.email, ...res });
                           })
                         }
@@ -148,7 +181,12 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
                         New link
                       </Button>
                     )}
-                    <Button variant="ghost" className="text-red-700" disabled={busy !== null} onClick={() => setConfirmRemove(m)}>
+                    <Button
+                      variant="ghost"
+                      className="text-red-700"
+                      disabled={busy !== null}
+                      onClick={() => setConfirmRemove(m)}
+                    >
                       Remove
                     </Button>
                   </td>
@@ -160,20 +198,30 @@ export function MembersManager({ org, members, canWrite, currentUserId }: { org:
       </Card>
 
       {confirmRemove && (
-        <div role="dialog" aria-modal="true" aria-labelledby="remove-title" className="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 p-4">
+        <div
+          role="dialog"
+          aria-modal="true"
+          aria-labelledby="remove-title"
+          className="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 p-4"
+        >
           <div className="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
-            <h2 id="remove-title" className="text-lg font-semibold">Remove {confirmRemove.email}?</h2>
+            <h2 id="remove-title" className="text-lg font-semibold">
+              Remove {confirmRemove.email}?
+            </h2>
             <p className="mt-2 text-sm text-slate-600">
-              They lose access to this organization on their next request. Their account and other organizations are not affected.
+              They lose access to this organization on their next request. Their account and other organizations are not
+              affected.
             </p>
             {confirmRemove.api_keys > 0 && (
               <p className="mt-2 text-sm font-medium text-red-700" data-testid="remove-keys-warning">
-                {confirmRemove.api_keys === 1 ? "The API key" : `The ${confirmRemove.api_keys} API keys`} they created will be revoked too;
-                agents using {confirmRemove.api_keys === 1 ? "it" : "them"} stop working at once.
+                {confirmRemove.api_keys === 1 ? "The API key" : `The ${confirmRemove.api_keys} API keys`} they created
+                will be revoked too; agents using {confirmRemove.api_keys === 1 ? "it" : "them"} stop working at once.
               </p>
             )}
             <div className="mt-6 flex justify-end gap-3">
-              <Button variant="secondary" onClick={() => setConfirmRemove(null)}>Cancel</Button>
+              <Button variant="secondary" onClick={() => setConfirmRemove(null)}>
+                Cancel
+              </Button>
               <Button
                 variant="danger"
                 disabled={busy !== null}
@@ -206,11 +254,17 @@ function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onD
   return (
     <div className="rounded-lg border border-amber-300 bg-amber-50 p-4" data-testid="invitation-link">
       <p className="text-sm font-medium text-amber-900">
-        {invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only now and expires{" "}
-        {new Date(invitation.expires_at).toLocaleString()}.
+        {invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only
+        now and expires {new Date(invitation.expires_at).toLocaleString()}.
       </p>
       <div className="mt-3 flex gap-2">
-        <input readOnly value={url} className={`${inputClass} font-mono`} aria-label="Invitation link" onFocus={(e) => e.currentTarget.select()} />
+        <input
+          readOnly
+          value={url}
+          className={`${inputClass} font-mono`}
+          aria-label="Invitation link"
+          onFocus={(e) => e.currentTarget.select()}
+        />
         <Button
           variant="secondary"
           onClick={async () => {
@@ -220,7 +274,9 @@ function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onD
         >
           {copied ? "Copied" : "Copy"}
         </Button>
-        <Button variant="ghost" onClick={onDismiss}>Done</Button>
+        <Button variant="ghost" onClick={onDismiss}>
+          Done
+        </Button>
       </div>
     </div>
   );

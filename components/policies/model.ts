@@ -57,14 +57,29 @@ function num(s: string): number | null {
 /** The API body for these rules. */
 export function toRuleInputs(rules: EditableRule[]): RuleInput[] {
   return rules.map((r) => {
-    const base: RuleInput = { name: r.name, condition: r.condition, effect: r.effect, risk_level: r.risk_level, reason: r.reason };
+    const base: RuleInput = {
+      name: r.name,
+      condition: r.condition,
+      effect: r.effect,
+      risk_level: r.risk_level,
+      reason: r.reason,
+    };
     if (r.effect !== "require_approval") return base;
     const ttl = num(r.ttl_minutes);
-    return { ...base, approvals_required: num(r.approvals_required), approval_ttl_seconds: ttl === null ? null : Math.round(ttl * 60) };
+    return {
+      ...base,
+      approvals_required: num(r.approvals_required),
+      approval_ttl_seconds: ttl === null ? null : Math.round(ttl * 60),
+    };
   });
 }
 
-export type RuleErrors = Partial<Record<"name" | "condition" | "effect" | "risk_level" | "reason" | "approvals_required" | "approval_ttl_seconds", string>>;
+export type RuleErrors = Partial<
+  Record<
+    "name" | "condition" | "effect" | "risk_level" | "reason" | "approvals_required" | "approval_ttl_seconds",
+    string
+  >
+>;
 
 /** The API's field errors by rule ("rules.3.condition" → rule 3's condition); the summary names the rest. */
 export function errorsByRule(errors: { path: string; message: string }[]): Record<number, RuleErrors> {

@@ -27,7 +27,12 @@ function blankRule(): EditableRule {
 }
 
 /** Drops the errors of the fields just edited: they describe text that is gone. */
-function clearEdited(cur: Record<number, RuleErrors> | null, index: number, before: EditableRule, after: EditableRule): Record<number, RuleErrors> | null {
+function clearEdited(
+  cur: Record<number, RuleErrors> | null,
+  index: number,
+  before: EditableRule,
+  after: EditableRule,
+): Record<number, RuleErrors> | null {
   const mine = cur?.[index];
   if (!cur || !mine) return cur;
   const fieldOf: Record<keyof RuleErrors, keyof EditableRule> = {
@@ -46,7 +51,8 @@ function clearEdited(cur: Record<number, RuleErrors> | null, index: number, befo
   return { ...cur, [index]: left };
 }
 
-const snapshot = (rules: EditableRule[], description: string) => JSON.stringify({ rules: toRuleInputs(rules), description: description.trim() });
+const snapshot = (rules: EditableRule[], description: string) =>
+  JSON.stringify({ rules: toRuleInputs(rules), description: description.trim() });
 
 /**
  * The policy editor: starts from a version's rules, saves new drafts, tests
@@ -148,7 +154,11 @@ export function PolicyWorkbench({
                   starting from v{base.version}
                   {base.active ? " (active)" : base.status === "draft" ? " (draft)" : " (published)"}
                 </span>
-                {dirty ? <Badge tone="amber">unsaved changes</Badge> : saved ? <Badge tone="green">saved as v{saved.view.version}</Badge> : null}
+                {dirty ? (
+                  <Badge tone="amber">unsaved changes</Badge>
+                ) : saved ? (
+                  <Badge tone="green">saved as v{saved.view.version}</Badge>
+                ) : null}
               </span>
             }
           >
@@ -158,9 +168,7 @@ export function PolicyWorkbench({
                   {notice}
                 </Alert>
               )}
-              {error && (
-                <Alert>{error}</Alert>
-              )}
+              {error && <Alert>{error}</Alert>}
               <div className="flex flex-wrap items-end gap-3">
                 <div className="min-w-64 flex-1">
                   <label htmlFor="policy-description" className="block text-sm font-medium text-slate-700">
@@ -178,7 +186,12 @@ export function PolicyWorkbench({
                 <Button onClick={save} disabled={saving || rules.length === 0}>
                   {saving ? "Saving…" : "Save as draft"}
                 </Button>
-                <Button variant="secondary" onClick={() => setPublishing(true)} disabled={!publishable} title={publishable ? undefined : "Save the editor as a draft first"}>
+                <Button
+                  variant="secondary"
+                  onClick={() => setPublishing(true)}
+                  disabled={!publishable}
+                  title={publishable ? undefined : "Save the editor as a draft first"}
+                >
                   {saved ? `Publish v${saved.view.version}` : "Publish"}
                 </Button>
                 {dirty && (
@@ -195,7 +208,8 @@ export function PolicyWorkbench({
                 )}
               </div>
               <p className="text-xs text-slate-500">
-                Rules run top to bottom and the first whose condition is true decides; if none is, the action is denied. New rules are added at the top.
+                Rules run top to bottom and the first whose condition is true decides; if none is, the action is denied.
+                New rules are added at the top.
               </p>
               <Button variant="secondary" onClick={() => addRule(blankRule())}>
                 + Add rule
@@ -205,7 +219,9 @@ export function PolicyWorkbench({
 
           {rules.length === 0 ? (
             <Card>
-              <p className="text-sm text-slate-600">No rules: every action would be denied. Add a rule or an example.</p>
+              <p className="text-sm text-slate-600">
+                No rules: every action would be denied. Add a rule or an example.
+              </p>
             </Card>
           ) : (
             <ol className="space-y-3" aria-label="Rules">

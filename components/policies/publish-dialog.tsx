@@ -26,8 +26,10 @@ export function PublishDialog({
   return (
     <Dialog title={title} onCancel={onCancel}>
       <p className="text-sm text-slate-600">
-        {rollback ? "This is a rollback: " : ""}v{target.version} ({target.rule_count} rule{target.rule_count === 1 ? "" : "s"}) becomes the active policy
-        {active ? `, replacing v${active.version}` : ""}. The very next action any agent submits is decided by it. The change is recorded in the audit trail
+        {rollback ? "This is a rollback: " : ""}v{target.version} ({target.rule_count} rule
+        {target.rule_count === 1 ? "" : "s"}) becomes the active policy
+        {active ? `, replacing v${active.version}` : ""}. The very next action any agent submits is decided by it. The
+        change is recorded in the audit trail
         {active ? ` and v${active.version} stays in the history` : ""}.
       </p>
       {error && (
@@ -45,7 +47,9 @@ export function PublishDialog({
             setPending(true);
             setError(null);
             try {
-              onDone(await api<PolicyVersionView>(org, `/api/v1/policies/${target.version}/publish`, { method: "POST" }));
+              onDone(
+                await api<PolicyVersionView>(org, `/api/v1/policies/${target.version}/publish`, { method: "POST" }),
+              );
             } catch (e) {
               setError(describeError(e));
             } finally {

@@ -20,7 +20,12 @@ export function ReplayPanel({ org, version }: { org: string; version: number | n
     setPending(true);
     setError(null);
     try {
-      setResult(await api<ReplayResult>(org, `/api/v1/policies/${version}/replay`, { method: "POST", body: { limit: Number(limit) } }));
+      setResult(
+        await api<ReplayResult>(org, `/api/v1/policies/${version}/replay`, {
+          method: "POST",
+          body: { limit: Number(limit) },
+        }),
+      );
     } catch (err) {
       setResult(null);
       setError(describeError(err));
@@ -32,16 +37,28 @@ export function ReplayPanel({ org, version }: { org: string; version: number | n
   return (
     <Card title="Replay recent actions">
       {version === null ? (
-        <p className="text-sm text-slate-600">Save the editor as a draft first: replay runs a saved version against recorded actions.</p>
+        <p className="text-sm text-slate-600">
+          Save the editor as a draft first: replay runs a saved version against recorded actions.
+        </p>
       ) : (
         <form onSubmit={run} className="flex flex-wrap items-end gap-3" aria-label="Replay recent actions">
           <p className="w-full text-xs text-slate-500">
-            Decides the last actions again with v{version} (original parameters, each agent&apos;s current registry) and lists what would change. Nothing is
-            written.
+            Decides the last actions again with v{version} (original parameters, each agent&apos;s current registry) and
+            lists what would change. Nothing is written.
           </p>
           <div>
-            <label htmlFor="replay-limit" className="block text-sm font-medium text-slate-700">Actions to replay</label>
-            <input id="replay-limit" type="number" min={1} max={1000} value={limit} onChange={(e) => setLimit(e.target.value)} className={cx(inputClass, "mt-1 w-32")} />
+            <label htmlFor="replay-limit" className="block text-sm font-medium text-slate-700">
+              Actions to replay
+            </label>
+            <input
+              id="replay-limit"
+              type="number"
+              min={1}
+              max={1000}
+              value={limit}
+              onChange={(e) => setLimit(e.target.value)}
+              className={cx(inputClass, "mt-1 w-32")}
+            />
           </div>
           <Button type="submit" disabled={pending}>
             {pending ? "Replaying…" : `Replay against v${version}`}
@@ -56,9 +73,12 @@ export function ReplayPanel({ org, version }: { org: string; version: number | n
       {result && (
         <div className="mt-4 space-y-3" data-testid="replay-result" aria-live="polite">
           <p className="text-sm text-slate-700">
-            v{result.version}: {result.evaluated} action{result.evaluated === 1 ? "" : "s"} re-decided, <strong>{result.changed.length} would change</strong>,{" "}
-            {result.unchanged} unchanged
-            {result.skipped_payload_expired > 0 ? `, ${result.skipped_payload_expired} skipped (parameters removed by retention)` : ""}.
+            v{result.version}: {result.evaluated} action{result.evaluated === 1 ? "" : "s"} re-decided,{" "}
+            <strong>{result.changed.length} would change</strong>, {result.unchanged} unchanged
+            {result.skipped_payload_expired > 0
+              ? `, ${result.skipped_payload_expired} skipped (parameters removed by retention)`
+              : ""}
+            .
           </p>
           {result.changed.length > 0 && (
             <div className="overflow-x-auto">
@@ -83,7 +103,10 @@ export function ReplayPanel({ org, version }: { org: string; version: number | n
                       <td className="py-1 pr-3">{c.agent}</td>
                       <td className="py-1 pr-3">
                         <EffectBadge effect={c.before.effect} /> {c.before.risk_level}
-                        <div className="text-slate-500">{c.before.rule ?? "no rule"}{c.before.policy_version ? ` (v${c.before.policy_version})` : ""}</div>
+                        <div className="text-slate-500">
+                          {c.before.rule ?? "no rule"}
+                          {c.before.policy_version ? ` (v${c.before.policy_version})` : ""}
+                        </div>
                       </td>
                       <td className="py-1">
                         <EffectBadge effect={c.after.effect} /> {c.after.risk_level}

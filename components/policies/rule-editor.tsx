@@ -2,7 +2,15 @@
 
 import { useRef } from "react";
 import { Button, cx, inputClass } from "../ui";
-import { EFFECT_OPTIONS, RISK_OPTIONS, SUGGESTED_RISK, offsetOf, parsePosition, type EditableRule, type RuleErrors } from "./model";
+import {
+  EFFECT_OPTIONS,
+  RISK_OPTIONS,
+  SUGGESTED_RISK,
+  offsetOf,
+  parsePosition,
+  type EditableRule,
+  type RuleErrors,
+} from "./model";
 
 function FieldError({ id, message }: { id: string; message?: string }) {
   if (!message) return null;
@@ -17,13 +25,27 @@ function FieldError({ id, message }: { id: string; message?: string }) {
  * The compile error under a condition: the message, and the offending line
  * with a caret under the column, plus a button that puts the cursor there.
  */
-function ConditionError({ id, message, source, onLocate }: { id: string; message: string; source: string; onLocate: (offset: number) => void }) {
+function ConditionError({
+  id,
+  message,
+  source,
+  onLocate,
+}: {
+  id: string;
+  message: string;
+  source: string;
+  onLocate: (offset: number) => void;
+}) {
   const pos = parsePosition(message);
   if (!pos) return <FieldError id={id} message={message} />;
   const lineText = source.split(/\r\n|\n|\r/)[pos.line - 1] ?? "";
   const caret = `${" ".repeat(Math.max(0, pos.column - 1))}^`;
   return (
-    <div id={id} className="mt-2 rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-800" data-testid="condition-error">
+    <div
+      id={id}
+      className="mt-2 rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-800"
+      data-testid="condition-error"
+    >
       <p className="font-medium">
         Line {pos.line}, column {pos.column}: {pos.text}
       </p>
@@ -32,7 +54,11 @@ function ConditionError({ id, message, source, onLocate }: { id: string; message
         {"\n"}
         {caret}
       </pre>
-      <button type="button" className="mt-1 font-medium underline" onClick={() => onLocate(offsetOf(source, pos.line, pos.column))}>
+      <button
+        type="button"
+        className="mt-1 font-medium underline"
+        onClick={() => onLocate(offsetOf(source, pos.line, pos.column))}
+      >
         Go to line {pos.line}, column {pos.column}
       </button>
     </div>
@@ -70,7 +96,10 @@ export function RuleEditor({
       className={cx("rounded-lg border bg-white p-4 shadow-sm", hasErrors ? "border-red-300" : "border-slate-200")}
     >
       <div className="flex flex-wrap items-start gap-3">
-        <span className="mt-2 flex h-6 w-6 shrink-0 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white" aria-hidden="true">
+        <span
+          className="mt-2 flex h-6 w-6 shrink-0 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white"
+          aria-hidden="true"
+        >
           {n}
         </span>
         <div className="min-w-48 flex-1">
@@ -90,13 +119,31 @@ export function RuleEditor({
           <FieldError id={`${id}-name-error`} message={errors.name} />
         </div>
         <div className="flex gap-1">
-          <Button type="button" variant="ghost" onClick={() => onMove(-1)} disabled={index === 0} aria-label={`Move rule ${n} up`}>
+          <Button
+            type="button"
+            variant="ghost"
+            onClick={() => onMove(-1)}
+            disabled={index === 0}
+            aria-label={`Move rule ${n} up`}
+          >
             ↑
           </Button>
-          <Button type="button" variant="ghost" onClick={() => onMove(1)} disabled={index === count - 1} aria-label={`Move rule ${n} down`}>
+          <Button
+            type="button"
+            variant="ghost"
+            onClick={() => onMove(1)}
+            disabled={index === count - 1}
+            aria-label={`Move rule ${n} down`}
+          >
             ↓
           </Button>
-          <Button type="button" variant="ghost" className="text-red-700" onClick={onRemove} aria-label={`Remove rule ${n}`}>
+          <Button
+            type="button"
+            variant="ghost"
+            className="text-red-700"
+            onClick={onRemove}
+            aria-label={`Remove rule ${n}`}
+          >
             Remove
           </Button>
         </div>
@@ -163,7 +210,12 @@ export function RuleEditor({
           <label htmlFor={`${id}-risk`} className="block text-xs font-medium uppercase text-slate-500">
             Risk level
           </label>
-          <select id={`${id}-risk`} value={rule.risk_level} onChange={(e) => set("risk_level", e.target.value as EditableRule["risk_level"])} className={cx(inputClass, "mt-1")}>
+          <select
+            id={`${id}-risk`}
+            value={rule.risk_level}
+            onChange={(e) => set("risk_level", e.target.value as EditableRule["risk_level"])}
+            className={cx(inputClass, "mt-1")}
+          >
             {RISK_OPTIONS.map((r) => (
               <option key={r} value={r}>
                 {r}

@@ -8,7 +8,10 @@ export function RulesView({ rules }: { rules: PolicyRule[] }) {
       {rules.map((r, i) => (
         <li key={`${i}-${r.name}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
           <div className="flex flex-wrap items-center gap-2">
-            <span className="flex h-6 w-6 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white" aria-hidden="true">
+            <span
+              className="flex h-6 w-6 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white"
+              aria-hidden="true"
+            >
               {i + 1}
             </span>
             <span className="font-medium text-slate-900">{r.name}</span>
@@ -16,11 +19,14 @@ export function RulesView({ rules }: { rules: PolicyRule[] }) {
             <RiskBadge risk={r.risk_level} />
             {r.effect === "require_approval" && (
               <span className="text-xs text-slate-600">
-                {r.approvals_required} approval{r.approvals_required === 1 ? "" : "s"} · expires after {Math.round((r.approval_ttl_seconds ?? 0) / 60)} min
+                {r.approvals_required} approval{r.approvals_required === 1 ? "" : "s"} · expires after{" "}
+                {Math.round((r.approval_ttl_seconds ?? 0) / 60)} min
               </span>
             )}
           </div>
-          <pre className="mt-2 overflow-x-auto rounded-md bg-slate-50 p-3 font-mono text-xs leading-5 text-slate-800 ring-1 ring-inset ring-slate-200">{r.condition}</pre>
+          <pre className="mt-2 overflow-x-auto rounded-md bg-slate-50 p-3 font-mono text-xs leading-5 text-slate-800 ring-1 ring-inset ring-slate-200">
+            {r.condition}
+          </pre>
           {r.reason && <p className="mt-2 text-sm text-slate-600">{r.reason}</p>}
         </li>
       ))}

@@ -77,12 +77,16 @@ export function TestPanel({
     }
     setPending(true);
     try {
-      const r = await api<SimulationResult>(org, "/api/v1/policies/simulate", { method: "POST", body: { ...(rules ? { rules: rules() } : {}), action } });
+      const r = await api<SimulationResult>(org, "/api/v1/policies/simulate", {
+        method: "POST",
+        body: { ...(rules ? { rules: rules() } : {}), action },
+      });
       setResult(r);
       onPolicyErrors?.([]);
     } catch (err) {
       setResult(null);
-      const ruleErrors = err instanceof ApiError ? (err.problem.errors ?? []).filter((f) => f.path.startsWith("rules.")) : [];
+      const ruleErrors =
+        err instanceof ApiError ? (err.problem.errors ?? []).filter((f) => f.path.startsWith("rules.")) : [];
       if (ruleErrors.length > 0 && onPolicyErrors) {
         onPolicyErrors(ruleErrors);
         setError(describeErrorForForm(err, (path) => path.startsWith("rules."), "marked in the editor above"));
@@ -98,11 +102,20 @@ export function TestPanel({
   return (
     <Card title={rules ? "Test the draft" : "Test the active policy"}>
       <form onSubmit={run} className="space-y-3" aria-label="Test a sample action" noValidate>
-        <p className="text-xs text-slate-500">Nothing is recorded; no agent is involved. Choose an agent to apply its environment and tool registry too.</p>
+        <p className="text-xs text-slate-500">
+          Nothing is recorded; no agent is involved. Choose an agent to apply its environment and tool registry too.
+        </p>
         <div className="grid gap-3 md:grid-cols-2">
           <div>
-            <label htmlFor="sim-agent" className="block text-sm font-medium text-slate-700">Agent</label>
-            <select id="sim-agent" value={agent} onChange={(e) => setAgent(e.target.value)} className={cx(inputClass, "mt-1")}>
+            <label htmlFor="sim-agent" className="block text-sm font-medium text-slate-700">
+              Agent
+            </label>
+            <select
+              id="sim-agent"
+              value={agent}
+              onChange={(e) => setAgent(e.target.value)}
+              className={cx(inputClass, "mt-1")}
+            >
               <option value="">None (policy only)</option>
               {agents.map((a) => (
                 <option key={a.slug} value={a.slug}>
@@ -112,27 +125,67 @@ export function TestPanel({
             </select>
           </div>
           <div>
-            <label htmlFor="sim-env" className="block text-sm font-medium text-slate-700">Environment</label>
-            <select id="sim-env" value={agent ? (agents.find((a) => a.slug === agent)?.environment ?? env) : env} disabled={agent !== ""} onChange={(e) => setEnv(e.target.value)} className={cx(inputClass, "mt-1")}>
+            <label htmlFor="sim-env" className="block text-sm font-medium text-slate-700">
+              Environment
+            </label>
+            <select
+              id="sim-env"
+              value={agent ? (agents.find((a) => a.slug === agent)?.environment ?? env) : env}
+              disabled={agent !== ""}
+              onChange={(e) => setEnv(e.target.value)}
+              className={cx(inputClass, "mt-1")}
+            >
               <option value="production">production</option>
               <option value="development">development</option>
             </select>
           </div>
           <div>
-            <label htmlFor="sim-tool" className="block text-sm font-medium text-slate-700">Tool</label>
-            <input id="sim-tool" value={tool} onChange={(e) => setTool(e.target.value)} className={cx(inputClass, "mt-1 font-mono")} />
+            <label htmlFor="sim-tool" className="block text-sm font-medium text-slate-700">
+              Tool
+            </label>
+            <input
+              id="sim-tool"
+              value={tool}
+              onChange={(e) => setTool(e.target.value)}
+              className={cx(inputClass, "mt-1 font-mono")}
+            />
           </div>
           <div>
-            <label htmlFor="sim-operation" className="block text-sm font-medium text-slate-700">Operation</label>
-            <input id="sim-operation" value={operation} onChange={(e) => setOperation(e.target.value)} className={cx(inputClass, "mt-1 font-mono")} />
+            <label htmlFor="sim-operation" className="block text-sm font-medium text-slate-700">
+              Operation
+            </label>
+            <input
+              id="sim-operation"
+              value={operation}
+              onChange={(e) => setOperation(e.target.value)}
+              className={cx(inputClass, "mt-1 font-mono")}
+            />
           </div>
           <div>
-            <label htmlFor="sim-params" className="block text-sm font-medium text-slate-700">Parameters (JSON)</label>
-            <textarea id="sim-params" rows={5} value={params} onChange={(e) => setParams(e.target.value)} spellCheck={false} className={cx(inputClass, "mt-1 font-mono text-xs")} />
+            <label htmlFor="sim-params" className="block text-sm font-medium text-slate-700">
+              Parameters (JSON)
+            </label>
+            <textarea
+              id="sim-params"
+              rows={5}
+              value={params}
+              onChange={(e) => setParams(e.target.value)}
+              spellCheck={false}
+              className={cx(inputClass, "mt-1 font-mono text-xs")}
+            />
           </div>
           <div>
-            <label htmlFor="sim-context" className="block text-sm font-medium text-slate-700">Context (JSON)</label>
-            <textarea id="sim-context" rows={5} value={context} onChange={(e) => setContext(e.target.value)} spellCheck={false} className={cx(inputClass, "mt-1 font-mono text-xs")} />
+            <label htmlFor="sim-context" className="block text-sm font-medium text-slate-700">
+              Context (JSON)
+            </label>
+            <textarea
+              id="sim-context"
+              rows={5}
+              value={context}
+              onChange={(e) => setContext(e.target.value)}
+              spellCheck={false}
+              className={cx(inputClass, "mt-1 font-mono text-xs")}
+            />
           </div>
         </div>
         {inputError && <Alert>{inputError}</Alert>}
@@ -143,20 +196,30 @@ export function TestPanel({
       </form>
 
       {result && (
-        <div className="mt-5 space-y-3 border-t border-slate-200 pt-4" data-testid="simulation-result" aria-live="polite">
+        <div
+          className="mt-5 space-y-3 border-t border-slate-200 pt-4"
+          data-testid="simulation-result"
+          aria-live="polite"
+        >
           <div className="flex flex-wrap items-center gap-2">
             <span className="text-sm font-medium">Decision:</span>
             <EffectBadge effect={result.decision.effect} />
             <RiskBadge risk={result.decision.risk_level} />
             <span className="text-xs text-slate-500">
-              {result.policy.source === "draft" ? "editor draft" : `active policy v${result.policy.version ?? "?"}`} · {REGISTRY_LABEL[result.registry] ?? result.registry}
+              {result.policy.source === "draft" ? "editor draft" : `active policy v${result.policy.version ?? "?"}`} ·{" "}
+              {REGISTRY_LABEL[result.registry] ?? result.registry}
             </span>
           </div>
-          <p className="text-sm text-slate-700" data-testid="simulation-reason">{result.decision.reason}</p>
+          <p className="text-sm text-slate-700" data-testid="simulation-reason">
+            {result.decision.reason}
+          </p>
           <p className="text-sm" data-testid="simulation-rule">
             {result.decision.rule ? (
               <>
-                Matching rule: <strong>#{result.decision.rule.index + 1} {result.decision.rule.name}</strong>
+                Matching rule:{" "}
+                <strong>
+                  #{result.decision.rule.index + 1} {result.decision.rule.name}
+                </strong>
               </>
             ) : result.decision.decided_by === "registry" ? (
               "Decided by the agent's tool registry before any rule."
@@ -166,8 +229,8 @@ export function TestPanel({
             {result.decision.effect === "require_approval" && result.decision.approvals_required !== null && (
               <span className="text-slate-600">
                 {" "}
-                · {result.decision.approvals_required} approval{result.decision.approvals_required === 1 ? "" : "s"}, expires after{" "}
-                {Math.round((result.decision.approval_ttl_seconds ?? 0) / 60)} min
+                · {result.decision.approvals_required} approval{result.decision.approvals_required === 1 ? "" : "s"},
+                expires after {Math.round((result.decision.approval_ttl_seconds ?? 0) / 60)} min
               </span>
             )}
           </p>
@@ -185,7 +248,11 @@ export function TestPanel({
                 const deciding = decidingIndex === t.index;
                 const shadowed = decidingIndex !== null && t.index > decidingIndex;
                 return (
-                  <tr key={t.index} className={cx(deciding && "bg-emerald-50", shadowed && "text-slate-400")} data-testid={`trace-${t.index}`}>
+                  <tr
+                    key={t.index}
+                    className={cx(deciding && "bg-emerald-50", shadowed && "text-slate-400")}
+                    data-testid={`trace-${t.index}`}
+                  >
                     <td className="py-1 pr-3 tabular-nums">{t.index + 1}</td>
                     <td className="py-1 pr-3">
                       {t.name} {deciding && <Badge tone="green">decides</Badge>}

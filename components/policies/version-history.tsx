@@ -45,7 +45,11 @@ export function VersionHistory({
           </thead>
           <tbody className="divide-y divide-slate-100">
             {versions.map((v) => (
-              <tr key={v.id} data-testid={`policy-version-${v.version}`} className={cx("align-top", v.version === selected && "bg-slate-50")}>
+              <tr
+                key={v.id}
+                data-testid={`policy-version-${v.version}`}
+                className={cx("align-top", v.version === selected && "bg-slate-50")}
+              >
                 <td className="py-2 pr-4">
                   <span className="font-semibold">v{v.version}</span>
                   <div className="text-xs text-slate-500">
@@ -54,7 +58,13 @@ export function VersionHistory({
                   </div>
                 </td>
                 <td className="py-2 pr-4">
-                  {v.active ? <Badge tone="green">active</Badge> : v.status === "draft" ? <Badge tone="amber">draft</Badge> : <Badge>published</Badge>}
+                  {v.active ? (
+                    <Badge tone="green">active</Badge>
+                  ) : v.status === "draft" ? (
+                    <Badge tone="amber">draft</Badge>
+                  ) : (
+                    <Badge>published</Badge>
+                  )}
                 </td>
                 <td className="py-2 pr-4 text-xs text-slate-600">
                   {formatUtc(v.created_at)}
@@ -71,11 +81,19 @@ export function VersionHistory({
                   )}
                 </td>
                 <td className="py-2 text-right whitespace-nowrap">
-                  <Link href={`/${org}/policies?version=${v.version}`} className="px-2 text-sm font-medium underline" aria-label={`${canWrite ? "Open" : "View"} v${v.version}`}>
+                  <Link
+                    href={`/${org}/policies?version=${v.version}`}
+                    className="px-2 text-sm font-medium underline"
+                    aria-label={`${canWrite ? "Open" : "View"} v${v.version}`}
+                  >
                     {canWrite ? "Open in editor" : "View"}
                   </Link>
                   {canWrite && !v.active && (
-                    <Button variant="ghost" onClick={() => setTarget(v)} aria-label={`${v.status === "draft" ? "Publish" : "Re-activate"} v${v.version}`}>
+                    <Button
+                      variant="ghost"
+                      onClick={() => setTarget(v)}
+                      aria-label={`${v.status === "draft" ? "Publish" : "Re-activate"} v${v.version}`}
+                    >
                       {v.status === "draft" ? "Publish" : "Re-activate"}
                     </Button>
                   )}

@@ -61,7 +61,9 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
       setErrors(fieldErrorsOf(err));
       setError(
         describeErrorForForm(err, (path) =>
-          /^(name|session_idle_timeout_seconds|session_absolute_timeout_seconds|payload_retention_days|(sensitive_keys|http_allowed_domains|http_allowed_private_cidrs)(\.\d+)?)$/.test(path),
+          /^(name|session_idle_timeout_seconds|session_absolute_timeout_seconds|payload_retention_days|(sensitive_keys|http_allowed_domains|http_allowed_private_cidrs)(\.\d+)?)$/.test(
+            path,
+          ),
         ),
       );
     } finally {
@@ -86,17 +88,52 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
       )}
       <Card title="Organization">
         <Field id="set-name" label="Name" error={errors.name} hint={`The slug “${settings.slug}” stays the same.`}>
-          <input id="set-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} className={inputClass} {...fieldAria("set-name", { hint: true, error: errors.name })} />
+          <input
+            id="set-name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={200}
+            className={inputClass}
+            {...fieldAria("set-name", { hint: true, error: errors.name })}
+          />
         </Field>
       </Card>
 
       <Card title="Sessions">
         <div className="grid gap-4 md:grid-cols-2">
-          <Field id="set-idle" label="Idle timeout (minutes)" hint="Signed out after this long without a request (1 to 1440)." error={idleErr}>
-            <input id="set-idle" type="number" min={1} max={1440} value={idle} onChange={(e) => setIdle(e.target.value)} className={inputClass} {...fieldAria("set-idle", { hint: true, error: idleErr })} />
+          <Field
+            id="set-idle"
+            label="Idle timeout (minutes)"
+            hint="Signed out after this long without a request (1 to 1440)."
+            error={idleErr}
+          >
+            <input
+              id="set-idle"
+              type="number"
+              min={1}
+              max={1440}
+              value={idle}
+              onChange={(e) => setIdle(e.target.value)}
+              className={inputClass}
+              {...fieldAria("set-idle", { hint: true, error: idleErr })}
+            />
           </Field>
-          <Field id="set-absolute" label="Absolute timeout (minutes)" hint="Signed out this long after signing in, active or not (5 to 43200)." error={absErr}>
-            <input id="set-absolute" type="number" min={5} max={43200} value={absolute} onChange={(e) => setAbsolute(e.target.value)} className={inputClass} {...fieldAria("set-absolute", { hint: true, error: absErr })} />
+          <Field
+            id="set-absolute"
+            label="Absolute timeout (minutes)"
+            hint="Signed out this long after signing in, active or not (5 to 43200)."
+            error={absErr}
+          >
+            <input
+              id="set-absolute"
+              type="number"
+              min={5}
+              max={43200}
+              value={absolute}
+              onChange={(e) => setAbsolute(e.target.value)}
+              className={inputClass}
+              {...fieldAria("set-absolute", { hint: true, error: absErr })}
+            />
           </Field>
         </div>
       </Card>
@@ -105,7 +142,9 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
         <p className="mb-2 text-sm text-slate-600">Always redacted (built in):</p>
         <div className="mb-4 flex flex-wrap gap-1">
           {settings.default_sensitive_keys.map((k) => (
-            <code key={k} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{k}</code>
+            <code key={k} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">
+              {k}
+            </code>
           ))}
         </div>
         <Field
@@ -114,24 +153,69 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
           hint="One per line. Values under these keys (also as camelCase, kebab-case, prefixed: “x-iban”) are stored as [REDACTED]; the original is kept encrypted."
           error={sensErr}
         >
-          <textarea id="set-sensitive" rows={4} value={sensitive} onChange={(e) => setSensitive(e.target.value)} className={cx(inputClass, "font-mono")} {...fieldAria("set-sensitive", { hint: true, error: sensErr })} />
+          <textarea
+            id="set-sensitive"
+            rows={4}
+            value={sensitive}
+            onChange={(e) => setSensitive(e.target.value)}
+            className={cx(inputClass, "font-mono")}
+            {...fieldAria("set-sensitive", { hint: true, error: sensErr })}
+          />
         </Field>
       </Card>
 
       <Card title="Outbound HTTP (http_proxy connector)">
         <div className="grid gap-4 md:grid-cols-2">
-          <Field id="set-domains" label="Allowed domains" hint="One per line: api.example.com, or *.example.com for its subdomains. Warden's connector calls nothing else." error={domErr}>
-            <textarea id="set-domains" rows={5} value={domains} onChange={(e) => setDomains(e.target.value)} className={cx(inputClass, "font-mono")} {...fieldAria("set-domains", { hint: true, error: domErr })} />
+          <Field
+            id="set-domains"
+            label="Allowed domains"
+            hint="One per line: api.example.com, or *.example.com for its subdomains. Warden's connector calls nothing else."
+            error={domErr}
+          >
+            <textarea
+              id="set-domains"
+              rows={5}
+              value={domains}
+              onChange={(e) => setDomains(e.target.value)}
+              className={cx(inputClass, "font-mono")}
+              {...fieldAria("set-domains", { hint: true, error: domErr })}
+            />
           </Field>
-          <Field id="set-cidrs" label="Allowed private address ranges" hint="One CIDR per line (10.1.2.0/24). Private, loopback and link-local addresses are refused unless listed here." error={cidrErr}>
-            <textarea id="set-cidrs" rows={5} value={cidrs} onChange={(e) => setCidrs(e.target.value)} className={cx(inputClass, "font-mono")} {...fieldAria("set-cidrs", { hint: true, error: cidrErr })} />
+          <Field
+            id="set-cidrs"
+            label="Allowed private address ranges"
+            hint="One CIDR per line (10.1.2.0/24). Private, loopback and link-local addresses are refused unless listed here."
+            error={cidrErr}
+          >
+            <textarea
+              id="set-cidrs"
+              rows={5}
+              value={cidrs}
+              onChange={(e) => setCidrs(e.target.value)}
+              className={cx(inputClass, "font-mono")}
+              {...fieldAria("set-cidrs", { hint: true, error: cidrErr })}
+            />
           </Field>
         </div>
       </Card>
 
       <Card title="Retention">
-        <Field id="set-retention" label="Keep action parameters and results for (days)" hint="Empty keeps them. After this, parameters are erased; decisions, hashes and the audit trail remain." error={retErr}>
-          <input id="set-retention" type="number" min={1} max={3650} value={retention} onChange={(e) => setRetention(e.target.value)} className={cx(inputClass, "max-w-xs")} {...fieldAria("set-retention", { hint: true, error: retErr })} />
+        <Field
+          id="set-retention"
+          label="Keep action parameters and results for (days)"
+          hint="Empty keeps them. After this, parameters are erased; decisions, hashes and the audit trail remain."
+          error={retErr}
+        >
+          <input
+            id="set-retention"
+            type="number"
+            min={1}
+            max={3650}
+            value={retention}
+            onChange={(e) => setRetention(e.target.value)}
+            className={cx(inputClass, "max-w-xs")}
+            {...fieldAria("set-retention", { hint: true, error: retErr })}
+          />
         </Field>
       </Card>
 

@@ -1,4 +1,11 @@
-import { checkToolRegistry, evaluatePolicy, type CompiledPolicy, type EvaluationInput, type RiskLevel, type ToolRegistry } from "../policy";
+import {
+  checkToolRegistry,
+  evaluatePolicy,
+  type CompiledPolicy,
+  type EvaluationInput,
+  type RiskLevel,
+  type ToolRegistry,
+} from "../policy";
 
 /**
  * The decision for one action: the agent's tool registry first, then the
@@ -49,7 +56,9 @@ export function decideAction(args: {
   }
 
   const d = evaluatePolicy(args.policy, input);
-  const rule = d.rule ? { index: d.rule.index, name: d.rule.name, condition: args.policy.rules[d.rule.index]?.condition ?? "" } : null;
+  const rule = d.rule
+    ? { index: d.rule.index, name: d.rule.name, condition: args.policy.rules[d.rule.index]?.condition ?? "" }
+    : null;
   const base: ActionDecision = {
     effect: d.effect,
     risk_level: d.risk_level,

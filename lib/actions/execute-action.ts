@@ -49,14 +49,22 @@ export async function executeAction(ctx: OrgContext, id: string): Promise<Execut
       throw new AppError("conflict", `Only an allowed or approved action can be executed; this one is ${a.status}`);
     }
     if (!isManagedTool(a.tool)) {
-      throw new AppError("validation_failed", `"${a.tool}" is not a connector Warden runs; execute it yourself once allowed`);
+      throw new AppError(
+        "validation_failed",
+        `"${a.tool}" is not a connector Warden runs; execute it yourself once allowed`,
+      );
     }
-    if (!a.params_encrypted) throw new AppError("conflict", "The action's parameters have expired under the retention policy");
+    if (!a.params_encrypted)
+      throw new AppError("conflict", "The action's parameters have expired under the retention policy");
     const plaintext = decrypt(encryptionKeyring(), a.params_encrypted, id);
     if (createHash("sha256").update(plaintext, "utf8").digest("hex") !== a.payload_hash) {
       throw new AppError("conflict", "The stored payload does not match the decided payload hash; refusing to execute");
     }
-    await sql.query("UPDATE actions SET status = 'executing', updated_at = now() WHERE id = $1", [id], "action_executing");
+    await sql.query(
+      "UPDATE actions SET status = 'executing', updated_at = now() WHERE id = $1",
+      [id],
+      "action_executing",
+    );
     return { ...a, payload: JSON.parse(plaintext) as { params: unknown } };
   });
 
@@ -66,7 +74,11 @@ export async function executeAction(ctx: OrgContext, id: string): Promise<Execut
     const connector = connectorFor(claimed.tool, agent.environment, { modes: connectorModes() });
     result = await connector.execute(
       { id, tool: claimed.tool, params: claimed.payload.params },
-      { allowDomains: claimed.http_allowed_domains, allowPrivateCidrs: claimed.http_allowed_private_cidrs, sensitiveKeys: claimed.sensitive_keys },
+      {
+        allowDomains: claimed.http_allowed_domains,
+        allowPrivateCidrs: claimed.http_allowed_private_cidrs,
+        sensitiveKeys: claimed.sensitive_keys,
+      },
     );
   } catch (e) {
     if (isSafeHttpError(e)) error = `${e.reason}: ${e.message}`;

@@ -74,8 +74,14 @@ export async function listActions(ctx: OrgContext, rawQuery: unknown): Promise<A
       include: ACTION_INCLUDE,
     });
     // An unknown (or another organization's) cursor yields no rows: only then ask why.
-    if (q.cursor && rows.length === 0 && !(await tx.action.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, select: { id: true } }))) {
-      throw new AppError("validation_failed", "Unknown cursor", { errors: [{ path: "cursor", message: "No such action in this organization" }] });
+    if (
+      q.cursor &&
+      rows.length === 0 &&
+      !(await tx.action.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: q.cursor } }, select: { id: true } }))
+    ) {
+      throw new AppError("validation_failed", "Unknown cursor", {
+        errors: [{ path: "cursor", message: "No such action in this organization" }],
+      });
     }
     const page = rows.slice(0, q.limit);
     return { actions: page.map(toActionView), next_cursor: rows.length > q.limit ? page.at(-1)!.id : null };

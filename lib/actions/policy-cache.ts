@@ -21,7 +21,8 @@ export function cachedPolicy(id: string): CompiledPolicy | undefined {
 
 export function compileAndCache(id: string, rules: unknown): CompiledPolicy {
   const parsed = policyInputSchema.safeParse({ rules });
-  if (!parsed.success) throw new AppError("internal", "A stored policy version does not parse", { cause: parsed.error });
+  if (!parsed.success)
+    throw new AppError("internal", "A stored policy version does not parse", { cause: parsed.error });
   const compiled = compilePolicy(parsed.data.rules);
   cache.set(id, compiled);
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
@@ -32,7 +33,11 @@ export function compileAndCache(id: string, rules: unknown): CompiledPolicy {
 export async function loadCompiledPolicy(sql: Sql, id: string): Promise<CompiledPolicy> {
   const hit = cachedPolicy(id);
   if (hit) return hit;
-  const rows = await sql.query<{ rules: unknown }>("SELECT rules FROM policy_versions WHERE id = $1", [id], "policy_rules_by_id");
+  const rows = await sql.query<{ rules: unknown }>(
+    "SELECT rules FROM policy_versions WHERE id = $1",
+    [id],
+    "policy_rules_by_id",
+  );
   if (!rows[0]) throw new AppError("internal", "The active policy version was not found");
   return compileAndCache(id, rows[0].rules);
 }

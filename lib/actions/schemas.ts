@@ -44,7 +44,18 @@ export const getActionQuerySchema = z.object({
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(0),
 });
 
-export const ACTION_STATUSES = ["allowed", "denied", "pending", "approved", "rejected", "expired", "cancelled", "executing", "executed", "failed"] as const;
+export const ACTION_STATUSES = [
+  "allowed",
+  "denied",
+  "pending",
+  "approved",
+  "rejected",
+  "expired",
+  "cancelled",
+  "executing",
+  "executed",
+  "failed",
+] as const;
 
 export const listActionsQuerySchema = z.object({
   status: z.enum(ACTION_STATUSES).optional(),

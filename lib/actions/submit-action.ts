@@ -46,8 +46,13 @@ const canon = (v: unknown) => {
  * encrypt the original → one transaction: the action (+ its approval request)
  * and the audit events. The response is sent only after that commit.
  */
-export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey: string | null): Promise<SubmitResult> {
-  if (ctx.principal.kind !== "api_key") throw new AppError("forbidden", "Actions are submitted with an agent's API key");
+export async function submitAction(
+  ctx: OrgContext,
+  raw: unknown,
+  idempotencyKey: string | null,
+): Promise<SubmitResult> {
+  if (ctx.principal.kind !== "api_key")
+    throw new AppError("forbidden", "Actions are submitted with an agent's API key");
   const key = ctx.principal.key;
   const agent = assertAgentMayAct(key);
 
@@ -63,7 +68,12 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
   const actionId = randomUUID();
   const approvalId = randomUUID();
   const now = new Date();
-  const payloadCanonical = canon({ tool: input.tool, operation: input.operation, params: input.params, context: input.context });
+  const payloadCanonical = canon({
+    tool: input.tool,
+    operation: input.operation,
+    params: input.params,
+    context: input.context,
+  });
   const payloadHash = sha256(payloadCanonical);
   const requestHash = idempotencyKey ? sha256(canon(input)) : null;
   const redactedParams = redactParams(input.params, { sensitiveKeys: key.orgSensitiveKeys });
@@ -79,7 +89,8 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
         [`action:${ctx.org.id}:${agent.id}:${idempotencyKey}`],
         "idem_lock",
       );
-      if (!lock?.ok) throw new AppError("conflict", "A request with this Idempotency-Key is still being processed; retry shortly");
+      if (!lock?.ok)
+        throw new AppError("conflict", "A request with this Idempotency-Key is still being processed; retry shortly");
       const [existing] = await sql.query<{ request_hash: string; response: SubmitResponse }>(
         "SELECT request_hash, response FROM actions WHERE org_id = $1 AND agent_id = $2 AND idempotency_key = $3",
         [ctx.org.id, agent.id, idempotencyKey],
@@ -218,7 +229,12 @@ export async function submitAction(ctx: OrgContext, raw: unknown, idempotencyKey
         actor: { type: "system", id: null },
         action: "approval.requested",
         target,
-        data: { approval_id: approval.id, approvals_required: approval.required, expires_at: approval.expires_at, payload_hash: payloadHash },
+        data: {
+          approval_id: approval.id,
+          approvals_required: approval.required,
+          expires_at: approval.expires_at,
+          payload_hash: payloadHash,
+        },
       });
     }
     // The action, its audit events and COMMIT go out together: one round trip.
@@ -234,7 +250,8 @@ type ActingAgent = NonNullable<VerifiedKey["agent"]>;
 
 function assertAgentMayAct(key: VerifiedKey): ActingAgent {
   const agent = key.agent;
-  if (!agent) throw new AppError("forbidden", "This API key is not bound to an agent; bind it to one to submit actions");
+  if (!agent)
+    throw new AppError("forbidden", "This API key is not bound to an agent; bind it to one to submit actions");
   if (agent.disabled) throw new AppError("forbidden", `Agent "${agent.slug}" is disabled`);
   const expected = agent.environment === "production" ? "live" : "test";
   if (key.environment !== expected) {
@@ -246,8 +263,16 @@ function assertAgentMayAct(key: VerifiedKey): ActingAgent {
 /** Per-agent actions per minute and per day; 429 with RateLimit headers when spent. */
 async function consumeAgentLimits(agent: ActingAgent): Promise<Record<string, string>> {
   const specs: { name: string; spec: LimiterSpec }[] = [];
-  if (agent.rateLimitPerMinute) specs.push({ name: "agent", spec: { keyPrefix: "agent-min", points: agent.rateLimitPerMinute, durationSeconds: 60 } });
-  if (agent.dailyBudget) specs.push({ name: "agent-daily-budget", spec: { keyPrefix: "agent-day", points: agent.dailyBudget, durationSeconds: 86_400 } });
+  if (agent.rateLimitPerMinute)
+    specs.push({
+      name: "agent",
+      spec: { keyPrefix: "agent-min", points: agent.rateLimitPerMinute, durationSeconds: 60 },
+    });
+  if (agent.dailyBudget)
+    specs.push({
+      name: "agent-daily-budget",
+      spec: { keyPrefix: "agent-day", points: agent.dailyBudget, durationSeconds: 86_400 },
+    });
   if (specs.length === 0) return {};
   const states: LimitState[] = await Promise.all(specs.map((s) => consume(s.spec, agent.id)));
   const headers = rateLimitHeaders(specs.map((s, i) => ({ ...s, state: states[i]! })));
@@ -255,7 +280,9 @@ async function consumeAgentLimits(agent: ActingAgent): Promise<Record<string, st
   if (hit) {
     throw new AppError(
       "rate_limited",
-      hit.name === "agent" ? "The agent's rate limit is reached; retry after Retry-After" : "The agent's daily budget of actions is spent",
+      hit.name === "agent"
+        ? "The agent's rate limit is reached; retry after Retry-After"
+        : "The agent's daily budget of actions is spent",
       { headers },
     );
   }

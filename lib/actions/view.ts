@@ -97,5 +97,9 @@ export function toActionView(a: Loaded): ActionView {
 
 export const ACTION_INCLUDE = {
   agent: { select: { slug: true } },
-  approval: { include: { decisions: { include: { approver: { select: { email: true } } }, orderBy: { createdAt: "asc" as const } } } },
+  approval: {
+    include: {
+      decisions: { include: { approver: { select: { email: true } } }, orderBy: { createdAt: "asc" as const } },
+    },
+  },
 } as const;

@@ -6,7 +6,13 @@ import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../http/zod";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import type { ToolRegistry } from "../policy";
-import { createAgentSchema, readRegistries, updateAgentSchema, type AgentEnvironment, type Registries } from "./schemas";
+import {
+  createAgentSchema,
+  readRegistries,
+  updateAgentSchema,
+  type AgentEnvironment,
+  type Registries,
+} from "./schemas";
 
 export type AgentView = {
   id: string;
@@ -81,7 +87,14 @@ export async function createAgent(ctx: OrgContext, raw: unknown): Promise<AgentV
         action: "agent.created",
         target: { type: "agent", id: a.id },
         ip: ctx.ip,
-        data: { slug: a.slug, name: a.name, environment: a.environment, tools: registries, rate_limit_per_minute: a.rateLimitPerMinute, daily_budget: a.dailyBudget },
+        data: {
+          slug: a.slug,
+          name: a.name,
+          environment: a.environment,
+          tools: registries,
+          rate_limit_per_minute: a.rateLimitPerMinute,
+          daily_budget: a.dailyBudget,
+        },
       });
       return toAgentView(a);
     });
@@ -114,14 +127,22 @@ export async function updateAgent(ctx: OrgContext, slug: string, raw: unknown): 
         toolRegistry: registries,
         rateLimitPerMinute: input.rate_limit_per_minute === undefined ? undefined : input.rate_limit_per_minute,
         dailyBudget: input.daily_budget === undefined ? undefined : input.daily_budget,
-        disabledAt: input.disabled === undefined ? undefined : input.disabled ? (before.disabledAt ?? new Date()) : null,
+        disabledAt:
+          input.disabled === undefined ? undefined : input.disabled ? (before.disabledAt ?? new Date()) : null,
         updatedAt: new Date(),
       },
     });
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     const b = toAgentView(before);
     const a = toAgentView(after);
-    for (const k of ["name", "environment", "tools_by_environment", "rate_limit_per_minute", "daily_budget", "disabled"] as const) {
+    for (const k of [
+      "name",
+      "environment",
+      "tools_by_environment",
+      "rate_limit_per_minute",
+      "daily_budget",
+      "disabled",
+    ] as const) {
       if (JSON.stringify(b[k]) !== JSON.stringify(a[k])) changes[k] = { from: b[k], to: a[k] };
     }
     if (Object.keys(changes).length > 0) {

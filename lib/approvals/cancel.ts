@@ -8,7 +8,12 @@ import type { Tx } from "../db/tenant";
  * agents waiting on those actions. Runs inside the caller's transaction (the
  * emergency revoke), so keys and work go together.
  */
-export async function cancelPendingWorkOfKeys(tx: Tx, orgId: string, keyIds: string[], reason: string): Promise<string[]> {
+export async function cancelPendingWorkOfKeys(
+  tx: Tx,
+  orgId: string,
+  keyIds: string[],
+  reason: string,
+): Promise<string[]> {
   if (keyIds.length === 0) return [];
   const rows = await tx.$queryRaw<{ action_id: string; approval_id: string }[]>`
     UPDATE approvals ap SET status = 'cancelled', decided_at = now()

@@ -55,7 +55,10 @@ export async function decideApproval(
     }
     if (ap.status !== "pending") throw new AppError("conflict", `This approval is already ${ap.status}`);
     if (ap.key_creator === user.userId) {
-      throw new AppError("forbidden", "You created the API key this agent used; another approver must decide (separation of duties)");
+      throw new AppError(
+        "forbidden",
+        "You created the API key this agent used; another approver must decide (separation of duties)",
+      );
     }
     if (input.payload_hash && input.payload_hash !== ap.payload_hash) {
       throw new AppError("conflict", "The action's payload is not the one you reviewed; reload and review it again");
@@ -83,13 +86,28 @@ export async function decideApproval(
         action: decision === "approved" ? "approval.approved" : "approval.rejected",
         target: { type: "action", id: ap.action_id },
         ip: ctx.ip,
-        data: { approval_id: ap.id, approver_id: user.userId, decision, reason: input.reason, mfa, payload_hash: ap.payload_hash },
+        data: {
+          approval_id: ap.id,
+          approver_id: user.userId,
+          decision,
+          reason: input.reason,
+          mfa,
+          payload_hash: ap.payload_hash,
+        },
       },
     ];
     let actionStatus = "pending";
     if (final) {
-      await sql.query("UPDATE approvals SET status = $2, decided_at = now() WHERE id = $1", [ap.id, final], "approval_close");
-      await sql.query("UPDATE actions SET status = $2::action_status, updated_at = now() WHERE id = $1", [ap.action_id, final], "action_close");
+      await sql.query(
+        "UPDATE approvals SET status = $2, decided_at = now() WHERE id = $1",
+        [ap.id, final],
+        "approval_close",
+      );
+      await sql.query(
+        "UPDATE actions SET status = $2::action_status, updated_at = now() WHERE id = $1",
+        [ap.action_id, final],
+        "action_close",
+      );
       actionStatus = final;
       events.push({
         orgId: ctx.org.id,

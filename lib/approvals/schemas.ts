@@ -3,7 +3,10 @@ import { z } from "zod";
 export const decideApprovalSchema = z.strictObject({
   reason: z.string().trim().min(1, "Give a reason").max(1000),
   /** The payload hash the approver reviewed; refused if the action is not that payload. */
-  payload_hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  payload_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export const approvalParamsSchema = z.object({ id: z.uuid() });

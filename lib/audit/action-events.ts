@@ -11,7 +11,12 @@ import { actorLabels, type AuditEventView } from "./list-events";
  * (target, and data->>'action_id') serve it: an organization with a million
  * events answers from a handful of index entries.
  */
-export async function eventsAboutAction(tx: Tx, orgId: string, actionId: string, upToSeq?: number): Promise<ChainedEvent[]> {
+export async function eventsAboutAction(
+  tx: Tx,
+  orgId: string,
+  actionId: string,
+  upToSeq?: number,
+): Promise<ChainedEvent[]> {
   const limit = BigInt(upToSeq ?? Number.MAX_SAFE_INTEGER);
   const rows = await tx.$queryRaw<AuditEvent[]>`
     SELECT org_id AS "orgId", seq, id, occurred_at AS "occurredAt", actor_type AS "actorType", actor_id AS "actorId",
@@ -28,7 +33,11 @@ export async function listActionAuditEvents(ctx: OrgContext, actionId: string): 
   assertCan(ctx, "audit:read");
   return withTenant(tenantOf(ctx), async (tx) => {
     const events = await eventsAboutAction(tx, ctx.org.id, actionId);
-    const labels = await actorLabels(tx, ctx.org.id, events.map((e) => e.event));
+    const labels = await actorLabels(
+      tx,
+      ctx.org.id,
+      events.map((e) => e.event),
+    );
     return events.map((e) => ({ ...e, actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null }));
   });
 }

@@ -60,14 +60,29 @@ export function auditAppendStatement(inputs: AuditInput[]): { text: string; valu
   // $1 = the organization; then ten values per event (see buildStatement).
   const values: unknown[] = [orgId];
   for (const e of events) {
-    values.push(e.id, e.occurred_at, e.actor.type, e.actor.id, e.action, e.target.type, e.target.id, e.ip, JSON.stringify(e.data), canonicalEvent(e));
+    values.push(
+      e.id,
+      e.occurred_at,
+      e.actor.type,
+      e.actor.id,
+      e.action,
+      e.target.type,
+      e.target.id,
+      e.ip,
+      JSON.stringify(e.data),
+      canonicalEvent(e),
+    );
   }
   return { text: buildStatement(events.length), values, name: `audit_append_${events.length}` };
 }
 
 export function checkAppended(rows: unknown[], expected: number, orgId: string): AppendedEvent[] {
   if (rows.length !== expected) throw new Error(`audit chain head missing for organization ${orgId}`);
-  return (rows as { seq: string; hash: string; id: string }[]).map((r) => ({ id: r.id, seq: BigInt(r.seq), hash: r.hash }));
+  return (rows as { seq: string; hash: string; id: string }[]).map((r) => ({
+    id: r.id,
+    seq: BigInt(r.seq),
+    hash: r.hash,
+  }));
 }
 
 /** Appends one event (see appendAuditEvents). */

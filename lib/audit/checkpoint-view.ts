@@ -1,5 +1,11 @@
 import type { AuditCheckpoint } from "../db/generated/client";
-import { isKeyValidAt, publicKeyFingerprint, selectSigningKey, type SignedCheckpoint, type SigningKeyring } from "./checkpoint";
+import {
+  isKeyValidAt,
+  publicKeyFingerprint,
+  selectSigningKey,
+  type SignedCheckpoint,
+  type SigningKeyring,
+} from "./checkpoint";
 
 export type CheckpointReason = "scheduled" | "on_demand" | "proof_pack";
 

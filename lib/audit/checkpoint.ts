@@ -151,7 +151,10 @@ function parseCompactEntry(entry: string, index: number): KeyEntry {
   const m = /^(sk|pk):([A-Za-z0-9+/]+={0,2})@([^/]+)(?:\/(.+))?$/.exec(entry);
   if (!m) {
     throw invalidKeyring([
-      { path: `keys[${index}]`, message: "expected sk:<base64 PKCS#8 DER>@<valid_from>[/<valid_until>] or pk:<base64 SPKI DER>@…" },
+      {
+        path: `keys[${index}]`,
+        message: "expected sk:<base64 PKCS#8 DER>@<valid_from>[/<valid_until>] or pk:<base64 SPKI DER>@…",
+      },
     ]);
   }
   const [, kind, b64, validFrom, validUntil] = m;
@@ -165,7 +168,10 @@ function parseCompactEntry(entry: string, index: number): KeyEntry {
 }
 
 function createPemFromDer(der: Buffer, label: string): string {
-  const body = der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const body = der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
@@ -252,7 +258,10 @@ export function parseSigningKeyring(spec: string): SigningKeyring {
       const checked = keyEntrySchema.safeParse(e);
       if (!checked.success) {
         throw invalidKeyring(
-          checked.error.issues.map((iss) => ({ path: [`keys[${i}]`, ...iss.path.map(String)].join("."), message: iss.message })),
+          checked.error.issues.map((iss) => ({
+            path: [`keys[${i}]`, ...iss.path.map(String)].join("."),
+            message: iss.message,
+          })),
         );
       }
       return checked.data;
@@ -293,12 +302,18 @@ export function isKeyValidAt(key: SigningKey, at: Date): boolean {
  * time, the one that became valid last (during a rotation overlap the new key
  * takes over as soon as it is valid).
  */
-export function selectSigningKey(keyring: SigningKeyring, at: Date = new Date()): SigningKey & { privateKey: KeyObject } {
+export function selectSigningKey(
+  keyring: SigningKeyring,
+  at: Date = new Date(),
+): SigningKey & { privateKey: KeyObject } {
   const usable = keyring.keys
     .filter((k): k is SigningKey & { privateKey: KeyObject } => k.privateKey !== null && isKeyValidAt(k, at))
     .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime() || a.keyId.localeCompare(b.keyId));
   const key = usable[0];
-  if (!key) throw new AppError("internal", "No audit signing key is valid now", { cause: `no signing key valid at ${at.toISOString()}` });
+  if (!key)
+    throw new AppError("internal", "No audit signing key is valid now", {
+      cause: `no signing key valid at ${at.toISOString()}`,
+    });
   return key;
 }
 
@@ -308,7 +323,8 @@ export function findKey(keyring: SigningKeyring, keyId: string): SigningKey | un
 
 /** Base64 Ed25519 signature of `context ‖ message`. */
 export function signWithKey(key: SigningKey, context: string, message: Uint8Array): string {
-  if (!key.privateKey) throw new AppError("internal", "This audit key can no longer sign", { cause: `key ${key.keyId} is retired` });
+  if (!key.privateKey)
+    throw new AppError("internal", "This audit key can no longer sign", { cause: `key ${key.keyId} is retired` });
   return sign(null, Buffer.concat([Buffer.from(context, "utf8"), message]), key.privateKey).toString("base64");
 }
 
@@ -398,7 +414,11 @@ export function verifyCheckpoint(signed: unknown, publicKeyPem: string): Checkpo
     return { ok: false, reason: "invalid_public_key", message: "the public key is not a PEM public key" };
   }
   if (publicKey.asymmetricKeyType !== "ed25519") {
-    return { ok: false, reason: "invalid_public_key", message: `the public key is ${publicKey.asymmetricKeyType}, not Ed25519` };
+    return {
+      ok: false,
+      reason: "invalid_public_key",
+      message: `the public key is ${publicKey.asymmetricKeyType}, not Ed25519`,
+    };
   }
   const fingerprint = publicKeyFingerprint(publicKey);
   const keyId = fingerprint.slice(0, 16);
@@ -411,7 +431,8 @@ export function verifyCheckpoint(signed: unknown, publicKeyPem: string): Checkpo
     };
   }
   const good = verify(null, checkpointSigningBytes(checkpoint), publicKey, Buffer.from(signature, "base64"));
-  if (!good) return { ok: false, reason: "bad_signature", message: `checkpoint signature does not verify with key ${keyId}` };
+  if (!good)
+    return { ok: false, reason: "bad_signature", message: `checkpoint signature does not verify with key ${keyId}` };
   return { ok: true, checkpoint, keyId, fingerprint };
 }
 
@@ -424,7 +445,11 @@ export function verifyCheckpointWithKeyring(signed: unknown, keyring: SigningKey
   if (!parsed.success) return verifyCheckpoint(signed, "");
   const key = findKey(keyring, parsed.data.checkpoint.key_id);
   if (!key) {
-    return { ok: false, reason: "unknown_key", message: `checkpoint key ${parsed.data.checkpoint.key_id} is not in the keyring` };
+    return {
+      ok: false,
+      reason: "unknown_key",
+      message: `checkpoint key ${parsed.data.checkpoint.key_id} is not in the keyring`,
+    };
   }
   const result = verifyCheckpoint(signed, key.publicKeyPem);
   if (!result.ok) return result;

@@ -25,7 +25,9 @@ import { fillMerkleCache, merkleRoot } from "./merkle-store";
 
 /** The committed head of the organization's chain. */
 export async function auditHeadSeq(orgId: string): Promise<number> {
-  const head = await withTenant({ orgId }, (tx) => tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } }));
+  const head = await withTenant({ orgId }, (tx) =>
+    tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } }),
+  );
   return Number(head?.seq ?? 0);
 }
 
@@ -34,7 +36,12 @@ export async function auditHeadSeq(orgId: string): Promise<number> {
  * caller's transaction. Call fillMerkleCache(orgId, size) beforehand to keep
  * this transaction short (it is correct either way).
  */
-export async function insertCheckpoint(tx: Tx, orgId: string, size: number, reason: CheckpointReason): Promise<CheckpointView> {
+export async function insertCheckpoint(
+  tx: Tx,
+  orgId: string,
+  size: number,
+  reason: CheckpointReason,
+): Promise<CheckpointView> {
   const rootHash = await merkleRoot(tx, orgId, size);
   const signed = signCheckpoint(signingKeyring(), { org_id: orgId, tree_size: size, root_hash: rootHash });
   const row = await tx.auditCheckpoint.create({
@@ -57,7 +64,11 @@ export async function createScheduledCheckpoint(orgId: string): Promise<Checkpoi
   return withTenant({ orgId }, async (tx) => {
     // Two schedulers (several app instances) may pick the same organization.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`warden.checkpoint:${orgId}`}, 0))`;
-    const latest = await tx.auditCheckpoint.findFirst({ where: { orgId }, orderBy: { treeSize: "desc" }, select: { treeSize: true } });
+    const latest = await tx.auditCheckpoint.findFirst({
+      where: { orgId },
+      orderBy: { treeSize: "desc" },
+      select: { treeSize: true },
+    });
     if (latest && Number(latest.treeSize) >= size) return null;
     return insertCheckpoint(tx, orgId, size, "scheduled");
   });
@@ -77,7 +88,12 @@ export async function createCheckpoint(ctx: OrgContext): Promise<CheckpointView>
       action: "audit.checkpoint_created",
       target: { type: "audit_checkpoint", id: checkpoint.id },
       ip: ctx.ip,
-      data: { tree_size: checkpoint.tree_size, root_hash: checkpoint.root_hash, key_id: checkpoint.key_id, reason: "on_demand" },
+      data: {
+        tree_size: checkpoint.tree_size,
+        root_hash: checkpoint.root_hash,
+        key_id: checkpoint.key_id,
+        reason: "on_demand",
+      },
     });
     return checkpoint;
   });

@@ -71,7 +71,10 @@ export async function readEventPage(orgId: string, q: PageQuery): Promise<Chaine
  * Every event with afterSeq < seq <= throughSeq in order, a page at a time,
  * with the next page already being read while the caller works on this one.
  */
-export async function* walkEvents(orgId: string, q: Omit<PageQuery, "afterSeq"> & { afterSeq?: number }): AsyncGenerator<ChainedEvent[]> {
+export async function* walkEvents(
+  orgId: string,
+  q: Omit<PageQuery, "afterSeq"> & { afterSeq?: number },
+): AsyncGenerator<ChainedEvent[]> {
   const read = (afterSeq: number) => {
     const p = readEventPage(orgId, { ...q, afterSeq });
     // A caller that stops early leaves the prefetch unread: never an unhandled rejection.

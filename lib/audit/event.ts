@@ -35,10 +35,7 @@ export function canonicalEvent(e: HashedEvent): string {
 
 /** hash = SHA-256(prev_hash bytes ‖ UTF-8 canonical JSON), hex encoded. */
 export function chainHash(prevHashHex: string, canonical: string): string {
-  return createHash("sha256")
-    .update(Buffer.from(prevHashHex, "hex"))
-    .update(canonical, "utf8")
-    .digest("hex");
+  return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(canonical, "utf8").digest("hex");
 }
 
 /**

@@ -32,7 +32,19 @@ import type { ExportQuery } from "./schemas";
 
 export const EXPORT_PAGE = 2000;
 
-const CSV_COLUMNS = ["seq", "occurred_at", "actor_type", "actor_id", "action", "target_type", "target_id", "ip", "data", "prev_hash", "hash"] as const;
+const CSV_COLUMNS = [
+  "seq",
+  "occurred_at",
+  "actor_type",
+  "actor_id",
+  "action",
+  "target_type",
+  "target_id",
+  "ip",
+  "data",
+  "prev_hash",
+  "hash",
+] as const;
 
 /**
  * One CSV cell: RFC 4180 quoting, and formula injection defused: a cell that
@@ -63,7 +75,19 @@ export function csvHeader(): string {
 export function csvLine(e: ChainedEvent): string {
   const ev = e.event;
   return (
-    [e.seq, ev.occurred_at, ev.actor.type, ev.actor.id, ev.action, ev.target.type, ev.target.id, ev.ip, canonical(ev.data), e.prev_hash, e.hash]
+    [
+      e.seq,
+      ev.occurred_at,
+      ev.actor.type,
+      ev.actor.id,
+      ev.action,
+      ev.target.type,
+      ev.target.id,
+      ev.ip,
+      canonical(ev.data),
+      e.prev_hash,
+      e.hash,
+    ]
       .map(csvCell)
       .join(",") + "\r\n"
   );
@@ -129,7 +153,13 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
       },
       async pull(controller) {
         try {
-          const page = await readEventPage(orgId, { afterSeq: after, throughSeq, limit: EXPORT_PAGE, from: query.from, to: query.to });
+          const page = await readEventPage(orgId, {
+            afterSeq: after,
+            throughSeq,
+            limit: EXPORT_PAGE,
+            from: query.from,
+            to: query.to,
+          });
           if (cancelled) return;
           if (page.length === 0) {
             await record(true);
@@ -143,14 +173,18 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
           after = lastSeq;
         } catch (e) {
           log().error({ err: e, orgId, requestId: ctx.requestId }, "audit export failed");
-          await record(false).catch((err: unknown) => log().error({ err, orgId }, "could not record a failed audit export"));
+          await record(false).catch((err: unknown) =>
+            log().error({ err, orgId }, "could not record a failed audit export"),
+          );
           controller.error(e);
         }
       },
       async cancel() {
         // The client went away: record what it had been given.
         cancelled = true;
-        await record(false).catch((err: unknown) => log().error({ err, orgId }, "could not record a cancelled audit export"));
+        await record(false).catch((err: unknown) =>
+          log().error({ err, orgId }, "could not record a cancelled audit export"),
+        );
       },
     },
     { highWaterMark: 1 },

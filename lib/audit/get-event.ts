@@ -31,7 +31,12 @@ export async function getAuditEvent(ctx: OrgContext, seq: number): Promise<Audit
     const canonical = canonicalEvent(e.event);
     const recomputed = chainHash(e.prev_hash, canonical);
     const previous =
-      seq === 1 ? null : await tx.auditEvent.findUnique({ where: { orgId_seq: { orgId, seq: BigInt(seq - 1) } }, select: { hash: true } });
+      seq === 1
+        ? null
+        : await tx.auditEvent.findUnique({
+            where: { orgId_seq: { orgId, seq: BigInt(seq - 1) } },
+            select: { hash: true },
+          });
     const linked = seq === 1 ? e.prev_hash === "0".repeat(64) : previous?.hash === e.prev_hash;
     // The newest checkpoint covering the event that the log still reaches (a
     // checkpoint beyond the head means a truncated log: verify names that).

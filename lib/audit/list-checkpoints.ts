@@ -7,7 +7,9 @@ import { publishedKeys, toCheckpointView, type CheckpointView, type PublishedKey
 export type CheckpointList = { checkpoints: CheckpointView[]; next_cursor: string | null; keys: PublishedKey[] };
 
 const badCursor = () =>
-  new AppError("validation_failed", "The query string is invalid", { errors: [{ path: "cursor", message: "not a cursor from a previous page" }] });
+  new AppError("validation_failed", "The query string is invalid", {
+    errors: [{ path: "cursor", message: "not a cursor from a previous page" }],
+  });
 
 /** Opaque to clients; names the last checkpoint of the previous page. */
 function encodeCursor(id: string): string {
@@ -25,7 +27,10 @@ function decodeCursor(cursor: string): string {
  * first, and every public key of the signing key ring (retired ones too, so
  * old checkpoints and packs stay checkable).
  */
-export async function listCheckpoints(ctx: OrgContext, query: { limit: number; cursor?: string }): Promise<CheckpointList> {
+export async function listCheckpoints(
+  ctx: OrgContext,
+  query: { limit: number; cursor?: string },
+): Promise<CheckpointList> {
   assertCan(ctx, "audit:read");
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   // Keyset over (created_at, id), the cursor row compared in the database at
@@ -38,7 +43,12 @@ export async function listCheckpoints(ctx: OrgContext, query: { limit: number; c
       take: query.limit + 1,
     });
     // An unknown (or another organization's) cursor yields no rows: only then ask why.
-    if (after && found.length === 0 && !(await tx.auditCheckpoint.findFirst({ where: { orgId: ctx.org.id, id: after }, select: { id: true } }))) throw badCursor();
+    if (
+      after &&
+      found.length === 0 &&
+      !(await tx.auditCheckpoint.findFirst({ where: { orgId: ctx.org.id, id: after }, select: { id: true } }))
+    )
+      throw badCursor();
     return found;
   });
   const page = rows.slice(0, query.limit);

@@ -36,13 +36,20 @@ export function eventFilterWhere(orgId: string, q: Filters): Prisma.AuditEventWh
  * an id.
  */
 export async function actorLabels(tx: Tx, orgId: string, events: readonly HashedEvent[]): Promise<Map<string, string>> {
-  const userIds = [...new Set(events.filter((e) => e.actor.type === "user" && isUuid(e.actor.id)).map((e) => e.actor.id!))];
-  const keyIds = [...new Set(events.filter((e) => e.actor.type === "api_key" && isUuid(e.actor.id)).map((e) => e.actor.id!))];
+  const userIds = [
+    ...new Set(events.filter((e) => e.actor.type === "user" && isUuid(e.actor.id)).map((e) => e.actor.id!)),
+  ];
+  const keyIds = [
+    ...new Set(events.filter((e) => e.actor.type === "api_key" && isUuid(e.actor.id)).map((e) => e.actor.id!)),
+  ];
   const [users, keys] = await Promise.all([
     userIds.length ? tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }) : [],
     keyIds.length ? tx.apiKey.findMany({ where: { orgId, id: { in: keyIds } }, select: { id: true, name: true } }) : [],
   ]);
-  return new Map([...users.map((u) => [u.id, u.email] as const), ...keys.map((k) => [k.id, `key “${k.name}”`] as const)]);
+  return new Map([
+    ...users.map((u) => [u.id, u.email] as const),
+    ...keys.map((k) => [k.id, `key “${k.name}”`] as const),
+  ]);
 }
 
 /**
@@ -58,9 +65,16 @@ export async function listAuditEvents(ctx: OrgContext, query: ListEventsQuery): 
     if (query.cursor) where.seq = { lt: BigInt(query.cursor) };
     const rows = await tx.auditEvent.findMany({ where, orderBy: { seq: "desc" }, take: query.limit + 1 });
     const page = rows.slice(0, query.limit).map(chainedEventOf);
-    const labels = await actorLabels(tx, ctx.org.id, page.map((e) => e.event));
+    const labels = await actorLabels(
+      tx,
+      ctx.org.id,
+      page.map((e) => e.event),
+    );
     return {
-      events: page.map((e) => ({ ...e, actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null })),
+      events: page.map((e) => ({
+        ...e,
+        actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null,
+      })),
       next_cursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
     };
   });

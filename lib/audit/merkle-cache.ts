@@ -216,7 +216,8 @@ export async function inclusionProofsFromSource(
   checkSize(size);
   const unique = [...new Set(indices)];
   for (const i of unique) {
-    if (!Number.isSafeInteger(i) || i < 0 || i >= size) throw new RangeError(`leaf index ${i} is outside a tree of size ${size}`);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= size)
+      throw new RangeError(`leaf index ${i} is outside a tree of size ${size}`);
   }
   const perLeaf = unique.map((i) => {
     const ranges: Range[] = [];
@@ -235,7 +236,11 @@ export async function inclusionProofsFromSource(
 }
 
 /** RFC 6962 PROOF(oldSize, D[newSize]): empty for equal sizes or an empty old tree. */
-export async function consistencyProofFromSource(src: MerkleSource, oldSize: number, newSize: number): Promise<Buffer[]> {
+export async function consistencyProofFromSource(
+  src: MerkleSource,
+  oldSize: number,
+  newSize: number,
+): Promise<Buffer[]> {
   checkSize(oldSize);
   checkSize(newSize);
   if (oldSize > newSize) throw new RangeError(`old size ${oldSize} must not exceed new size ${newSize}`);

@@ -37,8 +37,13 @@ const FILL_BATCH_CHUNKS = 256;
  * The cache is only ever extended as a whole prefix; anything else means
  * someone wrote to it by hand. It is ignored then: slower, still correct.
  */
-function cachedChunks(orgId: string, rows: readonly { level: number; n: string | bigint; max: string | bigint | null }[]): number {
-  const byLevel = new Map(rows.map((r) => [Number(r.level), { n: Number(r.n), max: r.max === null ? -1 : Number(r.max) }]));
+function cachedChunks(
+  orgId: string,
+  rows: readonly { level: number; n: string | bigint; max: string | bigint | null }[],
+): number {
+  const byLevel = new Map(
+    rows.map((r) => [Number(r.level), { n: Number(r.n), max: r.max === null ? -1 : Number(r.max) }]),
+  );
   const chunks = byLevel.get(CACHE_LEVEL)?.n ?? 0;
   const { counts } = cacheShape(chunks, CACHE_LEVEL);
   for (const [level, { n, max }] of byLevel) {
@@ -66,11 +71,15 @@ export async function eventHashes(tx: Tx, orgId: string, fromSeq: number, toSeq:
     ORDER BY seq`;
   rows.forEach((r, i) => {
     if (Number(r.seq) !== fromSeq + i) {
-      throw new AppError("conflict", `The audit log is missing event ${fromSeq + i}; it does not verify`, { cause: `org ${orgId}` });
+      throw new AppError("conflict", `The audit log is missing event ${fromSeq + i}; it does not verify`, {
+        cause: `org ${orgId}`,
+      });
     }
   });
   if (rows.length !== toSeq - fromSeq + 1) {
-    throw new AppError("conflict", `The audit log is missing event ${fromSeq + rows.length}; it does not verify`, { cause: `org ${orgId}` });
+    throw new AppError("conflict", `The audit log is missing event ${fromSeq + rows.length}; it does not verify`, {
+      cause: `org ${orgId}`,
+    });
   }
   return rows.map((r) => r.hash);
 }
@@ -100,7 +109,11 @@ export async function fillMerkleCache(orgId: string, size: number): Promise<{ no
   let nodesWritten = 0;
   for (;;) {
     const done = await withTenantSql({ orgId }, async (sql) => {
-      await sql.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`warden.merkle:${orgId}`], "merkle_fill_lock");
+      await sql.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [`warden.merkle:${orgId}`],
+        "merkle_fill_lock",
+      );
       const have = cachedChunks(
         orgId,
         await sql.query<{ level: number; n: string; max: string | null }>(
@@ -121,7 +134,8 @@ export async function fillMerkleCache(orgId: string, size: number): Promise<{ no
           [orgId, shape.frontier.map((k) => k.level), shape.frontier.map((k) => String(k.idx))],
           "merkle_fill_frontier",
         );
-        for (const r of rows) frontier.set(nodeKeyId({ level: r.level, idx: Number(r.idx) }), Buffer.from(r.hash, "hex"));
+        for (const r of rows)
+          frontier.set(nodeKeyId({ level: r.level, idx: Number(r.idx) }), Buffer.from(r.hash, "hex"));
       }
       if (frontier.size !== shape.frontier.length) throw new Error("audit Merkle cache frontier vanished");
 
@@ -140,7 +154,9 @@ export async function fillMerkleCache(orgId: string, size: number): Promise<{ no
         );
         const gap = seqs.findIndex((r, i) => Number(r.seq) !== fromSeq + i);
         const missing = fromSeq + (gap < 0 ? seqs.length : gap);
-        throw new AppError("conflict", `The audit log is missing event ${missing}; it does not verify`, { cause: `org ${orgId}` });
+        throw new AppError("conflict", `The audit log is missing event ${missing}; it does not verify`, {
+          cause: `org ${orgId}`,
+        });
       }
       const leaves = leafHashesFromEventHashes(rows.map((r) => r.hash));
       const chunkRoots = Array.from({ length: upTo - have }, (_, j) =>
@@ -151,7 +167,12 @@ export async function fillMerkleCache(orgId: string, size: number): Promise<{ no
         `INSERT INTO audit_merkle_nodes (org_id, level, idx, hash)
          SELECT $1, t.level, t.idx, t.hash FROM unnest($2::smallint[], $3::bigint[], $4::text[]) AS t(level, idx, hash)
          ON CONFLICT DO NOTHING`,
-        [orgId, nodes.map((n) => n.key.level), nodes.map((n) => String(n.key.idx)), nodes.map((n) => n.hash.toString("hex"))],
+        [
+          orgId,
+          nodes.map((n) => n.key.level),
+          nodes.map((n) => String(n.key.idx)),
+          nodes.map((n) => n.hash.toString("hex")),
+        ],
         "merkle_fill_insert",
       );
       nodesWritten += nodes.length;
@@ -185,7 +206,12 @@ export async function merkleRoot(tx: Tx, orgId: string, size: number): Promise<s
 }
 
 /** Audit paths (hex, deepest sibling first) of the events with these seqs in the tree of `size` events. */
-export async function inclusionProofs(tx: Tx, orgId: string, size: number, seqs: readonly number[]): Promise<Map<number, string[]>> {
+export async function inclusionProofs(
+  tx: Tx,
+  orgId: string,
+  size: number,
+  seqs: readonly number[],
+): Promise<Map<number, string[]>> {
   const proofs = await inclusionProofsFromSource(
     await treeSource(tx, orgId),
     size,
@@ -195,5 +221,7 @@ export async function inclusionProofs(tx: Tx, orgId: string, size: number, seqs:
 }
 
 export async function consistencyProof(tx: Tx, orgId: string, oldSize: number, newSize: number): Promise<string[]> {
-  return (await consistencyProofFromSource(await treeSource(tx, orgId), oldSize, newSize)).map((h) => h.toString("hex"));
+  return (await consistencyProofFromSource(await treeSource(tx, orgId), oldSize, newSize)).map((h) =>
+    h.toString("hex"),
+  );
 }

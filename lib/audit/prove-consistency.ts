@@ -44,10 +44,16 @@ export async function proveConsistency(ctx: OrgContext, query: ConsistencyQuery)
     let to: { size: number; checkpoint: CheckpointView | null };
     if (query.to) to = await end(query.to);
     else {
-      const latest = await tx.auditCheckpoint.findFirst({ where: { orgId }, orderBy: [{ treeSize: "desc" }, { createdAt: "desc" }] });
-      to = latest ? { size: Number(latest.treeSize), checkpoint: toCheckpointView(latest) } : { size: head, checkpoint: null };
+      const latest = await tx.auditCheckpoint.findFirst({
+        where: { orgId },
+        orderBy: [{ treeSize: "desc" }, { createdAt: "desc" }],
+      });
+      to = latest
+        ? { size: Number(latest.treeSize), checkpoint: toCheckpointView(latest) }
+        : { size: head, checkpoint: null };
     }
-    if (from.size > to.size) throw rangeError(`from (tree size ${from.size}) must not be larger than to (tree size ${to.size})`);
+    if (from.size > to.size)
+      throw rangeError(`from (tree size ${from.size}) must not be larger than to (tree size ${to.size})`);
     if (to.size > head) throw rangeError(`the log has ${head} events; tree size ${to.size} does not exist`);
     return { from, to };
   };

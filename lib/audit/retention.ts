@@ -30,7 +30,11 @@ export type ExpiryResult = { expired: number; more: boolean; retentionDays: numb
  * with one `retention.payloads_expired` audit event recording the count.
  * `more` says whether another call would find more.
  */
-export async function expirePayloads(orgId: string, now: Date = new Date(), opts: { limit?: number } = {}): Promise<ExpiryResult> {
+export async function expirePayloads(
+  orgId: string,
+  now: Date = new Date(),
+  opts: { limit?: number } = {},
+): Promise<ExpiryResult> {
   const limit = opts.limit ?? 5000;
   return withTenant(
     { orgId },
@@ -82,7 +86,9 @@ export type RetentionSweepResult = { organizations: number; expired: number; fai
  * some, in batches. One organization's failure is logged and does not stop
  * the others.
  */
-export async function runRetentionSweep(opts: { now?: Date; limit?: number; maxBatchesPerOrg?: number } = {}): Promise<RetentionSweepResult> {
+export async function runRetentionSweep(
+  opts: { now?: Date; limit?: number; maxBatchesPerOrg?: number } = {},
+): Promise<RetentionSweepResult> {
   const orgIds = await lookupOrgsWithExpiredPayloads(opts.limit ?? 500);
   let expired = 0;
   let failed = 0;

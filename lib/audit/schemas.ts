@@ -28,7 +28,12 @@ export const listCheckpointsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const eventName = z.string().trim().min(1).max(100).regex(/^[a-z0-9_.]+(\.\*)?$/, "an event name (e.g. member.added) or a prefix (member.*)");
+const eventName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9_.]+(\.\*)?$/, "an event name (e.g. member.added) or a prefix (member.*)");
 
 /**
  * A time range [from, to): both optional, `from` before `to`. Malformed or
@@ -53,7 +58,14 @@ export const listEventsQuerySchema = z
   .refine(rangeInOrder, rangeMessage);
 export type ListEventsQuery = z.output<typeof listEventsQuerySchema>;
 
-export const eventParamsSchema = z.object({ seq: z.string().regex(/^[1-9]\d{0,14}$/).transform(Number) });
+export const eventParamsSchema = z.object({
+  seq: z
+    .string()
+    .regex(/^[1-9]\d{0,14}$/)
+    .transform(Number),
+});
 
-export const exportQuerySchema = z.object({ ...range, format: z.enum(["jsonl", "csv"]) }).refine(rangeInOrder, rangeMessage);
+export const exportQuerySchema = z
+  .object({ ...range, format: z.enum(["jsonl", "csv"]) })
+  .refine(rangeInOrder, rangeMessage);
 export type ExportQuery = z.output<typeof exportQuerySchema>;

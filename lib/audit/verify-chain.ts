@@ -21,7 +21,10 @@ const BATCH = 5000;
  * must match. They are computed from the events alone (never the Merkle
  * cache), and only for sizes inside the verified prefix.
  */
-export async function verifyChain(orgId: string, opts: { rootsAt?: readonly number[] } = {}): Promise<ChainVerification> {
+export async function verifyChain(
+  orgId: string,
+  opts: { rootsAt?: readonly number[] } = {},
+): Promise<ChainVerification> {
   const head = await withTenant({ orgId }, (tx) =>
     tx.auditHead.findUnique({ where: { orgId }, select: { seq: true, hash: true } }),
   );
@@ -32,15 +35,24 @@ export async function verifyChain(orgId: string, opts: { rootsAt?: readonly numb
   const wanted = new Set((opts.rootsAt ?? []).filter((n) => Number.isSafeInteger(n) && n >= 0 && n <= length));
   const acc = new MerkleRootAccumulator();
   if (wanted.has(0)) roots.set(0, acc.root().toString("hex"));
-  const fail = (firstBadSeq: number, reason: string): ChainVerification => ({ ok: false, length, firstBadSeq, reason, verifiedAt, roots });
+  const fail = (firstBadSeq: number, reason: string): ChainVerification => ({
+    ok: false,
+    length,
+    firstBadSeq,
+    reason,
+    verifiedAt,
+    roots,
+  });
 
   let expected = 1;
   let prevHash = GENESIS_HASH;
   for await (const page of walkEvents(orgId, { throughSeq: length, limit: BATCH })) {
     for (const e of page) {
       if (e.seq !== expected) return fail(expected, "event missing");
-      if (e.prev_hash !== prevHash) return fail(e.seq, "prev_hash does not match the previous event (reordered or inserted)");
-      if (chainHash(prevHash, canonicalEvent(e.event)) !== e.hash) return fail(e.seq, "content does not match its hash (edited)");
+      if (e.prev_hash !== prevHash)
+        return fail(e.seq, "prev_hash does not match the previous event (reordered or inserted)");
+      if (chainHash(prevHash, canonicalEvent(e.event)) !== e.hash)
+        return fail(e.seq, "content does not match its hash (edited)");
       acc.push(hashLeaf(Buffer.from(e.hash, "hex")));
       if (wanted.has(e.seq)) roots.set(e.seq, acc.root().toString("hex"));
       prevHash = e.hash;

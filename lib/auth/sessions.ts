@@ -44,13 +44,17 @@ export async function createSession(
       },
       select: { id: true },
     });
-    await auditEachOrg(tx, memberships.map((m) => m.org_id), {
-      userId,
-      action: "auth.sign_in",
-      sessionId: s.id,
-      ip: meta.ip,
-      data: { methods, user_agent: meta.userAgent?.slice(0, 200) ?? null },
-    });
+    await auditEachOrg(
+      tx,
+      memberships.map((m) => m.org_id),
+      {
+        userId,
+        action: "auth.sign_in",
+        sessionId: s.id,
+        ip: meta.ip,
+        data: { methods, user_agent: meta.userAgent?.slice(0, 200) ?? null },
+      },
+    );
     return s;
   });
   return { token, sessionId: session.id };
@@ -79,13 +83,17 @@ export async function endSession(session: { sessionId: string; userId: string },
       data: { revokedAt: new Date(), revokeReason: "sign_out" },
     });
     if (r.count === 0) return false;
-    await auditEachOrg(tx, memberships.map((m) => m.org_id), {
-      userId: session.userId,
-      action: "auth.sign_out",
-      sessionId: session.sessionId,
-      ip: meta.ip,
-      data: {},
-    });
+    await auditEachOrg(
+      tx,
+      memberships.map((m) => m.org_id),
+      {
+        userId: session.userId,
+        action: "auth.sign_out",
+        sessionId: session.sessionId,
+        ip: meta.ip,
+        data: {},
+      },
+    );
     return true;
   });
   if (ended) log().info({ sessionId: session.sessionId, userId: session.userId }, "session ended");
@@ -126,12 +134,16 @@ export async function auditSignInFailure(userId: string, reason: string, meta: R
   const memberships = await lookupUserMemberships(userId);
   if (memberships.length === 0) return;
   await withUser(userId, (tx) =>
-    auditEachOrg(tx, memberships.map((m) => m.org_id), {
-      userId,
-      action: "auth.sign_in_failed",
-      sessionId: null,
-      ip: meta.ip,
-      data: { reason },
-    }),
+    auditEachOrg(
+      tx,
+      memberships.map((m) => m.org_id),
+      {
+        userId,
+        action: "auth.sign_in_failed",
+        sessionId: null,
+        ip: meta.ip,
+        data: { reason },
+      },
+    ),
   );
 }

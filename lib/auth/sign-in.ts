@@ -31,9 +31,13 @@ export async function signInWithPassword(input: unknown, meta: RequestMeta): Pro
   if (acct.limited || ip.limited) {
     if (user) await auditSignInFailure(user.id, "rate_limited", meta);
     const retry = Math.max(acct.limited ? acct.retryAfterSeconds : 0, ip.limited ? ip.retryAfterSeconds : 0);
-    throw new AppError("rate_limited", `Too many failed sign-in attempts. Try again in ${Math.ceil(retry / 60)} minute(s).`, {
-      headers: { "Retry-After": String(retry) },
-    });
+    throw new AppError(
+      "rate_limited",
+      `Too many failed sign-in attempts. Try again in ${Math.ceil(retry / 60)} minute(s).`,
+      {
+        headers: { "Retry-After": String(retry) },
+      },
+    );
   }
 
   const ok = await verifyPassword(user?.password_hash, password);

@@ -19,9 +19,7 @@ type IPv6 = ipaddr.IPv6;
 type Address = IPv4 | IPv6;
 export type Cidr = [Address, number];
 
-export type AddressVerdict =
-  | { allowed: true; address: string }
-  | { allowed: false; address: string; range: string };
+export type AddressVerdict = { allowed: true; address: string } | { allowed: false; address: string; range: string };
 
 // Not destinations at all: an admin's CIDR never lifts these.
 const NEVER_LIFTED = new Set(["unspecified", "broadcast", "multicast"]);
@@ -50,7 +48,12 @@ function parseCidrEntry(entry: string): Cidr | null {
 
 /** An admin's list of private CIDRs to allow ("10.1.2.0/24", "127.0.0.1/32", a bare IP = one host). */
 export const privateCidrsSchema = z
-  .array(z.string().trim().refine((s) => parseCidrEntry(s) !== null, "must be an IPv4 or IPv6 CIDR"))
+  .array(
+    z
+      .string()
+      .trim()
+      .refine((s) => parseCidrEntry(s) !== null, "must be an IPv4 or IPv6 CIDR"),
+  )
   .max(100);
 
 /** Parses allowPrivateCidrs; a bad entry is a configuration error (422), never silently skipped. */

@@ -52,7 +52,12 @@ export const orgConnectorConfigSchema = z.strictObject({
   allowPrivateCidrs: privateCidrsSchema.default([]),
   sensitiveKeys: sensitiveKeysSchema.default([]),
   maxOutputLength: z.number().int().min(0).max(10_000_000).default(DEFAULT_MAX_OUTPUT_LENGTH),
-  maxResponseBytes: z.number().int().min(0).max(SAFE_HTTP_LIMITS.maxResponseBytes).default(SAFE_HTTP_DEFAULTS.maxResponseBytes),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(SAFE_HTTP_LIMITS.maxResponseBytes)
+    .default(SAFE_HTTP_DEFAULTS.maxResponseBytes),
   maxTimeoutMs: z.number().int().min(1).max(SAFE_HTTP_LIMITS.timeoutMs).default(SAFE_HTTP_DEFAULTS.timeoutMs),
   maxRedirects: z.number().int().min(0).max(SAFE_HTTP_LIMITS.maxRedirects).default(SAFE_HTTP_DEFAULTS.maxRedirects),
 });
@@ -151,7 +156,8 @@ function prepareHttpProxy(action: ConnectorAction, orgConfig: OrgConnectorConfig
   if (typeof params.body === "string") body = params.body;
   else if (params.body !== undefined) {
     body = JSON.stringify(params.body);
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
+      headers["content-type"] = "application/json";
   }
   const redactOpts = { sensitiveKeys: org.sensitiveKeys };
   const recorded: RecordedRequest = {

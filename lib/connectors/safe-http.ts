@@ -65,7 +65,11 @@ const REFUSAL_CODE: Record<SafeHttpRefusal, ErrorCode> = {
 export class SafeHttpError extends AppError {
   readonly reason: SafeHttpRefusal;
   readonly detail: Record<string, unknown>;
-  constructor(reason: SafeHttpRefusal, message: string, opts: { detail?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    reason: SafeHttpRefusal,
+    message: string,
+    opts: { detail?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(REFUSAL_CODE[reason], message, { cause: opts.cause });
     this.name = "SafeHttpError";
     this.reason = reason;
@@ -158,11 +162,13 @@ type HeaderMap = Map<string, string>;
 
 function sanitiseHeaders(input: Readonly<Record<string, string>>): HeaderMap {
   const entries = Object.entries(input);
-  if (entries.length > MAX_HEADERS) throw new SafeHttpError("invalid_request", `At most ${MAX_HEADERS} request headers are allowed`);
+  if (entries.length > MAX_HEADERS)
+    throw new SafeHttpError("invalid_request", `At most ${MAX_HEADERS} request headers are allowed`);
   const out: HeaderMap = new Map();
   const named = new Set<string>();
   for (const [name, value] of entries) {
-    if (!TOKEN_RE.test(name)) throw new SafeHttpError("invalid_request", "A request header name is invalid", { detail: { name } });
+    if (!TOKEN_RE.test(name))
+      throw new SafeHttpError("invalid_request", "A request header name is invalid", { detail: { name } });
     if (typeof value !== "string" || !VALUE_RE.test(value)) {
       throw new SafeHttpError("invalid_request", "A request header value is invalid", { detail: { name } });
     }
@@ -182,9 +188,13 @@ function parseUrl(raw: string, base?: URL): URL {
   try {
     url = base ? new URL(raw, base) : new URL(raw);
   } catch (e) {
-    throw new SafeHttpError("invalid_request", base ? "The destination sent an invalid redirect" : "The URL is invalid", {
-      cause: e,
-    });
+    throw new SafeHttpError(
+      "invalid_request",
+      base ? "The destination sent an invalid redirect" : "The URL is invalid",
+      {
+        cause: e,
+      },
+    );
   }
   return url;
 }
@@ -216,7 +226,9 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 /** The checks that need no network: scheme, credentials, domain allowlist. */
 function admitUrl(url: URL, rules: readonly DomainRule[]): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new SafeHttpError("scheme_not_allowed", "Only http and https URLs are allowed", { detail: { scheme: url.protocol } });
+    throw new SafeHttpError("scheme_not_allowed", "Only http and https URLs are allowed", {
+      detail: { scheme: url.protocol },
+    });
   }
   if (url.username !== "" || url.password !== "") {
     throw new SafeHttpError("invalid_request", "URLs must not carry credentials; send them in a header");
@@ -258,7 +270,10 @@ async function admit(
       answer = await raceAbort(resolve(hostname), signal);
     } catch (e) {
       if (signal.aborted) throw signal.reason;
-      throw new SafeHttpError("connect_failed", "The host name could not be resolved", { detail: { host: hostname }, cause: e });
+      throw new SafeHttpError("connect_failed", "The host name could not be resolved", {
+        detail: { host: hostname },
+        cause: e,
+      });
     }
     const seen = new Set<string>();
     addresses = [];
@@ -363,7 +378,13 @@ function send(
     req.on("error", (e) => {
       if (signal.aborted) reject(signal.reason);
       else if (e instanceof SafeHttpError) reject(e);
-      else reject(new SafeHttpError("connect_failed", "The destination could not be reached", { detail: { host: target.hostname }, cause: e }));
+      else
+        reject(
+          new SafeHttpError("connect_failed", "The destination could not be reached", {
+            detail: { host: target.hostname },
+            cause: e,
+          }),
+        );
     });
     req.end(body);
   });
@@ -437,7 +458,11 @@ function readBody(
       if (received > max) fail(tooLarge());
     });
     res.on("error", (e) =>
-      fail(signal.aborted ? signal.reason : new SafeHttpError("connect_failed", "The response was cut short", { cause: e })),
+      fail(
+        signal.aborted
+          ? signal.reason
+          : new SafeHttpError("connect_failed", "The response was cut short", { cause: e }),
+      ),
     );
     res.once("close", () => {
       if (!res.complete) fail(new SafeHttpError("connect_failed", "The response was cut short"));
@@ -449,7 +474,9 @@ function readBody(
     if (decoder) {
       res.pipe(decoder);
       decoder.on("error", (e) =>
-        fail(new SafeHttpError("connect_failed", "The response could not be decoded", { detail: { encoding }, cause: e })),
+        fail(
+          new SafeHttpError("connect_failed", "The response could not be decoded", { detail: { encoding }, cause: e }),
+        ),
       );
       out.on("data", (chunk: Buffer) => {
         kept += chunk.length;
@@ -506,12 +533,20 @@ export async function safeRequest(opts: SafeRequestOptions): Promise<SafeRespons
     throw new SafeHttpError("invalid_request", `The method must be one of ${HTTP_METHODS.join(", ")}`);
   }
   const headers = sanitiseHeaders(opts.headers ?? {});
-  let body = opts.body === undefined ? undefined : typeof opts.body === "string" ? Buffer.from(opts.body, "utf8") : Buffer.from(opts.body);
+  let body =
+    opts.body === undefined
+      ? undefined
+      : typeof opts.body === "string"
+        ? Buffer.from(opts.body, "utf8")
+        : Buffer.from(opts.body);
   let url = parseUrl(opts.url);
 
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new SafeHttpError("timeout", `The request did not complete within ${timeoutMs} ms`, { detail: { timeoutMs } })),
+    () =>
+      controller.abort(
+        new SafeHttpError("timeout", `The request did not complete within ${timeoutMs} ms`, { detail: { timeoutMs } }),
+      ),
     timeoutMs,
   );
   const signal = controller.signal;
@@ -525,7 +560,9 @@ export async function safeRequest(opts: SafeRequestOptions): Promise<SafeRespons
       if (REDIRECT_STATUSES.has(status) && location !== undefined) {
         res.destroy();
         if (redirects.length >= maxRedirects) {
-          throw new SafeHttpError("too_many_redirects", `More than ${maxRedirects} redirects`, { detail: { maxRedirects } });
+          throw new SafeHttpError("too_many_redirects", `More than ${maxRedirects} redirects`, {
+            detail: { maxRedirects },
+          });
         }
         const next = parseUrl(location, url);
         if ((status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST")) {
@@ -548,7 +585,13 @@ export async function safeRequest(opts: SafeRequestOptions): Promise<SafeRespons
         delete outHeaders["content-encoding"];
         delete outHeaders["content-length"];
       }
-      return { status, headers: outHeaders, body: decodeText(raw, res.headers["content-type"]), url: url.href, redirects };
+      return {
+        status,
+        headers: outHeaders,
+        body: decodeText(raw, res.headers["content-type"]),
+        url: url.href,
+        redirects,
+      };
     }
   } catch (e) {
     if (signal.aborted && !(e instanceof SafeHttpError && e.reason !== "connect_failed")) throw signal.reason;

@@ -6,6 +6,8 @@ import { pipelinedTransaction } from "./sql";
  * compares POST /api/v1/actions against.
  */
 export async function benchFloorInsert(): Promise<string> {
-  const [rows] = await pipelinedTransaction([{ text: "INSERT INTO bench_floor DEFAULT VALUES RETURNING id::text AS id", name: "bench_floor_insert" }]);
+  const [rows] = await pipelinedTransaction([
+    { text: "INSERT INTO bench_floor DEFAULT VALUES RETURNING id::text AS id", name: "bench_floor_insert" },
+  ]);
   return (rows![0] as { id: string }).id;
 }

@@ -39,10 +39,7 @@ export type SessionRow = {
   absolute_timeout_seconds: number;
 };
 
-export async function lookupSession(
-  tokenHash: string,
-  touchAfterSeconds: number,
-): Promise<SessionRow | null> {
+export async function lookupSession(tokenHash: string, touchAfterSeconds: number): Promise<SessionRow | null> {
   // Every signed-in request runs this: a named (prepared) statement on the raw
   // pool skips re-parsing and Prisma's per-query overhead.
   const { rows } = await db().pool.query<SessionRow>({

@@ -53,7 +53,9 @@ export async function closePipelinePool(): Promise<void> {
 }
 
 const run = (client: pg.PoolClient, s: Statement) =>
-  client.query(s.name ? { name: s.name, text: s.text, values: s.values ?? [] } : { text: s.text, values: s.values ?? [] });
+  client.query(
+    s.name ? { name: s.name, text: s.text, values: s.values ?? [] } : { text: s.text, values: s.values ?? [] },
+  );
 
 export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T> {
   if (!isUuid(scope.orgId)) throw new AppError("internal", "Invalid tenant scope");

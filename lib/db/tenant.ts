@@ -29,11 +29,7 @@ type TxOptions = { timeoutMs?: number };
  * `SET LOCAL ROLE` matters even though the pool already logs in as warden_app:
  * scripts and tests that connect as the owner get the same wall.
  */
-export async function withTenant<T>(
-  scope: TenantScope,
-  fn: (tx: Tx) => Promise<T>,
-  opts: TxOptions = {},
-): Promise<T> {
+export async function withTenant<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
   if (!isUuid(scope.orgId)) throw new AppError("internal", "Invalid tenant scope");
   if (scope.userId != null && !isUuid(scope.userId)) {
     throw new AppError("internal", "Invalid user scope");
@@ -45,21 +41,12 @@ export async function withTenant<T>(
  * A transaction scoped to one user and no organization: the user's own rows
  * (their identity, their sessions) are visible; no tenant data is.
  */
-export async function withUser<T>(
-  userId: string,
-  fn: (tx: Tx) => Promise<T>,
-  opts: TxOptions = {},
-): Promise<T> {
+export async function withUser<T>(userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
   if (!isUuid(userId)) throw new AppError("internal", "Invalid user scope");
   return runScoped("", userId, fn, opts);
 }
 
-async function runScoped<T>(
-  orgId: string,
-  userId: string,
-  fn: (tx: Tx) => Promise<T>,
-  opts: TxOptions,
-): Promise<T> {
+async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
   return db().prisma.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT set_config('role', 'warden_app', true),

@@ -34,7 +34,17 @@ export function problemResponse(err: AppError, requestId: string, extraHeaders: 
   });
 }
 
-const DB_UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P03", "53300", "P1001", "P1017", "P2024"]);
+const DB_UNAVAILABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "57P01",
+  "57P03",
+  "53300",
+  "P1001",
+  "P1017",
+  "P2024",
+]);
 
 function looksLikeDatabaseDown(e: unknown): boolean {
   let cur: unknown = e;
@@ -42,7 +52,11 @@ function looksLikeDatabaseDown(e: unknown): boolean {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === "string" && DB_UNAVAILABLE.has(code)) return true;
     const msg = (cur as { message?: unknown }).message;
-    if (typeof msg === "string" && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(msg)) return true;
+    if (
+      typeof msg === "string" &&
+      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(msg)
+    )
+      return true;
     cur = (cur as { cause?: unknown }).cause;
   }
   return false;
@@ -65,5 +79,8 @@ export function toProblem(e: unknown, requestId: string): Response {
     });
   }
   log().error({ err: e, requestId }, "unhandled error");
-  return problemResponse(new AppError("internal", "An unexpected error occurred. Quote the request id when reporting it."), requestId);
+  return problemResponse(
+    new AppError("internal", "An unexpected error occurred. Quote the request id when reporting it."),
+    requestId,
+  );
 }

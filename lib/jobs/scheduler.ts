@@ -46,7 +46,11 @@ function builtInJobs(): Job[] {
   return [
     { name: "approval-expiry", everyMs: env().APPROVAL_SWEEP_INTERVAL_SECONDS * 1000, run: runApprovalExpirySweep },
     { name: "audit-checkpoints", everyMs: env().CHECKPOINT_INTERVAL_MINUTES * 60_000, run: () => runCheckpointSweep() },
-    { name: "payload-retention", everyMs: env().RETENTION_SWEEP_INTERVAL_MINUTES * 60_000, run: () => runRetentionSweep() },
+    {
+      name: "payload-retention",
+      everyMs: env().RETENTION_SWEEP_INTERVAL_MINUTES * 60_000,
+      run: () => runRetentionSweep(),
+    },
   ];
 }
 

@@ -9,7 +9,10 @@ import { generateApiKey } from "./format";
 import { createApiKeySchema, type CreateApiKeyInput } from "./schemas";
 import { keyViewInclude, toKeyView, type ApiKeyView } from "./view";
 
-export type CreatedKey = { key: ApiKeyView; /** The full key: returned once, never stored, never shown again. */ token: string };
+export type CreatedKey = {
+  key: ApiKeyView;
+  /** The full key: returned once, never stored, never shown again. */ token: string;
+};
 
 /** A key can never hold more than its creator holds at creation time. */
 export function assertScopesWithin(ctx: OrgContext, scopes: readonly string[]): void {
@@ -29,12 +32,19 @@ export function assertScopesWithin(ctx: OrgContext, scopes: readonly string[]): 
 async function assertAgentBinding(tx: Tx, ctx: OrgContext, input: CreateApiKeyInput): Promise<void> {
   if (!input.agent_id) return;
   const agent = await tx.agent.findUnique({ where: { orgId_id: { orgId: ctx.org.id, id: input.agent_id } } });
-  if (!agent) throw new AppError("validation_failed", "The key's agent does not exist", { errors: [{ path: "agent_id", message: "No such agent in this organization" }] });
+  if (!agent)
+    throw new AppError("validation_failed", "The key's agent does not exist", {
+      errors: [{ path: "agent_id", message: "No such agent in this organization" }],
+    });
   const expected = agent.environment === "production" ? "live" : "test";
   if (input.environment !== expected) {
-    throw new AppError("validation_failed", `Agent "${agent.slug}" runs in ${agent.environment}: bind a ${expected} key`, {
-      errors: [{ path: "environment", message: `A ${agent.environment} agent needs a ${expected} key` }],
-    });
+    throw new AppError(
+      "validation_failed",
+      `Agent "${agent.slug}" runs in ${agent.environment}: bind a ${expected} key`,
+      {
+        errors: [{ path: "environment", message: `A ${agent.environment} agent needs a ${expected} key` }],
+      },
+    );
   }
 }
 
@@ -45,7 +55,11 @@ async function assertAgentBinding(tx: Tx, ctx: OrgContext, input: CreateApiKeyIn
  */
 function onBehalfOf(ctx: OrgContext): string {
   const userId =
-    ctx.principal.kind === "user" ? ctx.principal.user.userId : ctx.principal.kind === "api_key" ? ctx.principal.key.createdByUserId : null;
+    ctx.principal.kind === "user"
+      ? ctx.principal.user.userId
+      : ctx.principal.kind === "api_key"
+        ? ctx.principal.key.createdByUserId
+        : null;
   if (!userId) throw new Error("API keys are created by a person, or by a key acting for one");
   return userId;
 }

@@ -5,7 +5,12 @@ import { parseOr422 } from "../http/zod";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { emergencyRevokeSchema } from "./schemas";
 
-export type EmergencyRevokeResult = { revoked_count: number; key_ids: string[]; cancelled_actions: number; reason: string };
+export type EmergencyRevokeResult = {
+  revoked_count: number;
+  key_ids: string[];
+  cancelled_actions: number;
+  reason: string;
+};
 
 /**
  * Revokes every usable key of the organization in one transaction, with the

@@ -71,8 +71,7 @@ export function generateApiKey(id: string, env: KeyEnvironment): GeneratedKey {
 }
 
 export type ParsedKey =
-  | { ok: true; env: KeyEnvironment; id: string; secret: string }
-  | { ok: false; reason: "malformed" | "bad_checksum" };
+  { ok: true; env: KeyEnvironment; id: string; secret: string } | { ok: false; reason: "malformed" | "bad_checksum" };
 
 export function parseApiKey(token: string): ParsedKey {
   const m = API_KEY_PATTERN.exec(token);

@@ -13,7 +13,10 @@ export function normaliseCidr(input: string): string | null {
     if (!ipaddr.isValidCIDR(withPrefix)) return null;
     const [addr, bits] = ipaddr.parseCIDR(withPrefix);
     if (addr.kind() === "ipv4" && !ipaddr.IPv4.isValidFourPartDecimal(raw.split("/")[0]!)) return null;
-    const network = addr.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(withPrefix) : ipaddr.IPv6.networkAddressFromCIDR(withPrefix);
+    const network =
+      addr.kind() === "ipv4"
+        ? ipaddr.IPv4.networkAddressFromCIDR(withPrefix)
+        : ipaddr.IPv6.networkAddressFromCIDR(withPrefix);
     return `${network.toString()}/${bits}`;
   } catch {
     return null;
@@ -25,7 +28,8 @@ export function ipAllowed(ip: string | null, allowlist: readonly string[]): bool
   if (allowlist.length === 0) return true;
   if (!ip || !ipaddr.isValid(ip)) return false;
   let addr = ipaddr.parse(ip);
-  if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress())
+    addr = (addr as ipaddr.IPv6).toIPv4Address();
   for (const cidr of allowlist) {
     try {
       const range = ipaddr.parseCIDR(cidr);

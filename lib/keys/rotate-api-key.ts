@@ -12,7 +12,11 @@ import { keyStatus, keyViewInclude, toKeyView, type ApiKeyView } from "./view";
  * period ends (0 = it stops now). The new key keeps the old one's settings and
  * its lifetime (same duration from now), and the caller must hold its scopes.
  */
-export async function rotateApiKey(ctx: OrgContext, id: string, raw: unknown): Promise<CreatedKey & { previous: ApiKeyView }> {
+export async function rotateApiKey(
+  ctx: OrgContext,
+  id: string,
+  raw: unknown,
+): Promise<CreatedKey & { previous: ApiKeyView }> {
   assertCan(ctx, "keys:write");
   const { grace_period_seconds: grace } = parseOr422(rotateApiKeySchema, raw);
   return withTenant(tenantOf(ctx), async (tx) => {
@@ -20,8 +24,10 @@ export async function rotateApiKey(ctx: OrgContext, id: string, raw: unknown): P
     if (locked.length === 0) throw notFound("API key");
     const old = await tx.apiKey.findUniqueOrThrow({ where: { id } });
     const status = keyStatus(old);
-    if (status === "revoked" || status === "expired") throw new AppError("conflict", `A ${status} key cannot be rotated`);
-    if (status === "rotating") throw new AppError("conflict", "This key has already been rotated; rotate its replacement instead");
+    if (status === "revoked" || status === "expired")
+      throw new AppError("conflict", `A ${status} key cannot be rotated`);
+    if (status === "rotating")
+      throw new AppError("conflict", "This key has already been rotated; rotate its replacement instead");
     assertScopesWithin(ctx, old.scopes);
 
     const now = Date.now();

@@ -27,11 +27,22 @@ export const createApiKeySchema = z
     name: z.string().trim().min(1).max(100),
     environment: z.enum(["live", "test"]).default("live"),
     scopes: z.array(scopeSchema).min(1).max(32),
-    expires_at: isoDateTime().nullish().transform((v) => v ?? null),
+    expires_at: isoDateTime()
+      .nullish()
+      .transform((v) => v ?? null),
     ip_allowlist: z.array(cidrSchema).max(64).default([]),
-    rate_limit_per_minute: z.number().int().min(1).max(100_000).nullish().transform((v) => v ?? null),
+    rate_limit_per_minute: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .nullish()
+      .transform((v) => v ?? null),
     /** Binds the key to an agent: actions submitted with it are that agent's. */
-    agent_id: z.uuid().nullish().transform((v) => v ?? null),
+    agent_id: z
+      .uuid()
+      .nullish()
+      .transform((v) => v ?? null),
   })
   .superRefine((v, ctx) => {
     // Refinements run even when a field already failed; only judge a parsed date.
@@ -59,8 +70,6 @@ export const emergencyRevokeSchema = z.object({
   reason: z.string().trim().min(3).max(500),
 });
 
-export const revokeApiKeySchema = z
-  .object({ reason: z.string().trim().max(500).optional() })
-  .optional();
+export const revokeApiKeySchema = z.object({ reason: z.string().trim().max(500).optional() }).optional();
 
 export const apiKeyParamsSchema = z.object({ id: z.uuid() });

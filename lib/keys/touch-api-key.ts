@@ -10,8 +10,10 @@ import type { VerifiedKey } from "./verify-api-key";
 export function touchApiKey(key: VerifiedKey, ip: string | null, now = Date.now()): void {
   const fresh = key.lastUsedAt && now - key.lastUsedAt.getTime() < 60_000 && key.lastUsedIp === ip;
   if (fresh) return;
-  void withTenant({ orgId: key.orgId }, (tx) =>
-    tx.$executeRaw`
+  void withTenant(
+    { orgId: key.orgId },
+    (tx) =>
+      tx.$executeRaw`
       UPDATE api_keys SET last_used_at = now(), last_used_ip = ${ip}
       WHERE id = ${key.id}::uuid
         AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds' OR last_used_ip IS DISTINCT FROM ${ip})`,

@@ -75,7 +75,11 @@ export type Verification = {
 const DUMMY_HASH = sha256Hex("warden-dummy-secret-for-constant-time-rejection");
 
 export function keyLimiterSpec(row: Pick<ApiKeyLookupRow, "id" | "rate_limit_per_minute">): LimiterSpec {
-  return { keyPrefix: "req-key", points: row.rate_limit_per_minute ?? env().RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 };
+  return {
+    keyPrefix: "req-key",
+    points: row.rate_limit_per_minute ?? env().RATE_LIMIT_KEY_PER_MINUTE,
+    durationSeconds: 60,
+  };
 }
 
 export function orgLimiterSpec(): LimiterSpec {
@@ -159,10 +163,14 @@ export async function verifyApiKey(
             disabled: row.agent_disabled_at !== null,
           }
         : null,
-    activePolicy: row.active_policy_id && row.active_policy_version ? { id: row.active_policy_id, version: row.active_policy_version } : null,
+    activePolicy:
+      row.active_policy_id && row.active_policy_version
+        ? { id: row.active_policy_id, version: row.active_policy_version }
+        : null,
     orgSensitiveKeys: row.org_sensitive_keys ?? [],
   };
-  if (opts.permission && !key.scopes.includes(opts.permission)) return { status: "insufficient_scope", key, headers: {} };
+  if (opts.permission && !key.scopes.includes(opts.permission))
+    return { status: "insufficient_scope", key, headers: {} };
 
   const counters =
     early && hint!.orgId === row.org_id && hint!.limit === row.rate_limit_per_minute

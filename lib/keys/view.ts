@@ -66,7 +66,11 @@ export function keyStatus(
 
 export function toKeyView(k: ApiKeyRow, now = new Date()): ApiKeyView {
   const person = k.createdByUserId
-    ? { id: k.createdByUserId, email: k.createdByUser?.email ?? null, role: k.createdByUser?.memberships[0]?.role ?? null }
+    ? {
+        id: k.createdByUserId,
+        email: k.createdByUser?.email ?? null,
+        role: k.createdByUser?.memberships[0]?.role ?? null,
+      }
     : null;
   const status = keyStatus(k, now, person?.role ?? null);
   const suspended = person?.role ? scopesWithinRole(k.scopes, person.role).suspended : [];
@@ -94,6 +98,7 @@ export function toKeyView(k: ApiKeyRow, now = new Date()): ApiKeyView {
     revoked_at: k.revokedAt?.toISOString() ?? null,
     revoke_reason: k.revokeReason,
     replaced_by: k.replacedBy,
-    rotation_due: (status === "active" || status === "expiring_soon") && now.getTime() - k.createdAt.getTime() > ROTATION_DUE_MS,
+    rotation_due:
+      (status === "active" || status === "expiring_soon") && now.getTime() - k.createdAt.getTime() > ROTATION_DUE_MS,
   };
 }

@@ -73,12 +73,19 @@ export async function getInvitation(token: string): Promise<InvitationView | nul
 }
 
 /** Sets the invitee's name and password; the link works once. */
-export async function acceptInvitation(input: unknown, meta: { ip: string | null }): Promise<{ email: string; org_slug: string }> {
+export async function acceptInvitation(
+  input: unknown,
+  meta: { ip: string | null },
+): Promise<{ email: string; org_slug: string }> {
   const { token, name, password } = parseOr422(acceptInvitationSchema, input);
   const problem = passwordProblems(password);
-  if (problem) throw new AppError("validation_failed", "The password is too weak", { errors: [{ path: "password", message: problem }] });
+  if (problem)
+    throw new AppError("validation_failed", "The password is too weak", {
+      errors: [{ path: "password", message: problem }],
+    });
   const row = await findUsableInvitation(token);
-  if (!row) throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
+  if (!row)
+    throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
   const passwordHash = await hashPassword(password);
 
   await withTenant({ orgId: row.org_id, userId: row.user_id }, async (tx) => {

@@ -34,7 +34,12 @@ export async function removeMember(ctx: OrgContext, userId: string): Promise<{ r
       ip: ctx.ip,
       data: { email: member.user.email, role: member.role },
     });
-    const revoked = await revokeKeysActingFor(tx, ctx, userId, `its creator ${member.user.email} was removed from the organization`);
+    const revoked = await revokeKeysActingFor(
+      tx,
+      ctx,
+      userId,
+      `its creator ${member.user.email} was removed from the organization`,
+    );
     return { revoked_api_keys: revoked };
   });
 }

@@ -29,7 +29,17 @@ export const updateSettingsSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     session_idle_timeout_seconds: z.number().int().min(60).max(86_400).optional(),
     session_absolute_timeout_seconds: z.number().int().min(300).max(2_592_000).optional(),
-    sensitive_keys: z.array(z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/)).max(100).optional(),
+    sensitive_keys: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9_.-]+$/),
+      )
+      .max(100)
+      .optional(),
     http_allowed_domains: z.array(z.string().trim().min(1).max(253)).max(500).optional(),
     http_allowed_private_cidrs: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
     payload_retention_days: z.number().int().min(1).max(3650).nullable().optional(),
@@ -38,7 +48,9 @@ export const updateSettingsSchema = z
 
 export async function getOrgSettings(ctx: OrgContext): Promise<OrgSettings> {
   assertCan(ctx, "org:admin");
-  return withTenant(tenantOf(ctx), async (tx) => toSettings(await tx.organization.findUniqueOrThrow({ where: { id: ctx.org.id } })));
+  return withTenant(tenantOf(ctx), async (tx) =>
+    toSettings(await tx.organization.findUniqueOrThrow({ where: { id: ctx.org.id } })),
+  );
 }
 
 function toSettings(o: {
@@ -76,7 +88,8 @@ function checkAllowlists(domains: string[] | undefined, cidrs: string[] | undefi
       fn();
     } catch (e) {
       if (!(e instanceof AppError) || !e.errors) throw e;
-      for (const f of e.errors) errors.push({ ...f, path: f.path.startsWith(`${from}.`) ? `${to}${f.path.slice(from.length)}` : to });
+      for (const f of e.errors)
+        errors.push({ ...f, path: f.path.startsWith(`${from}.`) ? `${to}${f.path.slice(from.length)}` : to });
     }
   };
   if (domains) collect(() => parseDomainAllowlist(domains), "allowDomains", "http_allowed_domains");
@@ -106,8 +119,12 @@ export async function updateOrgSettings(ctx: OrgContext, raw: unknown): Promise<
           sessionIdleTimeoutSeconds: input.session_idle_timeout_seconds,
           sessionAbsoluteTimeoutSeconds: input.session_absolute_timeout_seconds,
           sensitiveKeys: input.sensitive_keys ? [...new Set(input.sensitive_keys)] : undefined,
-          httpAllowedDomains: input.http_allowed_domains ? [...new Set(input.http_allowed_domains.map((d) => d.toLowerCase()))] : undefined,
-          httpAllowedPrivateCidrs: input.http_allowed_private_cidrs ? [...new Set(input.http_allowed_private_cidrs)] : undefined,
+          httpAllowedDomains: input.http_allowed_domains
+            ? [...new Set(input.http_allowed_domains.map((d) => d.toLowerCase()))]
+            : undefined,
+          httpAllowedPrivateCidrs: input.http_allowed_private_cidrs
+            ? [...new Set(input.http_allowed_private_cidrs)]
+            : undefined,
           payloadRetentionDays: input.payload_retention_days,
           updatedAt: new Date(),
         },

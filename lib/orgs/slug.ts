@@ -2,8 +2,20 @@ import { z } from "zod";
 
 /** Slugs that would shadow app routes. */
 export const RESERVED_SLUGS = new Set([
-  "api", "login", "logout", "invite", "_next", "static", "public", "favicon.ico", "robots.txt",
-  "settings", "admin", "new", "health", "auth",
+  "api",
+  "login",
+  "logout",
+  "invite",
+  "_next",
+  "static",
+  "public",
+  "favicon.ico",
+  "robots.txt",
+  "settings",
+  "admin",
+  "new",
+  "health",
+  "auth",
 ]);
 
 export const orgSlugSchema = z

@@ -208,7 +208,9 @@ function suggest(name: string, candidates: Iterable<string>): string {
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean '${best}'?)` : "";
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3))
+    ? ` (did you mean '${best}'?)`
+    : "";
 }
 
 class Abort extends Error {}
@@ -241,7 +243,13 @@ function forEachExpr(e: Expr | undefined, fn: (x: Expr) => void, depth = 0): voi
       }
       break;
     case "comprehensionExpr":
-      for (const x of [kind.value.iterRange, kind.value.accuInit, kind.value.loopCondition, kind.value.loopStep, kind.value.result]) {
+      for (const x of [
+        kind.value.iterRange,
+        kind.value.accuInit,
+        kind.value.loopCondition,
+        kind.value.loopStep,
+        kind.value.result,
+      ]) {
         forEachExpr(x, fn, depth + 1);
       }
       break;
@@ -321,10 +329,12 @@ class Checker {
       case "boolValue":
         return BOOL;
       case "int64Value":
-        if (k.value < INT64_MIN || k.value > INT64_MAX) return this.error(e, "integer literal is out of range (64-bit)");
+        if (k.value < INT64_MIN || k.value > INT64_MAX)
+          return this.error(e, "integer literal is out of range (64-bit)");
         return INT;
       case "uint64Value":
-        if (k.value < 0n || k.value > UINT64_MAX) return this.error(e, "unsigned integer literal is out of range (64-bit)");
+        if (k.value < 0n || k.value > UINT64_MAX)
+          return this.error(e, "unsigned integer literal is out of range (64-bit)");
         return UINT;
       case "doubleValue":
         return DOUBLE;
@@ -487,11 +497,14 @@ class Checker {
       const known = [...this.overloads.keys()].filter((n) => /^[a-z]/i.test(n));
       return this.error(e, `unknown function '${name}'${suggest(name, known)}`);
     }
-    const shaped = overloads.filter((o) => (o.target === undefined) === (target === undefined) && o.args.length === args.length);
+    const shaped = overloads.filter(
+      (o) => (o.target === undefined) === (target === undefined) && o.args.length === args.length,
+    );
     if (shaped.length === 0) {
       const isMethod = overloads.some((o) => o.target !== undefined);
       const isFunction = overloads.some((o) => o.target === undefined);
-      if (target !== undefined && !isMethod) return this.error(e, `'${name}' is a function, not a method: write ${name}(...)`);
+      if (target !== undefined && !isMethod)
+        return this.error(e, `'${name}' is a function, not a method: write ${name}(...)`);
       if (target === undefined && !isFunction) return this.error(e, `'${name}' is a method: write value.${name}(...)`);
       const counts = [...new Set(overloads.map((o) => o.args.length))].sort().join(" or ");
       return this.error(e, `'${name}' takes ${counts} argument(s), not ${args.length}`);
@@ -501,9 +514,12 @@ class Checker {
     );
     if (matching.length === 0) {
       const applied = [...(target === undefined ? [] : [target]), ...args].map(formatType).join(", ");
-      const numeric = [target, ...args].some((t) => t !== undefined && t.k === "prim" && t.name === "double") &&
+      const numeric =
+        [target, ...args].some((t) => t !== undefined && t.k === "prim" && t.name === "double") &&
         [target, ...args].some((t) => t !== undefined && t.k === "prim" && (t.name === "int" || t.name === "uint"));
-      const hint = numeric ? "; int and double do not mix in arithmetic: write 2.0 instead of 2, or convert with double()/int()" : "";
+      const hint = numeric
+        ? "; int and double do not mix in arithmetic: write 2.0 instead of 2, or convert with double()/int()"
+        : "";
       const signatures =
         OPERATOR_NAMES[name] === undefined && shaped.length <= 3
           ? `; expected ${shaped.map((o) => `${o.target === undefined ? "" : `${formatType(o.target)}.`}${name}(${o.args.map(formatType).join(", ")})`).join(" or ")}`
@@ -602,7 +618,10 @@ class Checker {
         this.error(c.iterRange ?? e, `cannot iterate over a value of type '${formatType(range)}'`);
     }
     const accuType = this.check(c.accuInit, depth + 1);
-    const loopScope = new Map<string, Ty>([[c.accuVar, accuType], [c.iterVar, iterType]]);
+    const loopScope = new Map<string, Ty>([
+      [c.accuVar, accuType],
+      [c.iterVar, iterType],
+    ]);
     if (c.iterVar2 !== "") loopScope.set(c.iterVar2, iterType2);
     this.scopes.push(loopScope);
     try {

@@ -84,9 +84,11 @@ function parseCondition(src: string): { parsed: Parsed } | { error: ConditionErr
   } catch (e) {
     const located = findSyntaxIssue(src, (offset) => where(src, offset));
     if (located !== null) return { error: conditionError(src, "syntax", located.message, located.offset) };
-    if (e instanceof RangeError) return { error: conditionError(src, "syntax", "the condition is nested too deeply", 0) };
+    if (e instanceof RangeError)
+      return { error: conditionError(src, "syntax", "the condition is nested too deeply", 0) };
     const detail = e as { rawMessage?: unknown; location?: { start?: { offset?: unknown } } };
-    const message = typeof detail.rawMessage === "string" ? detail.rawMessage : e instanceof Error ? e.message : "syntax error";
+    const message =
+      typeof detail.rawMessage === "string" ? detail.rawMessage : e instanceof Error ? e.message : "syntax error";
     const offset = typeof detail.location?.start?.offset === "number" ? detail.location.start.offset : 0;
     return { error: conditionError(src, "syntax", message, offset) };
   }
@@ -212,7 +214,9 @@ export function compilePolicy(rules: readonly PolicyRule[]): CompiledPolicy {
  * Non-throwing: the condition problems of a (possibly invalid) policy, each
  * with its rule index and name, for the editor.
  */
-export function checkPolicyConditions(rules: readonly Pick<PolicyRule, "name" | "condition">[]): PolicyConditionError[] {
+export function checkPolicyConditions(
+  rules: readonly Pick<PolicyRule, "name" | "condition">[],
+): PolicyConditionError[] {
   return compileRules(rules).errors;
 }
 

@@ -38,7 +38,8 @@ export const EXAMPLE_RULES: readonly RuleInput[] = [
   },
   {
     name: "Allow database reads from the internal network",
-    condition: 'tool == "postgres" && operation == "select" && ip_in_cidr(context.source_ip, ["10.0.0.0/8", "fd00::/8"])',
+    condition:
+      'tool == "postgres" && operation == "select" && ip_in_cidr(context.source_ip, ["10.0.0.0/8", "fd00::/8"])',
     effect: "allow",
     risk_level: "low",
     reason: "Read-only query from an internal address",

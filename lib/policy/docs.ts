@@ -16,7 +16,8 @@ export const CONDITION_VARIABLE_DOCS: readonly ConditionVariableDoc[] = [
   {
     name: "params",
     type: "map (JSON)",
-    description: "The action's parameters as sent by the agent. Numbers are doubles; a missing key is an error (use has(params.x)).",
+    description:
+      "The action's parameters as sent by the agent. Numbers are doubles; a missing key is an error (use has(params.x)).",
   },
   {
     name: "context",

@@ -108,10 +108,19 @@ export type RuleTrace = {
  * rules after the deciding one (to show shadowed rules). The decision is the
  * one evaluatePolicy returns.
  */
-export function explainPolicy(policy: CompiledPolicy, input: EvaluationInput): { decision: Decision; rules: RuleTrace[] } {
+export function explainPolicy(
+  policy: CompiledPolicy,
+  input: EvaluationInput,
+): { decision: Decision; rules: RuleTrace[] } {
   const bindings = bind(input);
   if (typeof bindings === "string") {
-    const rules = policy.rules.map((r): RuleTrace => ({ index: r.index, name: r.name, effect: r.effect, result: "error", error: bindings }));
+    const rules = policy.rules.map((r): RuleTrace => ({
+      index: r.index,
+      name: r.name,
+      effect: r.effect,
+      result: "error",
+      error: bindings,
+    }));
     return { decision: unusableInput(bindings), rules };
   }
   let decision: Decision | undefined;

@@ -41,12 +41,7 @@ export {
   type Decision,
   type RuleTrace,
 } from "./evaluate";
-export {
-  CONDITION_VARIABLE_DOCS,
-  POLICY_FUNCTIONS,
-  type ConditionVariableDoc,
-  type PolicyFunctionDoc,
-} from "./docs";
+export { CONDITION_VARIABLE_DOCS, POLICY_FUNCTIONS, type ConditionVariableDoc, type PolicyFunctionDoc } from "./docs";
 export {
   MAX_TOOLS_PER_LIST,
   TOOL_NAME_PATTERN,

@@ -60,7 +60,10 @@ export async function replayPolicy(ctx: OrgContext, version: number, raw: unknow
       skipped++;
       continue;
     }
-    const payload = JSON.parse(decrypt(keyring, a.paramsEncrypted, a.id)) as { params: Record<string, unknown>; context: Record<string, unknown> };
+    const payload = JSON.parse(decrypt(keyring, a.paramsEncrypted, a.id)) as {
+      params: Record<string, unknown>;
+      context: Record<string, unknown>;
+    };
     const decision: ActionDecision = decideAction({
       registry: readRegistries(a.agent.toolRegistry)[a.agent.environment],
       policy: compiled,

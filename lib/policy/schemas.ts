@@ -93,8 +93,7 @@ export const ruleInputSchema = z
     effect: rule.effect,
     risk_level: rule.risk_level ?? DEFAULT_RISK_LEVEL[rule.effect],
     reason: rule.reason ?? "",
-    approvals_required:
-      rule.effect === "require_approval" ? (rule.approvals_required ?? L.defaultApprovals) : null,
+    approvals_required: rule.effect === "require_approval" ? (rule.approvals_required ?? L.defaultApprovals) : null,
     approval_ttl_seconds:
       rule.effect === "require_approval" ? (rule.approval_ttl_seconds ?? L.defaultApprovalTtlSeconds) : null,
   }));
@@ -110,9 +109,7 @@ export function ruleNameKey(name: string): string {
 
 export const policyInputSchema = z
   .strictObject({
-    rules: z
-      .array(ruleInputSchema)
-      .max(L.maxRules, `A policy can have at most ${L.maxRules} rules`),
+    rules: z.array(ruleInputSchema).max(L.maxRules, `A policy can have at most ${L.maxRules} rules`),
   })
   .superRefine((policy, ctx) => {
     const seen = new Map<string, number>();

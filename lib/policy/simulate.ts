@@ -40,7 +40,9 @@ export async function simulatePolicy(ctx: OrgContext, raw: unknown): Promise<Sim
   const draft = rules ? parseAndCompilePolicy({ rules }).compiled : null;
 
   const { agent, active } = await withTenant(tenantOf(ctx), async (tx) => {
-    const agent = action.agent ? await tx.agent.findUnique({ where: { orgId_slug: { orgId: ctx.org.id, slug: action.agent } } }) : null;
+    const agent = action.agent
+      ? await tx.agent.findUnique({ where: { orgId_slug: { orgId: ctx.org.id, slug: action.agent } } })
+      : null;
     if (action.agent && !agent) throw notFound("Agent");
     const active = draft ? null : await tx.policyVersion.findFirst({ where: { orgId: ctx.org.id, isActive: true } });
     if (!draft && !active) throw new AppError("internal", "The organization has no active policy");
@@ -49,7 +51,9 @@ export async function simulatePolicy(ctx: OrgContext, raw: unknown): Promise<Sim
   const compiled = draft ?? cachedPolicy(active!.id) ?? compileAndCache(active!.id, active!.rules);
   const env = agent?.environment ?? action.env;
   const input: EvaluationInput = {
-    agent: agent ? { slug: agent.slug, name: agent.name, environment: agent.environment } : { slug: "simulated", name: "Simulated agent", environment: env },
+    agent: agent
+      ? { slug: agent.slug, name: agent.name, environment: agent.environment }
+      : { slug: "simulated", name: "Simulated agent", environment: env },
     tool: action.tool,
     operation: action.operation,
     params: action.params,
@@ -64,7 +68,12 @@ export async function simulatePolicy(ctx: OrgContext, raw: unknown): Promise<Sim
       policyVersion: active?.version ?? 0,
       input,
     });
-    return { decision: { ...decision, policy_version: active?.version ?? null }, registry: "not_checked", trace, policy: { version: active?.version ?? null, source: draft ? "draft" : "active" } };
+    return {
+      decision: { ...decision, policy_version: active?.version ?? null },
+      registry: "not_checked",
+      trace,
+      policy: { version: active?.version ?? null, source: draft ? "draft" : "active" },
+    };
   }
   const registry = readRegistries(agent.toolRegistry)[agent.environment];
   const decision = decideAction({ registry, policy: compiled, policyVersion: active?.version ?? 0, input });

@@ -151,7 +151,10 @@ function lexString(src: string, start: number, raw: boolean): number {
     if (src.startsWith(close, i)) return i + close.length;
     const c = src[i]!;
     if (!triple && (c === "\n" || c === "\r")) {
-      throw new Fail(start, "string literal is not closed before the end of the line (use triple quotes for multi-line strings)");
+      throw new Fail(
+        start,
+        "string literal is not closed before the end of the line (use triple quotes for multi-line strings)",
+      );
     }
     i += c === "\\" && !raw ? 2 : 1;
   }
@@ -307,7 +310,8 @@ class Recognizer {
   private selector(): void {
     const t = this.peek();
     if (t.kind !== "ident") this.fail("expected a field name after '.'");
-    if (KEYWORDS.has(t.text)) throw new Fail(t.start, `'${t.text}' is a reserved word and cannot be used as a field name`);
+    if (KEYWORDS.has(t.text))
+      throw new Fail(t.start, `'${t.text}' is a reserved word and cannot be used as a field name`);
     this.next();
   }
 

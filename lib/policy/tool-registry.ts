@@ -45,7 +45,9 @@ export const toolRegistrySchema = z
           code: "custom",
           path: [list, index],
           message:
-            first === list ? `"${tool}" is listed twice in ${list}` : `"${tool}" is already listed in ${first}; a tool can be in one list only`,
+            first === list
+              ? `"${tool}" is listed twice in ${list}`
+              : `"${tool}" is already listed in ${first}; a tool can be in one list only`,
         });
       });
     }

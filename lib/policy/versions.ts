@@ -41,9 +41,16 @@ export type PolicyVersionView = {
   published_by: string | null;
 };
 
-const rulesHash = (rules: unknown) => createHash("sha256").update(canonicalize(rules) ?? "null").digest("hex");
+const rulesHash = (rules: unknown) =>
+  createHash("sha256")
+    .update(canonicalize(rules) ?? "null")
+    .digest("hex");
 
-export function toPolicyView(p: PolicyVersion, createdByEmail?: string | null, publishedByEmail?: string | null): PolicyVersionView {
+export function toPolicyView(
+  p: PolicyVersion,
+  createdByEmail?: string | null,
+  publishedByEmail?: string | null,
+): PolicyVersionView {
   const rules = (policyInputSchema.safeParse({ rules: p.rules }).data?.rules ?? []) as PolicyRule[];
   return {
     id: p.id,
@@ -64,8 +71,14 @@ export function toPolicyView(p: PolicyVersion, createdByEmail?: string | null, p
 export async function listPolicyVersions(ctx: OrgContext): Promise<PolicyVersionView[]> {
   assertCan(ctx, "policies:read");
   return withTenant(tenantOf(ctx), async (tx) => {
-    const rows = await tx.policyVersion.findMany({ where: { orgId: ctx.org.id }, orderBy: { version: "desc" }, take: 200 });
-    const ids = [...new Set(rows.flatMap((r) => [r.createdByUserId, r.publishedByUserId]).filter((x): x is string => !!x))];
+    const rows = await tx.policyVersion.findMany({
+      where: { orgId: ctx.org.id },
+      orderBy: { version: "desc" },
+      take: 200,
+    });
+    const ids = [
+      ...new Set(rows.flatMap((r) => [r.createdByUserId, r.publishedByUserId]).filter((x): x is string => !!x)),
+    ];
     const users = await tx.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } });
     const email = new Map(users.map((u) => [u.id, u.email]));
     const of = (id: string | null) => (id ? (email.get(id) ?? null) : null);
@@ -90,7 +103,11 @@ export async function createPolicyDraft(ctx: OrgContext, raw: unknown): Promise<
   const { rules } = parseAndCompilePolicy({ rules: body.rules });
   return withTenant(tenantOf(ctx), async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`policy-version:${ctx.org.id}`}, 0))`;
-    const last = await tx.policyVersion.findFirst({ where: { orgId: ctx.org.id }, orderBy: { version: "desc" }, select: { version: true } });
+    const last = await tx.policyVersion.findFirst({
+      where: { orgId: ctx.org.id },
+      orderBy: { version: "desc" },
+      select: { version: true },
+    });
     const row = await tx.policyVersion.create({
       data: {
         orgId: ctx.org.id,
@@ -108,7 +125,12 @@ export async function createPolicyDraft(ctx: OrgContext, raw: unknown): Promise<
       action: "policy.draft_created",
       target: { type: "policy_version", id: row.id },
       ip: ctx.ip,
-      data: { version: row.version, rule_count: rules.length, rules_sha256: rulesHash(rules), description: row.description },
+      data: {
+        version: row.version,
+        rule_count: rules.length,
+        rules_sha256: rulesHash(rules),
+        description: row.description,
+      },
     });
     return toPolicyView(row);
   });

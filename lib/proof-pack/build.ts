@@ -113,13 +113,16 @@ function prettyJson(value: unknown): Uint8Array {
 
 export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): ProofPackFiles {
   const parsed = inputSchema.safeParse(input);
-  if (!parsed.success) throw new AppError("validation_failed", "Invalid proof pack input", { errors: fieldErrors(parsed.error.issues) });
+  if (!parsed.success)
+    throw new AppError("validation_failed", "Invalid proof pack input", { errors: fieldErrors(parsed.error.issues) });
   const createdAt = (input.createdAt ?? new Date()).toISOString();
 
   const claimed = input.checkpoint?.checkpoint?.key_id;
   const key = typeof claimed === "string" ? findKey(keyring, claimed) : undefined;
   if (!key) {
-    throw new AppError("internal", "The checkpoint was not signed by a key of this keyring", { cause: `key ${String(claimed)}` });
+    throw new AppError("internal", "The checkpoint was not signed by a key of this keyring", {
+      cause: `key ${String(claimed)}`,
+    });
   }
   const checked = verifyCheckpoint(input.checkpoint, key.publicKeyPem);
   if (!checked.ok) throw new AppError("internal", "The checkpoint does not verify", { cause: checked.message });
@@ -127,9 +130,13 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
   if (!key.privateKey || !isKeyValidAt(key, new Date(createdAt))) {
     // The manifest must be signed by the checkpoint's key: a pack carries one
     // public key. After a rotation, sign a fresh checkpoint with the new key.
-    throw new AppError("internal", "The checkpoint's key can no longer sign; sign a fresh checkpoint with the current key", {
-      cause: `key ${key.keyId} is retired or outside its validity window at ${createdAt}`,
-    });
+    throw new AppError(
+      "internal",
+      "The checkpoint's key can no longer sign; sign a fresh checkpoint with the current key",
+      {
+        cause: `key ${key.keyId} is retired or outside its validity window at ${createdAt}`,
+      },
+    );
   }
   if (checkpoint.org_id !== input.orgId) {
     throw new AppError("validation_failed", "The checkpoint is for another organization");
@@ -143,7 +150,10 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
   }
   const last = events[events.length - 1]!.seq;
   if (last > checkpoint.tree_size) {
-    throw new AppError("validation_failed", `The checkpoint (tree size ${checkpoint.tree_size}) does not cover event seq ${last}`);
+    throw new AppError(
+      "validation_failed",
+      `The checkpoint (tree size ${checkpoint.tree_size}) does not cover event seq ${last}`,
+    );
   }
 
   let auditPaths: Map<number, readonly string[]>;
@@ -171,7 +181,9 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
     "decision.json": prettyJson(input.decision),
     "approvals.json": prettyJson(input.approvals),
     "events.jsonl": Buffer.from(
-      events.map((e) => `${canonical({ seq: e.seq, prev_hash: e.prev_hash, hash: e.hash, event: e.event })}\n`).join(""),
+      events
+        .map((e) => `${canonical({ seq: e.seq, prev_hash: e.prev_hash, hash: e.hash, event: e.event })}\n`)
+        .join(""),
       "utf8",
     ),
     "proofs.json": prettyJson({ tree_size: checkpoint.tree_size, proofs }),

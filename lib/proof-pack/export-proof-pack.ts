@@ -35,7 +35,9 @@ async function loadAction(tx: Tx, orgId: string, actionId: string) {
     where: { orgId, id: actionId },
     include: {
       agent: { select: { slug: true, environment: true } },
-      approval: { include: { decisions: { include: { approver: { select: { email: true } } }, orderBy: { createdAt: "asc" } } } },
+      approval: {
+        include: { decisions: { include: { approver: { select: { email: true } } }, orderBy: { createdAt: "asc" } } },
+      },
     },
   });
 }
@@ -98,7 +100,9 @@ function approvalsFile(a: LoadedAction): Record<string, unknown>[] {
 export async function exportProofPack(ctx: OrgContext, actionId: string): Promise<ExportedPack> {
   assertCan(ctx, "audit:export");
   const orgId = ctx.org.id;
-  const exists = await withTenant(tenantOf(ctx), (tx) => tx.action.findFirst({ where: { orgId, id: actionId }, select: { id: true } }));
+  const exists = await withTenant(tenantOf(ctx), (tx) =>
+    tx.action.findFirst({ where: { orgId, id: actionId }, select: { id: true } }),
+  );
   if (!exists) throw new AppError("not_found", "Action not found");
 
   const size = await auditHeadSeq(orgId);
@@ -111,7 +115,10 @@ export async function exportProofPack(ctx: OrgContext, actionId: string): Promis
       if (!action) throw new AppError("not_found", "Action not found");
       const events: PackEvent[] = await eventsAboutAction(tx, orgId, actionId, size);
       if (events.length === 0) {
-        throw new AppError("conflict", "The audit log has no events about this action, so no proof pack can be produced");
+        throw new AppError(
+          "conflict",
+          "The audit log has no events about this action, so no proof pack can be produced",
+        );
       }
       const checkpoint = await insertCheckpoint(tx, orgId, size, "proof_pack");
       const seqs = events.map((e) => e.seq);

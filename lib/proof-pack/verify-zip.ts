@@ -45,7 +45,11 @@ export function unzipProofPack(
   const files = new Map<string, Uint8Array>();
   for (const [name, count] of names) {
     if (count > 1) {
-      problems.push({ code: "zip_duplicate_entry", message: `the archive holds ${JSON.stringify(name)} ${count} times`, file: name });
+      problems.push({
+        code: "zip_duplicate_entry",
+        message: `the archive holds ${JSON.stringify(name)} ${count} times`,
+        file: name,
+      });
     }
     const bytes = inflated[name];
     if (bytes !== undefined) files.set(name, bytes);

@@ -169,7 +169,11 @@ function verifyEd25519(publicKey, context, message, signatureBase64) {
 
 /** Accepts a full fingerprint (64 hex) or a key id (16 hex), optionally "sha256:"-prefixed or colon-separated. */
 function normaliseExpectedKey(value) {
-  const v = String(value).trim().toLowerCase().replace(/^sha256:/, "").replace(/:/g, "");
+  const v = String(value)
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, "")
+    .replace(/:/g, "");
   return HEX64.test(v) || KEY_ID.test(v) ? v : null;
 }
 
@@ -308,12 +312,18 @@ export function verifyProofPack(files, options = {}) {
       fail("manifest_malformed", `manifest.json is not a ${PACK_FORMAT} manifest`, { file: MANIFEST_FILE });
       manifest = undefined;
     } else if (manifest.version !== PACK_VERSION) {
-      fail("manifest_unsupported", `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`, {
-        file: MANIFEST_FILE,
-      });
+      fail(
+        "manifest_unsupported",
+        `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`,
+        {
+          file: MANIFEST_FILE,
+        },
+      );
       manifest = undefined;
     } else if (!shapeOk) {
-      fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", { file: MANIFEST_FILE });
+      fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", {
+        file: MANIFEST_FILE,
+      });
       manifest = undefined;
     }
   }
@@ -339,9 +349,13 @@ export function verifyProofPack(files, options = {}) {
     }
     for (const name of Object.keys(manifest.files)) {
       if (!CONTENT_FILES.includes(name)) {
-        fail("manifest_unexpected_entry", `manifest.json lists ${show(name)}, which is not a content file of the format`, {
-          file: MANIFEST_FILE,
-        });
+        fail(
+          "manifest_unexpected_entry",
+          `manifest.json lists ${show(name)}, which is not a content file of the format`,
+          {
+            file: MANIFEST_FILE,
+          },
+        );
       }
     }
   }
@@ -351,14 +365,20 @@ export function verifyProofPack(files, options = {}) {
   let keyId;
   const pem = textOf("public-key.pem");
   if (pem !== undefined && pem.includes("PRIVATE KEY")) {
-    fail("public_key_invalid", "public-key.pem holds a private key: the signing key has leaked and nothing it signed can be trusted", {
-      file: "public-key.pem",
-    });
+    fail(
+      "public_key_invalid",
+      "public-key.pem holds a private key: the signing key has leaked and nothing it signed can be trusted",
+      {
+        file: "public-key.pem",
+      },
+    );
   } else if (pem !== undefined) {
     try {
       const key = createPublicKey(pem);
       if (key.asymmetricKeyType !== "ed25519") {
-        fail("public_key_invalid", `public-key.pem is a ${key.asymmetricKeyType} key, not Ed25519`, { file: "public-key.pem" });
+        fail("public_key_invalid", `public-key.pem is a ${key.asymmetricKeyType} key, not Ed25519`, {
+          file: "public-key.pem",
+        });
       } else {
         publicKey = key;
         summary.fingerprint = publicKeyFingerprint(key);
@@ -373,7 +393,10 @@ export function verifyProofPack(files, options = {}) {
     const expected = normaliseExpectedKey(options.expectKey);
     summary.expected_key = expected;
     if (expected === null) {
-      fail("expected_key_invalid", "--expect-key must be a key fingerprint (64 hex characters) or key id (16 hex characters)");
+      fail(
+        "expected_key_invalid",
+        "--expect-key must be a key fingerprint (64 hex characters) or key id (16 hex characters)",
+      );
     } else if (summary.fingerprint !== null) {
       const actual = expected.length === 64 ? summary.fingerprint : keyId;
       if (actual !== expected) {
@@ -386,21 +409,36 @@ export function verifyProofPack(files, options = {}) {
     }
   }
   if (manifest && keyId !== undefined && manifest.key_id !== keyId) {
-    fail("key_id_mismatch", `manifest.json names signing key ${show(manifest.key_id)} but public-key.pem is key ${keyId}`, {
-      file: MANIFEST_FILE,
-    });
+    fail(
+      "key_id_mismatch",
+      `manifest.json names signing key ${show(manifest.key_id)} but public-key.pem is key ${keyId}`,
+      {
+        file: MANIFEST_FILE,
+      },
+    );
   }
 
   // -- manifest.sig
   const sig = jsonOf(SIGNATURE_FILE);
   if (sig !== undefined) {
-    if (!isObject(sig) || sig.alg !== "Ed25519" || typeof sig.key_id !== "string" || typeof sig.signature !== "string") {
-      fail("manifest_signature_malformed", 'manifest.sig must be {"alg":"Ed25519","key_id":…,"signature":…}', { file: SIGNATURE_FILE });
+    if (
+      !isObject(sig) ||
+      sig.alg !== "Ed25519" ||
+      typeof sig.key_id !== "string" ||
+      typeof sig.signature !== "string"
+    ) {
+      fail("manifest_signature_malformed", 'manifest.sig must be {"alg":"Ed25519","key_id":…,"signature":…}', {
+        file: SIGNATURE_FILE,
+      });
     } else {
       if (manifest && sig.key_id !== manifest.key_id) {
-        fail("key_id_mismatch", `manifest.sig names key ${show(sig.key_id)} but manifest.json names key ${show(manifest.key_id)}`, {
-          file: SIGNATURE_FILE,
-        });
+        fail(
+          "key_id_mismatch",
+          `manifest.sig names key ${show(sig.key_id)} but manifest.json names key ${show(manifest.key_id)}`,
+          {
+            file: SIGNATURE_FILE,
+          },
+        );
       }
       if (publicKey && manifestBytes !== undefined) {
         if (!verifyEd25519(publicKey, MANIFEST_SIGNING_CONTEXT, manifestBytes, sig.signature)) {
@@ -433,18 +471,26 @@ export function verifyProofPack(files, options = {}) {
       typeof c.timestamp === "string" &&
       typeof c.key_id === "string";
     if (!shapeOk) {
-      fail("checkpoint_malformed", "checkpoint.json must be {checkpoint:{v:1,org_id,tree_size,root_hash,timestamp,key_id},signature}", {
-        file: "checkpoint.json",
-      });
+      fail(
+        "checkpoint_malformed",
+        "checkpoint.json must be {checkpoint:{v:1,org_id,tree_size,root_hash,timestamp,key_id},signature}",
+        {
+          file: "checkpoint.json",
+        },
+      );
     } else {
       checkpoint = c;
       summary.tree_size = c.tree_size;
       summary.root_hash = c.root_hash;
       summary.checkpoint_time = c.timestamp;
       if (keyId !== undefined && c.key_id !== keyId) {
-        fail("key_id_mismatch", `checkpoint.json was signed by key ${show(c.key_id)} but public-key.pem is key ${keyId}`, {
-          file: "checkpoint.json",
-        });
+        fail(
+          "key_id_mismatch",
+          `checkpoint.json was signed by key ${show(c.key_id)} but public-key.pem is key ${keyId}`,
+          {
+            file: "checkpoint.json",
+          },
+        );
       }
       if (publicKey) {
         let message;
@@ -453,16 +499,27 @@ export function verifyProofPack(files, options = {}) {
         } catch {
           message = undefined;
         }
-        if (message === undefined || !verifyEd25519(publicKey, CHECKPOINT_SIGNING_CONTEXT, message, signedCheckpoint.signature)) {
-          fail("checkpoint_signature_invalid", `checkpoint.json: the checkpoint signature does not verify with public-key.pem (key ${keyId})`, {
-            file: "checkpoint.json",
-          });
+        if (
+          message === undefined ||
+          !verifyEd25519(publicKey, CHECKPOINT_SIGNING_CONTEXT, message, signedCheckpoint.signature)
+        ) {
+          fail(
+            "checkpoint_signature_invalid",
+            `checkpoint.json: the checkpoint signature does not verify with public-key.pem (key ${keyId})`,
+            {
+              file: "checkpoint.json",
+            },
+          );
         }
       }
       if (manifest && c.org_id !== manifest.org_id) {
-        fail("org_mismatch", `checkpoint.json is for organization ${show(c.org_id)} but manifest.json is for ${show(manifest.org_id)}`, {
-          file: "checkpoint.json",
-        });
+        fail(
+          "org_mismatch",
+          `checkpoint.json is for organization ${show(c.org_id)} but manifest.json is for ${show(manifest.org_id)}`,
+          {
+            file: "checkpoint.json",
+          },
+        );
       }
     }
   }
@@ -473,7 +530,9 @@ export function verifyProofPack(files, options = {}) {
   const eventsText = textOf("events.jsonl");
   if (eventsText !== undefined) {
     if (eventsText.length > 0 && !eventsText.endsWith("\n")) {
-      fail("events_truncated", "events.jsonl does not end with a newline: the file is truncated", { file: "events.jsonl" });
+      fail("events_truncated", "events.jsonl does not end with a newline: the file is truncated", {
+        file: "events.jsonl",
+      });
     }
     const lines = eventsText.split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
@@ -503,7 +562,11 @@ export function verifyProofPack(files, options = {}) {
         !isObject(e.target) ||
         !isObject(e.data)
       ) {
-        fail("event_malformed", `events.jsonl line ${lineNo} is not {seq, prev_hash, hash, event} with an audit event`, where);
+        fail(
+          "event_malformed",
+          `events.jsonl line ${lineNo} is not {seq, prev_hash, hash, event} with an audit event`,
+          where,
+        );
         return;
       }
       const seq = row.seq;
@@ -516,13 +579,25 @@ export function verifyProofPack(files, options = {}) {
         return;
       }
       if (canonical !== line) {
-        fail("event_not_canonical", `events.jsonl line ${lineNo} (seq ${seq}) is not in RFC 8785 canonical form`, where);
+        fail(
+          "event_not_canonical",
+          `events.jsonl line ${lineNo} (seq ${seq}) is not in RFC 8785 canonical form`,
+          where,
+        );
       }
       if (chainHash(row.prev_hash, e) !== row.hash) {
-        fail("event_hash_mismatch", `event seq ${seq} (events.jsonl line ${lineNo}): its content does not match its hash; the event was edited`, where);
+        fail(
+          "event_hash_mismatch",
+          `event seq ${seq} (events.jsonl line ${lineNo}): its content does not match its hash; the event was edited`,
+          where,
+        );
       }
       if (seen.has(seq)) {
-        fail("event_duplicate", `event seq ${seq} appears more than once (again on events.jsonl line ${lineNo})`, where);
+        fail(
+          "event_duplicate",
+          `event seq ${seq} appears more than once (again on events.jsonl line ${lineNo})`,
+          where,
+        );
       } else if (previous && seq < previous.seq) {
         fail(
           "event_out_of_order",
@@ -533,10 +608,18 @@ export function verifyProofPack(files, options = {}) {
       if (seq === 1 && row.prev_hash !== GENESIS_HASH) {
         fail("event_link_broken", "event seq 1: prev_hash is not the genesis hash (64 zeros)", where);
       } else if (previous && seq === previous.seq + 1 && row.prev_hash !== previous.hash) {
-        fail("event_link_broken", `event seq ${seq}: prev_hash does not equal the hash of event seq ${previous.seq}`, where);
+        fail(
+          "event_link_broken",
+          `event seq ${seq}: prev_hash does not equal the hash of event seq ${previous.seq}`,
+          where,
+        );
       }
       if (orgId !== undefined && e.org_id !== orgId) {
-        fail("event_org_mismatch", `event seq ${seq} belongs to organization ${show(e.org_id)}, not ${show(orgId)}`, where);
+        fail(
+          "event_org_mismatch",
+          `event seq ${seq} belongs to organization ${show(e.org_id)}, not ${show(orgId)}`,
+          where,
+        );
       }
       const entry = { seq, line: lineNo, hash: row.hash, event: e };
       if (!seen.has(seq)) events.push(entry);
@@ -551,7 +634,9 @@ export function verifyProofPack(files, options = {}) {
   const proofsDoc = jsonOf("proofs.json");
   if (proofsDoc !== undefined) {
     if (!isObject(proofsDoc) || !Number.isSafeInteger(proofsDoc.tree_size) || !Array.isArray(proofsDoc.proofs)) {
-      fail("proofs_malformed", "proofs.json must be {tree_size, proofs:[{seq, leaf_index, audit_path}]}", { file: "proofs.json" });
+      fail("proofs_malformed", "proofs.json must be {tree_size, proofs:[{seq, leaf_index, audit_path}]}", {
+        file: "proofs.json",
+      });
     } else {
       if (checkpoint && proofsDoc.tree_size !== checkpoint.tree_size) {
         fail(
@@ -569,18 +654,27 @@ export function verifyProofPack(files, options = {}) {
           Array.isArray(p.audit_path) &&
           p.audit_path.every((h) => typeof h === "string" && HEX64.test(h));
         if (!valid) {
-          fail("proofs_malformed", `proofs.json proofs[${i}] must be {seq, leaf_index, audit_path: [64-hex hashes]}`, { file: "proofs.json" });
+          fail("proofs_malformed", `proofs.json proofs[${i}] must be {seq, leaf_index, audit_path: [64-hex hashes]}`, {
+            file: "proofs.json",
+          });
           return;
         }
         if (bySeq.has(p.seq)) {
-          fail("proof_duplicate", `proofs.json has more than one proof for seq ${p.seq}`, { file: "proofs.json", seq: p.seq });
-          return;
-        }
-        if (p.leaf_index !== p.seq - 1) {
-          fail("proof_index_mismatch", `proofs.json: the proof for seq ${p.seq} is for leaf index ${p.leaf_index}, expected ${p.seq - 1}`, {
+          fail("proof_duplicate", `proofs.json has more than one proof for seq ${p.seq}`, {
             file: "proofs.json",
             seq: p.seq,
           });
+          return;
+        }
+        if (p.leaf_index !== p.seq - 1) {
+          fail(
+            "proof_index_mismatch",
+            `proofs.json: the proof for seq ${p.seq} is for leaf index ${p.leaf_index}, expected ${p.seq - 1}`,
+            {
+              file: "proofs.json",
+              seq: p.seq,
+            },
+          );
         }
         bySeq.set(p.seq, p);
       });
@@ -588,7 +682,10 @@ export function verifyProofPack(files, options = {}) {
       for (const e of events) {
         const p = bySeq.get(e.seq);
         if (!p) {
-          fail("proof_missing", `event seq ${e.seq} has no inclusion proof in proofs.json`, { file: "proofs.json", seq: e.seq });
+          fail("proof_missing", `event seq ${e.seq} has no inclusion proof in proofs.json`, {
+            file: "proofs.json",
+            seq: e.seq,
+          });
           continue;
         }
         if (!checkpoint) continue;
@@ -639,9 +736,13 @@ export function verifyProofPack(files, options = {}) {
     summary.tool = typeof action.tool === "string" ? action.tool : null;
     summary.operation = typeof action.operation === "string" ? action.operation : null;
     if (manifest && manifest.action_id !== action.id) {
-      fail("action_mismatch", `manifest.json is for action ${show(manifest.action_id)} but action.json is action ${show(action.id)}`, {
-        file: "action.json",
-      });
+      fail(
+        "action_mismatch",
+        `manifest.json is for action ${show(manifest.action_id)} but action.json is action ${show(action.id)}`,
+        {
+          file: "action.json",
+        },
+      );
     }
   }
 
@@ -666,27 +767,39 @@ export function verifyProofPack(files, options = {}) {
       return undefined;
     }
     if (found.length > 1) {
-      fail("binding_duplicate", `events.jsonl has ${found.length} ${name} events (seq ${found.map((e) => e.seq).join(", ")}); expected one`, {
-        file: "events.jsonl",
-      });
+      fail(
+        "binding_duplicate",
+        `events.jsonl has ${found.length} ${name} events (seq ${found.map((e) => e.seq).join(", ")}); expected one`,
+        {
+          file: "events.jsonl",
+        },
+      );
       return undefined;
     }
     const e = found[0];
     if (actionId !== undefined && !(e.event.target.type === "action" && e.event.target.id === actionId)) {
-      fail("binding_mismatch", `the ${name} event (seq ${e.seq}) must target {type:"action", id:${show(actionId)}}; it targets ${show(e.event.target)}`, {
-        file: "events.jsonl",
-        seq: e.seq,
-      });
+      fail(
+        "binding_mismatch",
+        `the ${name} event (seq ${e.seq}) must target {type:"action", id:${show(actionId)}}; it targets ${show(e.event.target)}`,
+        {
+          file: "events.jsonl",
+          seq: e.seq,
+        },
+      );
     }
     return e;
   };
   const compareField = (file, obj, field, e, recorded) => {
     if (!Object.prototype.hasOwnProperty.call(obj, field)) {
-      fail("binding_mismatch", `${file} has no field "${field}" but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`, {
-        file,
-        field,
-        seq: e.seq,
-      });
+      fail(
+        "binding_mismatch",
+        `${file} has no field "${field}" but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
+        {
+          file,
+          field,
+          seq: e.seq,
+        },
+      );
     } else if (!sameJson(obj[field], recorded)) {
       fail(
         "binding_mismatch",
@@ -700,9 +813,11 @@ export function verifyProofPack(files, options = {}) {
     const submitted = single("action.submitted");
     if (submitted && actionOk) {
       compareField("action.json", action, "id", submitted, submitted.event.target.id);
-      for (const f of ["tool", "operation", "payload_hash"]) compareField("action.json", action, f, submitted, submitted.event.data[f]);
+      for (const f of ["tool", "operation", "payload_hash"])
+        compareField("action.json", action, f, submitted, submitted.event.data[f]);
       for (const f of ["agent_id", "agent_slug"]) {
-        if (Object.prototype.hasOwnProperty.call(action, f)) compareField("action.json", action, f, submitted, submitted.event.data[f]);
+        if (Object.prototype.hasOwnProperty.call(action, f))
+          compareField("action.json", action, f, submitted, submitted.event.data[f]);
       }
     }
 
@@ -724,7 +839,9 @@ export function verifyProofPack(files, options = {}) {
     // once, so (approval_id, approver_id) names one decision; with a quorum,
     // several decisions share the approval_id.
     const approvals = jsonOf("approvals.json");
-    const approvalEvents = events.filter((e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected");
+    const approvalEvents = events.filter(
+      (e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected",
+    );
     const decisionKey = (approvalId, approverId) => canonicalJson([approvalId, approverId]);
     const eventKey = (e) => {
       try {
@@ -736,9 +853,14 @@ export function verifyProofPack(files, options = {}) {
     const decisionName = (approvalId, approverId) => `approval ${show(approvalId)} by approver ${show(approverId)}`;
     if (
       approvals !== undefined &&
-      (!Array.isArray(approvals) || !approvals.every((a) => isObject(a) && typeof a.approval_id === "string" && typeof a.approver_id === "string"))
+      (!Array.isArray(approvals) ||
+        !approvals.every((a) => isObject(a) && typeof a.approval_id === "string" && typeof a.approver_id === "string"))
     ) {
-      fail("approvals_malformed", "approvals.json must be an array of objects with a string approval_id and approver_id", { file: "approvals.json" });
+      fail(
+        "approvals_malformed",
+        "approvals.json must be an array of objects with a string approval_id and approver_id",
+        { file: "approvals.json" },
+      );
     } else if (approvals !== undefined) {
       summary.approvals = approvals.length;
       const entryCount = new Map();
@@ -751,9 +873,13 @@ export function verifyProofPack(files, options = {}) {
         const k = decisionKey(a.approval_id, a.approver_id);
         if (entryCount.get(k) > 1 && !reported.has(k)) {
           reported.add(k);
-          fail("binding_duplicate", `approvals.json lists the decision on ${decisionName(a.approval_id, a.approver_id)} ${entryCount.get(k)} times`, {
-            file: "approvals.json",
-          });
+          fail(
+            "binding_duplicate",
+            `approvals.json lists the decision on ${decisionName(a.approval_id, a.approver_id)} ${entryCount.get(k)} times`,
+            {
+              file: "approvals.json",
+            },
+          );
         }
       }
       for (const a of approvals) {
@@ -775,15 +901,20 @@ export function verifyProofPack(files, options = {}) {
           continue;
         }
         const e = matching[0];
-        for (const f of ["approver_id", "decision", "reason", "mfa"]) compareField("approvals.json", a, f, e, e.event.data[f]);
+        for (const f of ["approver_id", "decision", "reason", "mfa"])
+          compareField("approvals.json", a, f, e, e.event.data[f]);
       }
       for (const e of approvalEvents) {
         if (e.event.action !== `approval.${e.event.data.decision}`) {
-          fail("binding_mismatch", `event seq ${e.seq} is ${e.event.action} but its data.decision is ${show(e.event.data.decision)}`, {
-            file: "events.jsonl",
-            seq: e.seq,
-            field: "decision",
-          });
+          fail(
+            "binding_mismatch",
+            `event seq ${e.seq} is ${e.event.action} but its data.decision is ${show(e.event.data.decision)}`,
+            {
+              file: "events.jsonl",
+              seq: e.seq,
+              field: "decision",
+            },
+          );
         }
         if (!entryCount.has(eventKey(e))) {
           fail(
@@ -920,7 +1051,9 @@ export function main(argv, out = process.stdout, err = process.stderr) {
 
 function isMainModule() {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }

@@ -10,7 +10,8 @@ import { ROLE_PERMISSIONS, type Permission, type Role } from "./permissions";
  * Who is calling: a signed-in person, an API key (an agent or a script), or the
  * system itself (seeding and provisioning scripts; never produced by a route).
  */
-export type Principal = { kind: "user"; user: SessionUser } | { kind: "api_key"; key: VerifiedKey } | { kind: "system"; name: string };
+export type Principal =
+  { kind: "user"; user: SessionUser } | { kind: "api_key"; key: VerifiedKey } | { kind: "system"; name: string };
 
 /** Everything domain code needs to act for a caller inside one organization. */
 export type OrgContext = {

@@ -20,5 +20,8 @@ export const SECTIONS: { path: string; label: string; permission: Permission }[]
 ];
 
 export function navFor(slug: string, permissions: ReadonlySet<Permission>) {
-  return SECTIONS.filter((s) => permissions.has(s.permission)).map((s) => ({ href: `/${slug}${s.path}`, label: s.label }));
+  return SECTIONS.filter((s) => permissions.has(s.permission)).map((s) => ({
+    href: `/${slug}${s.path}`,
+    label: s.label,
+  }));
 }

@@ -30,12 +30,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLES = ["admin", "approver", "auditor", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
 
-const VIEWER: readonly Permission[] = [
-  "dashboard:read",
-  "actions:read",
-  "agents:read",
-  "policies:read",
-];
+const VIEWER: readonly Permission[] = ["dashboard:read", "actions:read", "agents:read", "policies:read"];
 const APPROVER: readonly Permission[] = [...VIEWER, "approvals:read", "approvals:decide"];
 const AUDITOR: readonly Permission[] = [...VIEWER, "audit:read", "audit:export"];
 const ADMIN: readonly Permission[] = PERMISSIONS;
@@ -63,7 +58,10 @@ export function roleHas(role: Role, permission: Permission): boolean {
  * What a grant made by a person is worth now: the granted permissions that
  * person's current role still holds (usable), and the rest (suspended).
  */
-export function scopesWithinRole(granted: readonly string[], role: Role): { usable: Permission[]; suspended: Permission[] } {
+export function scopesWithinRole(
+  granted: readonly string[],
+  role: Role,
+): { usable: Permission[]; suspended: Permission[] } {
   const known = granted.filter(isPermission);
   return { usable: known.filter((p) => roleHas(role, p)), suspended: known.filter((p) => !roleHas(role, p)) };
 }

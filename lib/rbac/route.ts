@@ -52,7 +52,14 @@ type MemberSpec<B, P, Q> = Common<B, P, Q> & { anyPrincipal: true };
 type UserSpec<B, P, Q> = Common<B, P, Q> & { signedIn: true };
 type PublicSpec<B, P, Q> = Common<B, P, Q> & { public: true };
 
-type Input<B, P, Q> = { req: Request; body: Out<B>; params: Out<P>; query: Out<Q>; requestId: string; ip: string | null };
+type Input<B, P, Q> = {
+  req: Request;
+  body: Out<B>;
+  params: Out<P>;
+  query: Out<Q>;
+  requestId: string;
+  ip: string | null;
+};
 
 export type Reply = { status?: number; body?: unknown; headers?: Record<string, string> };
 type Result = Response | Reply | void;
@@ -60,22 +67,26 @@ type Result = Response | Reply | void;
 type NextRouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
 export type RouteHandler = (req: Request, routeCtx: NextRouteContext) => Promise<Response>;
 
-export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  spec: OrgSpec<B, P, Q>,
-  handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>,
-): RouteHandler;
-export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  spec: MemberSpec<B, P, Q>,
-  handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>,
-): RouteHandler;
-export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  spec: UserSpec<B, P, Q>,
-  handler: (input: Input<B, P, Q> & { user: SessionUser }) => Promise<Result>,
-): RouteHandler;
-export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  spec: PublicSpec<B, P, Q>,
-  handler: (input: Input<B, P, Q>) => Promise<Result>,
-): RouteHandler;
+export function route<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+>(spec: OrgSpec<B, P, Q>, handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>): RouteHandler;
+export function route<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+>(spec: MemberSpec<B, P, Q>, handler: (input: Input<B, P, Q> & { ctx: OrgContext }) => Promise<Result>): RouteHandler;
+export function route<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+>(spec: UserSpec<B, P, Q>, handler: (input: Input<B, P, Q> & { user: SessionUser }) => Promise<Result>): RouteHandler;
+export function route<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+>(spec: PublicSpec<B, P, Q>, handler: (input: Input<B, P, Q>) => Promise<Result>): RouteHandler;
 export function route(
   spec:
     | OrgSpec<Schema, Schema, Schema>
@@ -154,7 +165,8 @@ export function route(
       const result = await handler({ req, body, params, query, requestId, ip, ctx, user });
       return withHeaders(toResponse(result, requestId), extraHeaders);
     } catch (e) {
-      if (e instanceof AppError && e.code === "unauthenticated") extraHeaders["WWW-Authenticate"] = 'Bearer realm="warden"';
+      if (e instanceof AppError && e.code === "unauthenticated")
+        extraHeaders["WWW-Authenticate"] = 'Bearer realm="warden"';
       return withHeaders(toProblem(e, requestId), extraHeaders);
     }
   };
@@ -180,7 +192,10 @@ function keyFailure({ status, key, headers }: Verification, permission: Permissi
       return new AppError("unauthenticated", "This API key's creator is no longer a member of the organization");
     case "insufficient_scope":
       if (permission && key?.suspendedScopes.includes(permission)) {
-        return new AppError("forbidden", `This API key's ${permission} scope is suspended: the person who created it no longer holds that permission`);
+        return new AppError(
+          "forbidden",
+          `This API key's ${permission} scope is suspended: the person who created it no longer holds that permission`,
+        );
       }
       return new AppError("forbidden", "This API key's scopes do not include this operation");
     case "rate_limited":
@@ -210,7 +225,8 @@ function downloadOrg(req: Request): string | null {
   const slug = new URL(req.url).searchParams.get("org");
   if (!slug) return null;
   const site = req.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") throw new AppError("forbidden", "Cross-site download refused");
+  if (site !== null && site !== "same-origin" && site !== "none")
+    throw new AppError("forbidden", "Cross-site download refused");
   return slug;
 }
 

@@ -7,7 +7,17 @@
  */
 
 export type Decision = "allow" | "deny" | "require_approval";
-export type ActionStatus = "allowed" | "denied" | "pending" | "approved" | "rejected" | "expired" | "cancelled" | "executing" | "executed" | "failed";
+export type ActionStatus =
+  | "allowed"
+  | "denied"
+  | "pending"
+  | "approved"
+  | "rejected"
+  | "expired"
+  | "cancelled"
+  | "executing"
+  | "executed"
+  | "failed";
 
 export type SubmittedAction = {
   id: string;
@@ -36,11 +46,21 @@ export type ActionState = {
   [key: string]: unknown;
 };
 
-export type Problem = { status: number; title: string; detail: string; code?: string; request_id?: string; errors?: { path: string; message: string }[] };
+export type Problem = {
+  status: number;
+  title: string;
+  detail: string;
+  code?: string;
+  request_id?: string;
+  errors?: { path: string; message: string }[];
+};
 
 /** A request Warden refused (4xx/5xx), with its RFC 9457 problem details. */
 export class WardenError extends Error {
-  constructor(readonly problem: Problem, readonly retryAfterSeconds: number | null = null) {
+  constructor(
+    readonly problem: Problem,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
     super(`${problem.status} ${problem.title}: ${problem.detail}`);
     this.name = "WardenError";
   }
@@ -72,14 +92,21 @@ export class WardenClient {
   private readonly timeoutMs: number;
 
   constructor(opts: WardenClientOptions) {
-    if (!/^wdn_(live|test)_/.test(opts.apiKey)) throw new Error("WardenClient: apiKey must be a Warden API key (wdn_live_… or wdn_test_…)");
+    if (!/^wdn_(live|test)_/.test(opts.apiKey))
+      throw new Error("WardenClient: apiKey must be a Warden API key (wdn_live_… or wdn_test_…)");
     this.base = opts.baseUrl.replace(/\/+$/, "");
     this.key = opts.apiKey;
     this.doFetch = opts.fetch ?? fetch;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     const res = await this.doFetch(`${this.base}${path}`, {
       method,
       headers: {
@@ -95,7 +122,10 @@ export class WardenClient {
     const data: unknown = text ? JSON.parse(text) : null;
     if (!res.ok) {
       const retry = res.headers.get("retry-after");
-      throw new WardenError((data as Problem) ?? { status: res.status, title: res.statusText, detail: text }, retry ? Number(retry) : null);
+      throw new WardenError(
+        (data as Problem) ?? { status: res.status, title: res.statusText, detail: text },
+        retry ? Number(retry) : null,
+      );
     }
     return data as T;
   }
@@ -105,13 +135,24 @@ export class WardenClient {
     action: { tool: string; operation: string; params?: Record<string, unknown>; context?: Record<string, unknown> },
     opts: { idempotencyKey?: string } = {},
   ): Promise<SubmittedAction> {
-    return this.request("POST", "/api/v1/actions", action, opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {});
+    return this.request(
+      "POST",
+      "/api/v1/actions",
+      action,
+      opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {},
+    );
   }
 
   /** The action's current state; with waitSeconds (≤ 30) the server holds the request while it is pending. */
   getAction(id: string, opts: { waitSeconds?: number } = {}): Promise<ActionState> {
     const wait = Math.max(0, Math.min(30, Math.floor(opts.waitSeconds ?? 0)));
-    return this.request("GET", `/api/v1/actions/${encodeURIComponent(id)}${wait ? `?wait=${wait}` : ""}`, undefined, {}, this.timeoutMs + wait * 1000);
+    return this.request(
+      "GET",
+      `/api/v1/actions/${encodeURIComponent(id)}${wait ? `?wait=${wait}` : ""}`,
+      undefined,
+      {},
+      this.timeoutMs + wait * 1000,
+    );
   }
 
   /** Long-polls until the action is no longer pending (approved, rejected, expired, cancelled) or the timeout passes. */
@@ -129,7 +170,10 @@ export class WardenClient {
     return this.request("POST", `/api/v1/actions/${encodeURIComponent(id)}/execute`, undefined, {}, 130_000);
   }
 
-  whoami(): Promise<{ organization: { slug: string; name: string }; key: { scopes: string[]; expires_at: string | null; environment: string } }> {
+  whoami(): Promise<{
+    organization: { slug: string; name: string };
+    key: { scopes: string[]; expires_at: string | null; environment: string };
+  }> {
     return this.request("GET", "/api/v1/auth/whoami");
   }
 

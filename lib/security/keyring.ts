@@ -70,12 +70,14 @@ export function parseKeyring(spec: string, activeKid?: string): Keyring {
     const colon = entry.indexOf(":");
     if (colon <= 0) throw new KeyringError("invalid_keyring", "Each keyring entry must be kid:base64key");
     const kid = entry.slice(0, colon).trim();
-    if (!KID_RE.test(kid)) throw new KeyringError("invalid_keyring", "Key ids must be 1-64 characters of A-Z a-z 0-9 _ -");
+    if (!KID_RE.test(kid))
+      throw new KeyringError("invalid_keyring", "Key ids must be 1-64 characters of A-Z a-z 0-9 _ -");
     if (keys.has(kid)) throw new KeyringError("invalid_keyring", `Key id "${kid}" appears twice`);
     keys.set(kid, decodeKey(kid, entry.slice(colon + 1)));
   }
   const active = activeKid ?? entries[0]!.slice(0, entries[0]!.indexOf(":")).trim();
-  if (!keys.has(active)) throw new KeyringError("invalid_keyring", `The active key id "${active}" is not in the keyring`);
+  if (!keys.has(active))
+    throw new KeyringError("invalid_keyring", `The active key id "${active}" is not in the keyring`);
   return { activeKid: active, keys };
 }
 
@@ -106,7 +108,8 @@ type ParsedEnvelope = { kid: string; iv: Buffer; ciphertext: Buffer; tag: Buffer
 
 function parseEnvelope(envelope: string): ParsedEnvelope {
   const parts = envelope.split(".");
-  if (parts.length !== 4) throw new KeyringError("malformed_envelope", "The envelope must have four dot-separated parts");
+  if (parts.length !== 4)
+    throw new KeyringError("malformed_envelope", "The envelope must have four dot-separated parts");
   const [version, kid, ivText, ctText] = parts as [string, string, string, string];
   if (version !== VERSION) throw new KeyringError("malformed_envelope", "Unknown envelope version");
   if (!KID_RE.test(kid)) throw new KeyringError("malformed_envelope", "The envelope's key id is malformed");
@@ -121,7 +124,12 @@ function parseEnvelope(envelope: string): ParsedEnvelope {
   if (body.length < TAG_BYTES || body.toString("base64url") !== ctText) {
     throw new KeyringError("malformed_envelope", "The envelope's ciphertext is malformed");
   }
-  return { kid, iv, ciphertext: body.subarray(0, body.length - TAG_BYTES), tag: body.subarray(body.length - TAG_BYTES) };
+  return {
+    kid,
+    iv,
+    ciphertext: body.subarray(0, body.length - TAG_BYTES),
+    tag: body.subarray(body.length - TAG_BYTES),
+  };
 }
 
 /** The key id an envelope was sealed with (no decryption). */

@@ -51,7 +51,11 @@ export function limiterFor(spec: LimiterSpec, store: Store = defaultStore()): Ra
   if (!l) {
     // If the shared store fails (database or Redis down), each instance keeps
     // limiting on its own in memory rather than failing every request.
-    const insuranceLimiter = new RateLimiterMemory({ keyPrefix: spec.keyPrefix, points: spec.points, duration: spec.durationSeconds });
+    const insuranceLimiter = new RateLimiterMemory({
+      keyPrefix: spec.keyPrefix,
+      points: spec.points,
+      duration: spec.durationSeconds,
+    });
     const common = { keyPrefix: spec.keyPrefix, points: spec.points, duration: spec.durationSeconds, insuranceLimiter };
     l =
       store === "redis"
@@ -132,10 +136,14 @@ export const signInByIp = failureCounter({ keyPrefix: "signin-ip", points: 50, d
  * RateLimit and RateLimit-Policy fields (draft-ietf-httpapi-ratelimit-headers),
  * plus Retry-After when limited. The tightest applicable limit is reported.
  */
-export function rateLimitHeaders(states: { name: string; spec: LimiterSpec; state: LimitState }[]): Record<string, string> {
+export function rateLimitHeaders(
+  states: { name: string; spec: LimiterSpec; state: LimitState }[],
+): Record<string, string> {
   if (states.length === 0) return {};
   const policies = states.map((s) => `"${s.name}";q=${s.spec.points};w=${s.spec.durationSeconds}`).join(", ");
-  const tightest = [...states].sort((x, y) => (x.state.limited === y.state.limited ? x.state.remaining - y.state.remaining : x.state.limited ? -1 : 1))[0]!;
+  const tightest = [...states].sort((x, y) =>
+    x.state.limited === y.state.limited ? x.state.remaining - y.state.remaining : x.state.limited ? -1 : 1,
+  )[0]!;
   const headers: Record<string, string> = {
     "RateLimit-Policy": policies,
     RateLimit: `"${tightest.name}";r=${tightest.state.remaining};t=${tightest.state.resetSeconds}`,

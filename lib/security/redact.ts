@@ -204,5 +204,10 @@ export function redactUrl(raw: string, opts: Pick<RedactOptions, "sensitiveKeys"
     const params = [...url.searchParams.entries()].map(([k, v]) => [k, isSensitive(k) ? REDACTED : redactPii(v).text]);
     url.search = new URLSearchParams(params).toString();
   }
-  return redactPii(url.href.replace(/%5BREDACTED(%3A[a-z]+)?%5D/g, (_m, kind?: string) => `[REDACTED${kind ? `:${kind.slice(3)}` : ""}]`)).text;
+  return redactPii(
+    url.href.replace(
+      /%5BREDACTED(%3A[a-z]+)?%5D/g,
+      (_m, kind?: string) => `[REDACTED${kind ? `:${kind.slice(3)}` : ""}]`,
+    ),
+  ).text;
 }

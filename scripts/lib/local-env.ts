@@ -31,7 +31,8 @@ export function writeEnvFile(file: string, values: Record<string, string>): void
 const GENERATORS: Record<string, () => string> = {
   NEXTAUTH_SECRET: () => randomBytes(48).toString("base64url"),
   // lib/security/keyring.ts parseKeyring format: kid:base64(32 bytes)
-  WARDEN_ENCRYPTION_KEYS: () => `k${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${randomBytes(32).toString("base64")}`,
+  WARDEN_ENCRYPTION_KEYS: () =>
+    `k${new Date().toISOString().slice(0, 10).replace(/-/g, "")}:${randomBytes(32).toString("base64")}`,
   // lib/audit/checkpoint.ts parseSigningKeyring compact format: sk:<base64 PKCS#8 DER>@<valid_from>
   WARDEN_AUDIT_SIGNING_KEYS: () => {
     const { privateKey } = generateKeyPairSync("ed25519");

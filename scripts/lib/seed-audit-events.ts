@@ -30,17 +30,26 @@ const ACTIONS = ["member.role_changed", "auth.sign_in", "auth.sign_out", "test.s
 
 function defaultMake(i: number): Pick<HashedEvent, "actor" | "action" | "target" | "data"> {
   return {
-    actor: { type: i % 5 === 0 ? "system" : "user", id: i % 5 === 0 ? null : `00000000-0000-4000-8000-${String(i % 97).padStart(12, "0")}` },
+    actor: {
+      type: i % 5 === 0 ? "system" : "user",
+      id: i % 5 === 0 ? null : `00000000-0000-4000-8000-${String(i % 97).padStart(12, "0")}`,
+    },
     action: ACTIONS[i % ACTIONS.length]!,
     target: { type: "user", id: `00000000-0000-4000-9000-${String(i % 1009).padStart(12, "0")}` },
     data: { i, note: `synthetic event ${i}`, from: "viewer", to: i % 2 ? "auditor" : "approver" },
   };
 }
 
-export async function seedAuditEvents(pool: pg.Pool, orgId: string, count: number, opts: SeedOptions = {}): Promise<{ headSeq: number; headHash: string }> {
+export async function seedAuditEvents(
+  pool: pg.Pool,
+  orgId: string,
+  count: number,
+  opts: SeedOptions = {},
+): Promise<{ headSeq: number; headHash: string }> {
   const batch = opts.batch ?? 5000;
   const make = opts.make ?? defaultMake;
-  const head = (await pool.query(`SELECT seq, hash FROM audit_heads WHERE org_id = $1`, [orgId])).rows[0] as { seq: string; hash: string } | undefined;
+  const head = (await pool.query(`SELECT seq, hash FROM audit_heads WHERE org_id = $1`, [orgId])).rows[0] as
+    { seq: string; hash: string } | undefined;
   if (!head) throw new Error(`organization ${orgId} has no audit head`);
   let seq = Number(head.seq);
   let prev = head.hash;
@@ -98,14 +107,25 @@ export async function seedAuditEvents(pool: pg.Pool, orgId: string, count: numbe
          SELECT $1::uuid, s, i, o, at, ai, a, tt, ti, NULL, d::jsonb, p, h
          FROM unnest($2::bigint[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
            AS x(s, i, o, at, ai, a, tt, ti, d, p, h)`,
-        [orgId, cols.seq, cols.id, cols.occurred, cols.actorType, cols.actorId, cols.action, cols.targetType, cols.targetId, cols.data, cols.prev, cols.hash],
+        [
+          orgId,
+          cols.seq,
+          cols.id,
+          cols.occurred,
+          cols.actorType,
+          cols.actorId,
+          cols.action,
+          cols.targetType,
+          cols.targetId,
+          cols.data,
+          cols.prev,
+          cols.hash,
+        ],
       );
-      const moved = await client.query(`UPDATE audit_heads SET seq = $2, hash = $3, updated_at = now() WHERE org_id = $1 AND seq = $4`, [
-        orgId,
-        seq,
-        prev,
-        seq - n,
-      ]);
+      const moved = await client.query(
+        `UPDATE audit_heads SET seq = $2, hash = $3, updated_at = now() WHERE org_id = $1 AND seq = $4`,
+        [orgId, seq, prev, seq - n],
+      );
       if (moved.rowCount !== 1) throw new Error("the chain head moved while seeding (a concurrent append?)");
       await client.query("COMMIT");
     } catch (e) {

@@ -17,19 +17,35 @@ export type Firewall = { agent: TestAgent; secondApprover: { id: string; email: 
 /** A policy where "wire" needs two approvers, "pay" one, "read" is allowed and "drop" denied; an agent allowed to use "payments". */
 export async function setUpFirewall(t: TestOrg): Promise<Firewall> {
   await publishPolicy(t, [
-    { name: "wires need two", condition: 'operation == "wire"', effect: "require_approval", risk_level: "critical", approvals_required: 2 },
+    {
+      name: "wires need two",
+      condition: 'operation == "wire"',
+      effect: "require_approval",
+      risk_level: "critical",
+      approvals_required: 2,
+    },
     { name: "payments need one", condition: 'operation == "pay"', effect: "require_approval", risk_level: "high" },
     { name: "reads are fine", condition: 'operation == "read"', effect: "allow", risk_level: "low" },
     { name: "nothing else", condition: "true", effect: "deny", risk_level: "medium" },
   ]);
   const agent = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
   const email = `approver2@${t.org.slug}.test`;
-  const { userId } = await provisionMember({ orgId: t.org.id, email, name: "Second approver", role: "approver", password: TEST_PASSWORD });
+  const { userId } = await provisionMember({
+    orgId: t.org.id,
+    email,
+    name: "Second approver",
+    role: "approver",
+    password: TEST_PASSWORD,
+  });
   return { agent, secondApprover: { id: userId, email } };
 }
 
 export async function submitAction(fw: Firewall, operation: string, params: Record<string, unknown> = { amount: 1 }) {
-  const res = await call(submit, { method: "POST", headers: bearer(fw.agent.token), body: { tool: "payments", operation, params } });
+  const res = await call(submit, {
+    method: "POST",
+    headers: bearer(fw.agent.token),
+    body: { tool: "payments", operation, params },
+  });
   if (res.status !== 201) throw new Error(`submit failed: ${res.status} ${JSON.stringify(res.json)}`);
   return res.json as { id: string; status: string; approval: { id: string } | null; payload_hash: string };
 }
@@ -40,17 +56,25 @@ function approverContext(t: TestOrg, fw: Firewall, which: 1 | 2) {
   if (base.principal.kind !== "user") throw new Error("unreachable");
   return userContext({
     ...base,
-    principal: { kind: "user", user: { ...base.principal.user, userId: fw.secondApprover.id, email: fw.secondApprover.email } },
+    principal: {
+      kind: "user",
+      user: { ...base.principal.user, userId: fw.secondApprover.id, email: fw.secondApprover.email },
+    },
     role: "approver",
   });
 }
 
 /** An action approved by one approver ("pay") or two ("wire"), through decideApproval. */
-export async function approvedAction(t: TestOrg, fw: Firewall, opts: { quorum?: 1 | 2; params?: Record<string, unknown> } = {}) {
+export async function approvedAction(
+  t: TestOrg,
+  fw: Firewall,
+  opts: { quorum?: 1 | 2; params?: Record<string, unknown> } = {},
+) {
   const quorum = opts.quorum ?? 1;
   const action = await submitAction(fw, quorum === 2 ? "wire" : "pay", opts.params);
   if (!action.approval) throw new Error("expected an approval request");
   await decideApproval(approverContext(t, fw, 1), action.approval.id, "approved", { reason: "checked the invoice" });
-  if (quorum === 2) await decideApproval(approverContext(t, fw, 2), action.approval.id, "approved", { reason: "second pair of eyes" });
+  if (quorum === 2)
+    await decideApproval(approverContext(t, fw, 2), action.approval.id, "approved", { reason: "second pair of eyes" });
   return action;
 }

@@ -7,12 +7,18 @@ export async function headSeq(orgId: string): Promise<number> {
 }
 
 export async function lastEvent(orgId: string) {
-  return (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [orgId])).rows[0];
+  return (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [orgId]))
+    .rows[0];
 }
 
 /** Checkpoints someone asked for (on demand or for a proof pack); the scheduler's are left out because other test files run sweeps concurrently. */
 export async function requestedCheckpoints(orgId: string): Promise<number> {
-  return (await owner().query(`SELECT count(*)::int AS n FROM audit_checkpoints WHERE org_id = $1 AND reason <> 'scheduled'`, [orgId])).rows[0].n;
+  return (
+    await owner().query(
+      `SELECT count(*)::int AS n FROM audit_checkpoints WHERE org_id = $1 AND reason <> 'scheduled'`,
+      [orgId],
+    )
+  ).rows[0].n;
 }
 
 /** Asserts the call wrote nothing: no audit event, no requested checkpoint. */

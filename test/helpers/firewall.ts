@@ -25,7 +25,11 @@ export async function createAgentWithKey(
     slug: `agent-${randomUUID().slice(0, 8)}`,
     name: "Test agent",
     environment,
-    tools: { allowed: opts.tools?.allowed ?? [], denied: opts.tools?.denied ?? [], require_approval: opts.tools?.require_approval ?? [] },
+    tools: {
+      allowed: opts.tools?.allowed ?? [],
+      denied: opts.tools?.denied ?? [],
+      require_approval: opts.tools?.require_approval ?? [],
+    },
     rate_limit_per_minute: opts.rate_limit_per_minute,
     daily_budget: opts.daily_budget,
   });

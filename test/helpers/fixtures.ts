@@ -20,7 +20,13 @@ export async function createTestOrg(prefix = "org"): Promise<TestOrg> {
   const users = {} as Record<Role, TestUser>;
   for (const role of ROLES) {
     const email = `${role}@${slug}.test`;
-    const { userId } = await provisionMember({ orgId: org.id, email, name: `${role} ${slug}`, role, password: TEST_PASSWORD });
+    const { userId } = await provisionMember({
+      orgId: org.id,
+      email,
+      name: `${role} ${slug}`,
+      role,
+      password: TEST_PASSWORD,
+    });
     users[role] = { id: userId, email, password: TEST_PASSWORD, role };
   }
   return { org, users };

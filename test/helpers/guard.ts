@@ -7,6 +7,8 @@ export function assertLocalTestDatabase(url: string): void {
   const local = ["localhost", "127.0.0.1", "::1", "[::1]"].includes(u.hostname);
   const name = u.pathname.replace(/^\//, "");
   if (!local || !/(_test|_e2e)$/.test(name)) {
-    throw new Error(`Refusing to run tests against ${u.hostname}/${name}: only a local *_test or *_e2e database is allowed`);
+    throw new Error(
+      `Refusing to run tests against ${u.hostname}/${name}: only a local *_test or *_e2e database is allowed`,
+    );
   }
 }

@@ -13,7 +13,12 @@ let t: TestOrg;
 beforeAll(async () => {
   t = await createTestOrg("act");
   await publishPolicy(t, [
-    { name: "big payments", condition: 'tool == "payments" && params.amount > 100.0', effect: "require_approval", risk_level: "high" },
+    {
+      name: "big payments",
+      condition: 'tool == "payments" && params.amount > 100.0',
+      effect: "require_approval",
+      risk_level: "high",
+    },
     { name: "payments", condition: 'tool == "payments"', effect: "allow" },
   ]);
 });
@@ -25,12 +30,29 @@ afterAll(async () => {
 describe("smoke", () => {
   it("allow, approval, deny by registry", async () => {
     const a = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
-    const ok = await call(submit, { method: "POST", headers: bearer(a.token), body: { tool: "payments", operation: "pay", params: { amount: 5, password: "hunter2" } } });
+    const ok = await call(submit, {
+      method: "POST",
+      headers: bearer(a.token),
+      body: { tool: "payments", operation: "pay", params: { amount: 5, password: "hunter2" } },
+    });
     expect(ok.status).toBe(201);
     expect(ok.json).toMatchObject({ status: "allowed", decision: "allow", rule: { name: "payments" } });
-    const big = await call(submit, { method: "POST", headers: bearer(a.token), body: { tool: "payments", operation: "pay", params: { amount: 500 } } });
-    expect(big.json).toMatchObject({ status: "pending", decision: "require_approval", risk_level: "high", approval: { required: 1 } });
-    const denied = await call(submit, { method: "POST", headers: bearer(a.token), body: { tool: "shell", operation: "exec" } });
+    const big = await call(submit, {
+      method: "POST",
+      headers: bearer(a.token),
+      body: { tool: "payments", operation: "pay", params: { amount: 500 } },
+    });
+    expect(big.json).toMatchObject({
+      status: "pending",
+      decision: "require_approval",
+      risk_level: "high",
+      approval: { required: 1 },
+    });
+    const denied = await call(submit, {
+      method: "POST",
+      headers: bearer(a.token),
+      body: { tool: "shell", operation: "exec" },
+    });
     expect(denied.json).toMatchObject({ status: "denied", decision: "deny", rule: null });
     const view = await call(getAction, { headers: bearer(a.token), params: { id: ok.json.id } });
     expect(view.status).toBe(200);

@@ -18,9 +18,26 @@ let other: TestOrg;
 let agent: TestAgent;
 
 const POLICY = [
-  { name: "Refunds need two", condition: 'tool == "payments" && operation == "refund"', effect: "require_approval" as const, risk_level: "high" as const, approvals_required: 2 },
-  { name: "Big payments", condition: 'tool == "payments" && has(params.amount) && params.amount > 1000.0', effect: "require_approval" as const, risk_level: "critical" as const, approval_ttl_seconds: 600 },
-  { name: "No prod deletes", condition: 'env == "production" && operation.startsWith("delete")', effect: "deny" as const, reason: "No deletes in production" },
+  {
+    name: "Refunds need two",
+    condition: 'tool == "payments" && operation == "refund"',
+    effect: "require_approval" as const,
+    risk_level: "high" as const,
+    approvals_required: 2,
+  },
+  {
+    name: "Big payments",
+    condition: 'tool == "payments" && has(params.amount) && params.amount > 1000.0',
+    effect: "require_approval" as const,
+    risk_level: "critical" as const,
+    approval_ttl_seconds: 600,
+  },
+  {
+    name: "No prod deletes",
+    condition: 'env == "production" && operation.startsWith("delete")',
+    effect: "deny" as const,
+    reason: "No deletes in production",
+  },
   { name: "Payments", condition: 'tool == "payments"', effect: "allow" as const },
   { name: "Search", condition: 'tool == "search"', effect: "allow" as const },
 ];
@@ -28,7 +45,9 @@ const POLICY = [
 beforeAll(async () => {
   [t, other] = await Promise.all([createTestOrg("acts"), createTestOrg("acts-other")]);
   await publishPolicy(t, POLICY);
-  agent = await createAgentWithKey(t, { tools: { allowed: ["payments", "files"], denied: ["shell"], require_approval: ["search"] } });
+  agent = await createAgentWithKey(t, {
+    tools: { allowed: ["payments", "files"], denied: ["shell"], require_approval: ["search"] },
+  });
 });
 afterAll(async () => {
   await closeOwner();
@@ -38,42 +57,96 @@ afterAll(async () => {
 const send = (token: string, body: unknown, headers: Record<string, string> = {}) =>
   call(submit, { method: "POST", headers: { ...bearer(token), ...headers }, body });
 const events = async (actionId: string) =>
-  (await owner().query(`SELECT action, data, actor_type, actor_id FROM audit_events WHERE org_id = $1 AND target_id = $2 ORDER BY seq`, [t.org.id, actionId])).rows;
-const actionCount = async () => (await owner().query(`SELECT count(*)::int AS n FROM actions WHERE org_id = $1`, [t.org.id])).rows[0].n as number;
+  (
+    await owner().query(
+      `SELECT action, data, actor_type, actor_id FROM audit_events WHERE org_id = $1 AND target_id = $2 ORDER BY seq`,
+      [t.org.id, actionId],
+    )
+  ).rows;
+const actionCount = async () =>
+  (await owner().query(`SELECT count(*)::int AS n FROM actions WHERE org_id = $1`, [t.org.id])).rows[0].n as number;
 
 describe("POST /api/v1/actions — decisions", () => {
   it("201 allow: first matching rule, recorded with its audit events", async () => {
-    const res = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 20, currency: "EUR" } });
+    const res = await send(agent.token, {
+      tool: "payments",
+      operation: "create",
+      params: { amount: 20, currency: "EUR" },
+    });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ status: "allowed", decision: "allow", risk_level: "low", rule: { index: 3, name: "Payments" }, approval: null, agent: { slug: agent.slug } });
+    expect(res.json).toMatchObject({
+      status: "allowed",
+      decision: "allow",
+      risk_level: "low",
+      rule: { index: 3, name: "Payments" },
+      approval: null,
+      agent: { slug: agent.slug },
+    });
     expect(res.headers.get("location")).toBe(`/api/v1/actions/${res.json.id}`);
     const ev = await events(res.json.id);
     expect(ev.map((e) => e.action)).toEqual(["action.submitted", "action.decided"]);
-    expect(ev[0]).toMatchObject({ actor_type: "api_key", actor_id: agent.keyId, data: { agent_id: agent.id, agent_slug: agent.slug, tool: "payments", operation: "create", payload_hash: res.json.payload_hash } });
-    expect(ev[1].data).toMatchObject({ effect: "allow", risk_level: "low", policy_version: res.json.policy_version, rule: { index: 3, name: "Payments", condition: 'tool == "payments"' } });
+    expect(ev[0]).toMatchObject({
+      actor_type: "api_key",
+      actor_id: agent.keyId,
+      data: {
+        agent_id: agent.id,
+        agent_slug: agent.slug,
+        tool: "payments",
+        operation: "create",
+        payload_hash: res.json.payload_hash,
+      },
+    });
+    expect(ev[1].data).toMatchObject({
+      effect: "allow",
+      risk_level: "low",
+      policy_version: res.json.policy_version,
+      rule: { index: 3, name: "Payments", condition: 'tool == "payments"' },
+    });
   });
 
   it("201 deny by policy rule, with its reason", async () => {
     const res = await send(agent.token, { tool: "payments", operation: "delete_customer" });
-    expect(res.json).toMatchObject({ status: "denied", decision: "deny", reason: "No deletes in production", rule: { name: "No prod deletes" } });
+    expect(res.json).toMatchObject({
+      status: "denied",
+      decision: "deny",
+      reason: "No deletes in production",
+      rule: { name: "No prod deletes" },
+    });
   });
 
   it("201 require_approval: an approval with quorum and expiry from the rule", async () => {
     const res = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 5000 } });
-    expect(res.json).toMatchObject({ status: "pending", decision: "require_approval", risk_level: "critical", approval: { required: 1 } });
+    expect(res.json).toMatchObject({
+      status: "pending",
+      decision: "require_approval",
+      risk_level: "critical",
+      approval: { required: 1 },
+    });
     const exp = new Date(res.json.approval.expires_at).getTime();
     expect(exp).toBeGreaterThan(Date.now() + 590_000);
     expect(exp).toBeLessThan(Date.now() + 610_000);
     const refund = await send(agent.token, { tool: "payments", operation: "refund", params: { amount: 1 } });
     expect(refund.json.approval.required).toBe(2);
-    expect((await events(refund.json.id)).map((e) => e.action)).toEqual(["action.submitted", "action.decided", "approval.requested"]);
+    expect((await events(refund.json.id)).map((e) => e.action)).toEqual([
+      "action.submitted",
+      "action.decided",
+      "approval.requested",
+    ]);
   });
 
   it("the tool registry is checked before the policy: denied and unknown tools never reach it", async () => {
     const denied = await send(agent.token, { tool: "shell", operation: "run" });
-    expect(denied.json).toMatchObject({ status: "denied", rule: null, reason: expect.stringContaining("denied for agent") });
+    expect(denied.json).toMatchObject({
+      status: "denied",
+      rule: null,
+      reason: expect.stringContaining("denied for agent"),
+    });
     const unknown = await send(agent.token, { tool: "email", operation: "send" });
-    expect(unknown.json).toMatchObject({ status: "denied", rule: null, reason: expect.stringContaining("not in agent") });
+    expect(unknown.json).toMatchObject({
+      status: "denied",
+      rule: null,
+      reason: expect.stringContaining("not in agent"),
+    });
     // "files" is allowed by the registry but no rule matches: default deny.
     const nomatch = await send(agent.token, { tool: "files", operation: "read" });
     expect(nomatch.json).toMatchObject({ status: "denied", rule: null, reason: "No rule matched (default deny)" });
@@ -81,22 +154,43 @@ describe("POST /api/v1/actions — decisions", () => {
 
   it("a registry require_approval raises a policy allow to require_approval", async () => {
     const res = await send(agent.token, { tool: "search", operation: "query" });
-    expect(res.json).toMatchObject({ status: "pending", decision: "require_approval", risk_level: "medium", rule: { name: "Search" } });
+    expect(res.json).toMatchObject({
+      status: "pending",
+      decision: "require_approval",
+      risk_level: "medium",
+      rule: { name: "Search" },
+    });
   });
 });
 
 describe("sensitive data", () => {
   it("redacts secret-named fields and PII for storage and display; the original is encrypted, bound to the action", async () => {
-    const params = { amount: 12, api_key: "sk_live_abc", note: "mail jane@example.com, card 4111 1111 1111 1111", nested: { Password: "p" } };
+    const params = {
+      amount: 12,
+      api_key: "sk_live_abc",
+      note: "mail jane@example.com, card 4111 1111 1111 1111",
+      nested: { Password: "p" },
+    };
     const res = await send(agent.token, { tool: "payments", operation: "create", params, context: { token: "t" } });
     const view = await call(getAction, { headers: bearer(agent.token), params: { id: res.json.id } });
-    expect(view.json.params).toEqual({ amount: 12, api_key: "[REDACTED]", note: "mail [REDACTED:email], card [REDACTED:card]", nested: { Password: "[REDACTED]" } });
+    expect(view.json.params).toEqual({
+      amount: 12,
+      api_key: "[REDACTED]",
+      note: "mail [REDACTED:email], card [REDACTED:card]",
+      nested: { Password: "[REDACTED]" },
+    });
     expect(view.json.context).toEqual({ token: "[REDACTED]" });
-    const row = (await owner().query(`SELECT params_redacted, params_encrypted, redacted_paths FROM actions WHERE id = $1`, [res.json.id])).rows[0];
+    const row = (
+      await owner().query(`SELECT params_redacted, params_encrypted, redacted_paths FROM actions WHERE id = $1`, [
+        res.json.id,
+      ])
+    ).rows[0];
     expect(JSON.stringify(row.params_redacted)).not.toContain("sk_live_abc");
     expect(row.params_encrypted).toMatch(/^v1\./);
     expect(row.params_encrypted).not.toContain("sk_live");
-    expect(row.redacted_paths).toEqual(expect.arrayContaining(["/params/api_key", "/params/note", "/params/nested/Password", "/context/token"]));
+    expect(row.redacted_paths).toEqual(
+      expect.arrayContaining(["/params/api_key", "/params/note", "/params/nested/Password", "/context/token"]),
+    );
     const original = JSON.parse(decrypt(encryptionKeyring(), row.params_encrypted, res.json.id));
     expect(original.params).toEqual(params);
     expect(() => decrypt(encryptionKeyring(), row.params_encrypted, randomUUID())).toThrow();
@@ -131,9 +225,17 @@ describe("idempotency", () => {
 
   it("same key + different body → 422, nothing written", async () => {
     const key = randomUUID();
-    await send(agent.token, { tool: "payments", operation: "create", params: { amount: 7 } }, { "idempotency-key": key });
+    await send(
+      agent.token,
+      { tool: "payments", operation: "create", params: { amount: 7 } },
+      { "idempotency-key": key },
+    );
     const before = await actionCount();
-    const res = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 8 } }, { "idempotency-key": key });
+    const res = await send(
+      agent.token,
+      { tool: "payments", operation: "create", params: { amount: 8 } },
+      { "idempotency-key": key },
+    );
     expect(res.status).toBe(422);
     expect(await actionCount()).toBe(before);
   });
@@ -145,20 +247,34 @@ describe("idempotency", () => {
     try {
       await c.query("BEGIN");
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`action:${t.org.id}:${agent.id}:${key}`]);
-      const res = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 1 } }, { "idempotency-key": key });
+      const res = await send(
+        agent.token,
+        { tool: "payments", operation: "create", params: { amount: 1 } },
+        { "idempotency-key": key },
+      );
       expect(res.status).toBe(409);
     } finally {
       await c.query("ROLLBACK");
       c.release();
     }
-    expect((await send(agent.token, { tool: "payments", operation: "create", params: { amount: 1 } }, { "idempotency-key": key })).status).toBe(201);
+    expect(
+      (
+        await send(
+          agent.token,
+          { tool: "payments", operation: "create", params: { amount: 1 } },
+          { "idempotency-key": key },
+        )
+      ).status,
+    ).toBe(201);
   });
 
   it("concurrent requests with one key create one action", async () => {
     const key = randomUUID();
     const body = { tool: "payments", operation: "create", params: { amount: 3 } };
     const before = await actionCount();
-    const results = await Promise.all(Array.from({ length: 6 }, () => send(agent.token, body, { "idempotency-key": key })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => send(agent.token, body, { "idempotency-key": key })),
+    );
     expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
     expect(await actionCount()).toBe(before + 1);
     const ids = new Set(results.filter((r) => r.status === 201).map((r) => r.json.id));
@@ -166,7 +282,9 @@ describe("idempotency", () => {
   });
 
   it("422 for a malformed Idempotency-Key", async () => {
-    expect((await send(agent.token, { tool: "payments", operation: "x" }, { "idempotency-key": "has space" })).status).toBe(422);
+    expect(
+      (await send(agent.token, { tool: "payments", operation: "x" }, { "idempotency-key": "has space" })).status,
+    ).toBe(422);
   });
 });
 
@@ -181,11 +299,16 @@ describe("POST /api/v1/actions — refusals", () => {
 
   it("403 for a browser session, a key without actions:submit, a key bound to no agent, a disabled agent, a key of the wrong environment", async () => {
     const cookie = (await sessionCookie(t.users.admin.id)).cookie;
-    expect((await call(submit, { method: "POST", cookie, org: t.org.slug, body: { tool: "payments", operation: "x" } })).status).toBe(403);
+    expect(
+      (await call(submit, { method: "POST", cookie, org: t.org.slug, body: { tool: "payments", operation: "x" } }))
+        .status,
+    ).toBe(403);
     const readOnly = await createAgentWithKey(t, { tools: { allowed: ["payments"] }, scopes: ["actions:read"] });
     expect((await send(readOnly.token, { tool: "payments", operation: "x" })).status).toBe(403);
     const unbound = await createKey(t, { scopes: ["actions:submit"] });
-    expect((await send(unbound.token, { tool: "payments", operation: "x" })).json.detail).toMatch(/not bound to an agent/);
+    expect((await send(unbound.token, { tool: "payments", operation: "x" })).json.detail).toMatch(
+      /not bound to an agent/,
+    );
     const disabled = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
     await updateAgent(memberContext(t), disabled.slug, { disabled: true });
     expect((await send(disabled.token, { tool: "payments", operation: "x" })).json.detail).toMatch(/disabled/);
@@ -214,9 +337,27 @@ describe("POST /api/v1/actions — refusals", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 40; i++) deep = { d: deep };
     expect((await send(agent.token, { tool: "payments", operation: "x", params: { deep } })).status).toBe(422);
-    expect((await send(agent.token, { tool: "payments", operation: "x", params: { blob: "x".repeat(70_000) } })).status).toBe(413);
-    expect((await call(submit, { method: "POST", headers: { ...bearer(agent.token), "content-type": "application/json" }, rawBody: "{" })).status).toBe(400);
-    expect((await call(submit, { method: "POST", headers: { ...bearer(agent.token), "content-type": "application/x-www-form-urlencoded" }, rawBody: "tool=x" })).status).toBe(415);
+    expect(
+      (await send(agent.token, { tool: "payments", operation: "x", params: { blob: "x".repeat(70_000) } })).status,
+    ).toBe(413);
+    expect(
+      (
+        await call(submit, {
+          method: "POST",
+          headers: { ...bearer(agent.token), "content-type": "application/json" },
+          rawBody: "{",
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call(submit, {
+          method: "POST",
+          headers: { ...bearer(agent.token), "content-type": "application/x-www-form-urlencoded" },
+          rawBody: "tool=x",
+        })
+      ).status,
+    ).toBe(415);
   });
 
   it("429 with headers once the agent's per-minute limit or daily budget is spent", async () => {
@@ -252,10 +393,20 @@ describe("GET /api/v1/actions/{id}", () => {
   it("?wait long-polls until an approver decides", async () => {
     const pending = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 2000 } });
     const started = Date.now();
-    const waiting = call(getAction, { headers: bearer(agent.token), params: { id: pending.json.id }, path: `/api/v1/actions/${pending.json.id}?wait=20` });
+    const waiting = call(getAction, {
+      headers: bearer(agent.token),
+      params: { id: pending.json.id },
+      path: `/api/v1/actions/${pending.json.id}?wait=20`,
+    });
     await new Promise((r) => setTimeout(r, 400));
     const approver = (await sessionCookie(t.users.approver.id)).cookie;
-    const decided = await call(approve, { method: "POST", cookie: approver, org: t.org.slug, params: { id: pending.json.approval.id }, body: { reason: "ok" } });
+    const decided = await call(approve, {
+      method: "POST",
+      cookie: approver,
+      org: t.org.slug,
+      params: { id: pending.json.approval.id },
+      body: { reason: "ok" },
+    });
     expect(decided.status).toBe(200);
     const res = await waiting;
     expect(res.json.status).toBe("approved");
@@ -264,9 +415,17 @@ describe("GET /api/v1/actions/{id}", () => {
 
   it("?wait returns the pending state when the time is up; 422 beyond 30 s", async () => {
     const pending = await send(agent.token, { tool: "payments", operation: "create", params: { amount: 3000 } });
-    const res = await call(getAction, { headers: bearer(agent.token), params: { id: pending.json.id }, path: `/api/v1/actions/${pending.json.id}?wait=1` });
+    const res = await call(getAction, {
+      headers: bearer(agent.token),
+      params: { id: pending.json.id },
+      path: `/api/v1/actions/${pending.json.id}?wait=1`,
+    });
     expect(res.json.status).toBe("pending");
-    const bad = await call(getAction, { headers: bearer(agent.token), params: { id: pending.json.id }, path: `/api/v1/actions/${pending.json.id}?wait=31` });
+    const bad = await call(getAction, {
+      headers: bearer(agent.token),
+      params: { id: pending.json.id },
+      path: `/api/v1/actions/${pending.json.id}?wait=31`,
+    });
     expect(bad.status).toBe(422);
   });
 });
@@ -288,15 +447,21 @@ describe("GET /api/v1/actions", () => {
   it("pages by cursor: actions sharing one timestamp are each listed exactly once, newest first", async () => {
     const agent = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await send(agent.token, { tool: "payments", operation: "create", params: { i } })).json.id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await send(agent.token, { tool: "payments", operation: "create", params: { i } })).json.id);
     // Five of them at the very same microsecond: a timestamp cursor would skip or repeat some.
-    await owner().query(`UPDATE actions SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1::uuid[])`, [ids.slice(1, 6)]);
+    await owner().query(`UPDATE actions SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1::uuid[])`, [
+      ids.slice(1, 6),
+    ]);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await call(list, { headers: bearer(agent.token), path: `/api/v1/actions?limit=2${cursor ? `&cursor=${cursor}` : ""}` });
+      const res = await call(list, {
+        headers: bearer(agent.token),
+        path: `/api/v1/actions?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      });
       expect(res.status).toBe(200);
       seen.push(...res.json.actions.map((a: { id: string }) => a.id));
       cursor = res.json.next_cursor;

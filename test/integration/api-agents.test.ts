@@ -31,16 +31,26 @@ const body = (over: Record<string, unknown> = {}) => ({
   tools: { allowed: ["payments", "http_proxy"], denied: ["shell"], require_approval: ["payments.refund"] },
   ...over,
 });
-const headSeq = async () => Number((await owner().query(`SELECT seq FROM audit_heads WHERE org_id = $1`, [t.org.id])).rows[0].seq);
+const headSeq = async () =>
+  Number((await owner().query(`SELECT seq FROM audit_heads WHERE org_id = $1`, [t.org.id])).rows[0].seq);
 
 describe("POST /api/v1/agents", () => {
   it("201 creates the agent with its registry, audited", async () => {
     const b = body({ rate_limit_per_minute: 60, daily_budget: 1000 });
     const res = await call(create, { method: "POST", cookie: admin, org: t.org.slug, body: b });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ slug: b.slug, environment: "production", tools: b.tools, rate_limit_per_minute: 60, daily_budget: 1000, disabled: false });
+    expect(res.json).toMatchObject({
+      slug: b.slug,
+      environment: "production",
+      tools: b.tools,
+      rate_limit_per_minute: 60,
+      daily_budget: 1000,
+      disabled: false,
+    });
     expect(res.json.tools_by_environment.development).toEqual({ allowed: [], denied: [], require_approval: [] });
-    const ev = (await owner().query(`SELECT action FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [t.org.id])).rows[0];
+    const ev = (
+      await owner().query(`SELECT action FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [t.org.id])
+    ).rows[0];
     expect(ev.action).toBe("agent.created");
   });
   it("409 for a taken slug; the same slug in another organization is fine", async () => {
@@ -77,7 +87,9 @@ describe("GET /api/v1/agents and /{slug}", () => {
     const theirs = await call(list, { cookie: otherAdmin, org: other.org.slug });
     expect(theirs.json.agents.some((a: { id: string }) => a.id === mine.json.id)).toBe(false);
     expect((await call(get, { cookie: viewer, org: t.org.slug, params: { slug: mine.json.slug } })).status).toBe(200);
-    expect((await call(get, { cookie: otherAdmin, org: other.org.slug, params: { slug: mine.json.slug } })).status).toBe(404);
+    expect(
+      (await call(get, { cookie: otherAdmin, org: other.org.slug, params: { slug: mine.json.slug } })).status,
+    ).toBe(404);
   });
 });
 
@@ -92,29 +104,78 @@ describe("PATCH /api/v1/agents/{slug}", () => {
       body: { environment: "development", tools: { allowed: ["http_proxy"] }, daily_budget: 5 },
     });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ environment: "development", tools: { allowed: ["http_proxy"], denied: [], require_approval: [] }, daily_budget: 5 });
+    expect(res.json).toMatchObject({
+      environment: "development",
+      tools: { allowed: ["http_proxy"], denied: [], require_approval: [] },
+      daily_budget: 5,
+    });
     expect(res.json.tools_by_environment.production.allowed).toEqual(["payments", "http_proxy"]);
-    const ev = (await owner().query(`SELECT action, data FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [t.org.id])).rows[0];
-    expect(ev).toMatchObject({ action: "agent.updated", data: { changes: { environment: { from: "production", to: "development" } } } });
+    const ev = (
+      await owner().query(`SELECT action, data FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [
+        t.org.id,
+      ])
+    ).rows[0];
+    expect(ev).toMatchObject({
+      action: "agent.updated",
+      data: { changes: { environment: { from: "production", to: "development" } } },
+    });
   });
   it("404 for another organization's agent; 403 for a viewer; 422 for an empty change", async () => {
     const a = await call(create, { method: "POST", cookie: admin, org: t.org.slug, body: body() });
-    expect((await call(patch, { method: "PATCH", cookie: otherAdmin, org: other.org.slug, params: { slug: a.json.slug }, body: { name: "x" } })).status).toBe(404);
-    expect((await call(patch, { method: "PATCH", cookie: viewer, org: t.org.slug, params: { slug: a.json.slug }, body: { name: "x" } })).status).toBe(403);
-    expect((await call(patch, { method: "PATCH", cookie: admin, org: t.org.slug, params: { slug: a.json.slug }, body: {} })).status).toBe(422);
+    expect(
+      (
+        await call(patch, {
+          method: "PATCH",
+          cookie: otherAdmin,
+          org: other.org.slug,
+          params: { slug: a.json.slug },
+          body: { name: "x" },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await call(patch, {
+          method: "PATCH",
+          cookie: viewer,
+          org: t.org.slug,
+          params: { slug: a.json.slug },
+          body: { name: "x" },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call(patch, { method: "PATCH", cookie: admin, org: t.org.slug, params: { slug: a.json.slug }, body: {} }))
+        .status,
+    ).toBe(422);
   });
 });
 
 describe("binding API keys to agents", () => {
   it("binds a key of the matching environment; refuses the wrong environment and another organization's agent", async () => {
     const a = await call(create, { method: "POST", cookie: admin, org: t.org.slug, body: body() });
-    const ok = await call(createKey, { method: "POST", cookie: admin, org: t.org.slug, body: { name: "k", scopes: ["actions:submit"], agent_id: a.json.id } });
+    const ok = await call(createKey, {
+      method: "POST",
+      cookie: admin,
+      org: t.org.slug,
+      body: { name: "k", scopes: ["actions:submit"], agent_id: a.json.id },
+    });
     expect(ok.status).toBe(201);
     expect(ok.json.key.agent_id).toBe(a.json.id);
-    const wrongEnv = await call(createKey, { method: "POST", cookie: admin, org: t.org.slug, body: { name: "k", environment: "test", scopes: ["actions:submit"], agent_id: a.json.id } });
+    const wrongEnv = await call(createKey, {
+      method: "POST",
+      cookie: admin,
+      org: t.org.slug,
+      body: { name: "k", environment: "test", scopes: ["actions:submit"], agent_id: a.json.id },
+    });
     expect(wrongEnv.status).toBe(422);
     const theirs = await call(create, { method: "POST", cookie: otherAdmin, org: other.org.slug, body: body() });
-    const cross = await call(createKey, { method: "POST", cookie: admin, org: t.org.slug, body: { name: "k", scopes: ["actions:submit"], agent_id: theirs.json.id } });
+    const cross = await call(createKey, {
+      method: "POST",
+      cookie: admin,
+      org: t.org.slug,
+      body: { name: "k", scopes: ["actions:submit"], agent_id: theirs.json.id },
+    });
     expect(cross.status).toBe(422);
     expect(cross.json.errors[0].path).toBe("agent_id");
   });

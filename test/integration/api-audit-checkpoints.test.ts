@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as LIST, POST as CREATE } from "@/app/api/v1/audit/checkpoints/route";
 import { GET as CONSISTENCY } from "@/app/api/v1/audit/consistency/route";
 import { GET as VERIFY } from "@/app/api/v1/audit/verify/route";
-import { generateSigningKey, parseSigningKeyring, publicKeyFingerprint, signCheckpoint, verifyCheckpoint } from "@/lib/audit/checkpoint";
+import {
+  generateSigningKey,
+  parseSigningKeyring,
+  publicKeyFingerprint,
+  signCheckpoint,
+  verifyCheckpoint,
+} from "@/lib/audit/checkpoint";
 import { MerkleTree, verifyConsistencyProof } from "@/lib/audit/merkle";
 import { closeDb } from "@/lib/db/client";
 import { expectNothingWritten, headSeq, lastEvent, seedEvents, tamper } from "../helpers/audit";
@@ -32,10 +38,13 @@ let oldCheckpointId: string;
 
 beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("cpa"), createTestOrg("cpb")]);
-  for (const role of ["admin", "auditor", "approver", "viewer"] as const) cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
+  for (const role of ["admin", "auditor", "approver", "viewer"] as const)
+    cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
   await seedEvents(a.org.id, 400);
   // A checkpoint the retired key signed two days ago, stored as the scheduler would have.
-  const hashes = (await owner().query(`SELECT hash FROM audit_events WHERE org_id = $1 ORDER BY seq`, [a.org.id])).rows.map((r) => r.hash);
+  const hashes = (
+    await owner().query(`SELECT hash FROM audit_events WHERE org_id = $1 ORDER BY seq`, [a.org.id])
+  ).rows.map((r) => r.hash);
   const size = 300;
   const signed = signCheckpoint(parseSigningKeyring(oldKey.spec), {
     org_id: a.org.id,
@@ -64,7 +73,11 @@ describe("POST /api/v1/audit/checkpoints", () => {
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ tree_size: size, key_id: activeKey.keyId, reason: "on_demand" });
     expect(verifyCheckpoint(res.json.signed, activeKey.publicKeyPem)).toMatchObject({ ok: true });
-    expect(await lastEvent(a.org.id)).toMatchObject({ action: "audit.checkpoint_created", target_id: res.json.id, actor_id: a.users.auditor.id });
+    expect(await lastEvent(a.org.id)).toMatchObject({
+      action: "audit.checkpoint_created",
+      target_id: res.json.id,
+      actor_id: a.users.auditor.id,
+    });
   });
 
   it("201 for an admin, and for an API key with audit:export", async () => {
@@ -89,7 +102,16 @@ describe("POST /api/v1/audit/checkpoints", () => {
     const key = await createKey(a, { scopes: ["audit:read"] });
     await expectNothingWritten(a.org.id, async () => {
       expect((await call(CREATE, { method: "POST", headers: bearer(key.token) })).status).toBe(403);
-      expect((await call(CREATE, { method: "POST", cookie: cookies.auditor, org: a.org.slug, headers: { origin: "https://evil.example" } })).status).toBe(403);
+      expect(
+        (
+          await call(CREATE, {
+            method: "POST",
+            cookie: cookies.auditor,
+            org: a.org.slug,
+            headers: { origin: "https://evil.example" },
+          })
+        ).status,
+      ).toBe(403);
     });
   });
 
@@ -104,7 +126,11 @@ describe("POST /api/v1/audit/checkpoints", () => {
 
 describe("GET /api/v1/audit/checkpoints", () => {
   it("200: newest first, paginated, with every key of the ring, retired ones included", async () => {
-    const res = await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: "/api/v1/audit/checkpoints?limit=2" });
+    const res = await call(LIST, {
+      cookie: cookies.auditor,
+      org: a.org.slug,
+      path: "/api/v1/audit/checkpoints?limit=2",
+    });
     expect(res.status).toBe(200);
     expect(res.json.checkpoints).toHaveLength(2);
     expect(res.json.keys).toEqual([
@@ -130,7 +156,11 @@ describe("GET /api/v1/audit/checkpoints", () => {
     const all: { id: string; key_id: string }[] = [...res.json.checkpoints];
     let cursor = res.json.next_cursor;
     while (cursor) {
-      const page = await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: `/api/v1/audit/checkpoints?limit=2&cursor=${cursor}` });
+      const page = await call(LIST, {
+        cookie: cookies.auditor,
+        org: a.org.slug,
+        path: `/api/v1/audit/checkpoints?limit=2&cursor=${cursor}`,
+      });
       all.push(...page.json.checkpoints);
       cursor = page.json.next_cursor;
     }
@@ -148,13 +178,20 @@ describe("GET /api/v1/audit/checkpoints", () => {
     expect((await call(LIST, { cookie: cookies.viewer, org: a.org.slug })).status).toBe(403);
     expect((await call(LIST, { cookie: cookies.approver, org: a.org.slug })).status).toBe(403);
     expect((await call(LIST, { cookie: cookies.auditor, org: b.org.slug })).status).toBe(404);
-    expect((await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: "/api/v1/audit/checkpoints?cursor=bm9wZQ" })).status).toBe(422);
-    expect((await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: "/api/v1/audit/checkpoints?limit=0" })).status).toBe(422);
+    expect(
+      (await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: "/api/v1/audit/checkpoints?cursor=bm9wZQ" }))
+        .status,
+    ).toBe(422);
+    expect(
+      (await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: "/api/v1/audit/checkpoints?limit=0" }))
+        .status,
+    ).toBe(422);
   });
 });
 
 describe("GET /api/v1/audit/consistency", () => {
-  const get = (q: string, cookie = cookies.auditor, org = a.org.slug) => call(CONSISTENCY, { cookie, org, path: `/api/v1/audit/consistency${q}` });
+  const get = (q: string, cookie = cookies.auditor, org = a.org.slug) =>
+    call(CONSISTENCY, { cookie, org, path: `/api/v1/audit/consistency${q}` });
   const buf = (h: string) => Buffer.from(h, "hex");
 
   it("200: from the retired key's checkpoint to the newest one, the proof verifies", async () => {
@@ -179,7 +216,15 @@ describe("GET /api/v1/audit/consistency", () => {
     const res = await get("?from=10&to=200");
     expect(res.status).toBe(200);
     expect(res.json.from.checkpoint).toBeNull();
-    expect(verifyConsistencyProof({ oldSize: 10, newSize: 200, oldRoot: buf(res.json.from.root_hash), newRoot: buf(res.json.to.root_hash), proof: res.json.proof.map(buf) })).toBe(true);
+    expect(
+      verifyConsistencyProof({
+        oldSize: 10,
+        newSize: 200,
+        oldRoot: buf(res.json.from.root_hash),
+        newRoot: buf(res.json.to.root_hash),
+        proof: res.json.proof.map(buf),
+      }),
+    ).toBe(true);
     const same = await get("?from=50&to=50");
     expect(same.json.proof).toEqual([]);
     expect(same.json.from.root_hash).toBe(same.json.to.root_hash);
@@ -193,7 +238,9 @@ describe("GET /api/v1/audit/consistency", () => {
 
   it("404 for an unknown checkpoint and for another organization's checkpoint", async () => {
     expect((await get(`?from=00000000-0000-4000-8000-000000000000`)).status).toBe(404);
-    const theirs = (await call(CREATE, { method: "POST", cookie: (await sessionCookie(b.users.auditor.id)).cookie, org: b.org.slug })).json.id;
+    const theirs = (
+      await call(CREATE, { method: "POST", cookie: (await sessionCookie(b.users.auditor.id)).cookie, org: b.org.slug })
+    ).json.id;
     expect((await get(`?from=1&to=${theirs}`)).status).toBe(404);
     expect((await get(`?from=1`, cookies.auditor, b.org.slug)).status).toBe(404);
   });
@@ -219,7 +266,11 @@ describe("GET /api/v1/audit/verify", () => {
     expect(res.json.checkpoints.failed).toEqual([]);
     expect(res.json.checkpoints.verified).toBe(res.json.checkpoints.total);
     expect(res.json.checkpoints.total).toBeGreaterThanOrEqual(4);
-    expect(res.json.latest_checkpoint).toMatchObject({ key_id: activeKey.keyId, signature_valid: true, matches_chain: true });
+    expect(res.json.latest_checkpoint).toMatchObject({
+      key_id: activeKey.keyId,
+      signature_valid: true,
+      matches_chain: true,
+    });
   });
 
   it("200 naming the first broken seq after an edit", async () => {
@@ -228,7 +279,11 @@ describe("GET /api/v1/audit/verify", () => {
     await tamper(`UPDATE audit_events SET action = 'test.forged' WHERE org_id = $1 AND seq = 7`, [t.org.id]);
     const res = await call(VERIFY, { cookie: (await sessionCookie(t.users.admin.id)).cookie, org: t.org.slug });
     expect(res.status).toBe(200);
-    expect(res.json.chain).toMatchObject({ ok: false, first_bad_seq: 7, reason: "content does not match its hash (edited)" });
+    expect(res.json.chain).toMatchObject({
+      ok: false,
+      first_bad_seq: 7,
+      reason: "content does not match its hash (edited)",
+    });
     expect(res.json.latest_checkpoint).toBeNull();
   });
 
@@ -252,12 +307,18 @@ describe("GET /api/v1/audit/checkpoints paging", () => {
       made.push(res.json.id);
     }
     // Same microsecond for all: a cursor carrying a millisecond timestamp would skip some.
-    await owner().query(`UPDATE audit_checkpoints SET created_at = '2026-01-01T00:00:00.777777Z' WHERE org_id = $1`, [c.org.id]);
+    await owner().query(`UPDATE audit_checkpoints SET created_at = '2026-01-01T00:00:00.777777Z' WHERE org_id = $1`, [
+      c.org.id,
+    ]);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await call(LIST, { cookie, org: c.org.slug, path: `/api/v1/audit/checkpoints?limit=2${cursor ? `&cursor=${cursor}` : ""}` });
+      const page = await call(LIST, {
+        cookie,
+        org: c.org.slug,
+        path: `/api/v1/audit/checkpoints?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      });
       expect(page.status).toBe(200);
       seen.push(...page.json.checkpoints.map((x: { id: string }) => x.id));
       cursor = page.json.next_cursor;
@@ -266,7 +327,11 @@ describe("GET /api/v1/audit/checkpoints paging", () => {
     expect([...seen].sort()).toEqual([...made].sort());
 
     const first = await call(LIST, { cookie, org: c.org.slug, path: "/api/v1/audit/checkpoints?limit=1" });
-    const foreign = await call(LIST, { cookie: cookies.auditor, org: a.org.slug, path: `/api/v1/audit/checkpoints?cursor=${first.json.next_cursor}` });
+    const foreign = await call(LIST, {
+      cookie: cookies.auditor,
+      org: a.org.slug,
+      path: `/api/v1/audit/checkpoints?cursor=${first.json.next_cursor}`,
+    });
     expect(foreign.status).toBe(422);
   });
 });

@@ -17,7 +17,8 @@ const BASE_TIME = Date.UTC(2026, 0, 1);
 
 beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("ev-a"), createTestOrg("ev-b")]);
-  for (const role of ["admin", "auditor", "approver", "viewer"] as const) cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
+  for (const role of ["admin", "auditor", "approver", "viewer"] as const)
+    cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
   cookies.bAuditor = (await sessionCookie(b.users.auditor.id)).cookie;
   // 120 events one millisecond apart from 2026-01-01, by two actors, two kinds, three targets.
   await seedEvents(a.org.id, 120, {
@@ -36,7 +37,8 @@ afterAll(async () => {
   await closeDb();
 });
 
-const list = (query: string, cookie = cookies.auditor, org = a.org.slug) => call(LIST, { cookie, org, path: `/api/v1/audit/events${query}` });
+const list = (query: string, cookie = cookies.auditor, org = a.org.slug) =>
+  call(LIST, { cookie, org, path: `/api/v1/audit/events${query}` });
 
 describe("GET /api/v1/audit/events", () => {
   it("200: newest first, with hashes, and only this organization's events", async () => {
@@ -69,18 +71,26 @@ describe("GET /api/v1/audit/events", () => {
   it("200: filters by actor, event type (exact or prefix), target and time range, combined", async () => {
     const byActor = await list(`?actor=${a.users.admin.id}&action=test.*&limit=200`);
     expect(byActor.json.events.length).toBe(60);
-    expect(new Set(byActor.json.events.map((e: { event: { actor: { id: string } } }) => e.event.actor.id))).toEqual(new Set([a.users.admin.id]));
+    expect(new Set(byActor.json.events.map((e: { event: { actor: { id: string } } }) => e.event.actor.id))).toEqual(
+      new Set([a.users.admin.id]),
+    );
 
     expect((await list("?action=test.beta.done&limit=200")).json.events.length).toBe(40);
     expect((await list("?action=test.*&limit=200")).json.events.length).toBe(120);
     expect((await list("?action=test.beta&limit=200")).json.events.length).toBe(0);
     expect((await list("?target_type=widget&target_id=w-1&limit=200")).json.events.length).toBe(40);
-    expect((await list("?actor_type=system&limit=200")).json.events.map((e: { event: { action: string } }) => e.event.action)).toContain("org.created");
+    expect(
+      (await list("?actor_type=system&limit=200")).json.events.map(
+        (e: { event: { action: string } }) => e.event.action,
+      ),
+    ).toContain("org.created");
 
     const from = new Date(BASE_TIME + 10).toISOString();
     const to = new Date(BASE_TIME + 20).toISOString();
     const ranged = await list(`?from=${from}&to=${to}&limit=200`);
-    expect(ranged.json.events.map((e: { event: { data: { i: number } } }) => e.event.data.i)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
+    expect(ranged.json.events.map((e: { event: { data: { i: number } } }) => e.event.data.i)).toEqual([
+      19, 18, 17, 16, 15, 14, 13, 12, 11, 10,
+    ]);
 
     const combined = await list(`?from=${from}&to=${to}&action=test.beta.done&actor=${a.users.approver.id}`);
     expect(combined.json.events.map((e: { event: { data: { i: number } } }) => e.event.data.i)).toEqual([18, 12]);
@@ -140,7 +150,8 @@ describe("GET /api/v1/audit/events", () => {
 });
 
 describe("GET /api/v1/audit/events/{seq}", () => {
-  const detail = (seq: string, cookie = cookies.auditor, org = a.org.slug) => call(DETAIL, { cookie, org, params: { seq } });
+  const detail = (seq: string, cookie = cookies.auditor, org = a.org.slug) =>
+    call(DETAIL, { cookie, org, params: { seq } });
 
   it("200: the canonical JSON, its hash recomputed, the link, and an inclusion proof against the newest checkpoint", async () => {
     expect((await detail("5")).json.inclusion).toBeNull();
@@ -158,7 +169,11 @@ describe("GET /api/v1/audit/events/{seq}", () => {
     const t = await createTestOrg("ev-t");
     await seedEvents(t.org.id, 5);
     await tamper(`UPDATE audit_events SET data = '{"i": 999}' WHERE org_id = $1 AND seq = 3`, [t.org.id]);
-    const res = await call(DETAIL, { cookie: (await sessionCookie(t.users.auditor.id)).cookie, org: t.org.slug, params: { seq: "3" } });
+    const res = await call(DETAIL, {
+      cookie: (await sessionCookie(t.users.auditor.id)).cookie,
+      org: t.org.slug,
+      params: { seq: "3" },
+    });
     expect(res.status).toBe(200);
     expect(res.json.hash_matches).toBe(false);
     expect(res.json.recomputed_hash).not.toBe(res.json.hash);
@@ -175,7 +190,9 @@ describe("GET /api/v1/audit/events/{seq}", () => {
     expect(gap.status).toBe(200);
     expect(gap.json).toMatchObject({ seq: 310, hash_matches: true, inclusion: null });
     // Event 590's comes from cached nodes made before the deletion, and is still right.
-    expect((await call(DETAIL, { cookie, org: t.org.slug, params: { seq: "590" } })).json.inclusion).toMatchObject({ leads_to_root: true });
+    expect((await call(DETAIL, { cookie, org: t.org.slug, params: { seq: "590" } })).json.inclusion).toMatchObject({
+      leads_to_root: true,
+    });
     await tamper(
       [
         `DELETE FROM audit_events WHERE org_id = $1 AND seq > 500`,

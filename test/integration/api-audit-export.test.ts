@@ -18,15 +18,16 @@ const T0 = Date.UTC(2026, 1, 1);
 
 beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("ex-a"), createTestOrg("ex-b")]);
-  for (const role of ["admin", "auditor", "approver", "viewer"] as const) cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
+  for (const role of ["admin", "auditor", "approver", "viewer"] as const)
+    cookies[role] = (await sessionCookie(a.users[role].id)).cookie;
   // 5,000 events, 1 ms apart from 2026-02-01: more than two export pages.
   await seedEvents(a.org.id, 5000, {
     startAt: new Date(T0),
     make: (i) => ({
       actor: { type: "user", id: a.users.admin.id },
       action: "test.export",
-      target: { type: "widget", id: i === 7 ? "=HYPERLINK(\"http://evil.example\",\"click\")" : `w-${i}` },
-      data: { i, note: i === 8 ? "+cmd|' /C calc'!A0" : "plain, with \"quotes\"\nand a newline" },
+      target: { type: "widget", id: i === 7 ? '=HYPERLINK("http://evil.example","click")' : `w-${i}` },
+      data: { i, note: i === 8 ? "+cmd|' /C calc'!A0" : 'plain, with "quotes"\nand a newline' },
     }),
   });
   await seedEvents(b.org.id, 3);
@@ -37,7 +38,8 @@ afterAll(async () => {
 });
 
 const path = (q: string) => `/api/v1/audit/export${q}`;
-const exportAs = (q: string, cookie = cookies.auditor, org: string | undefined = a.org.slug) => callRaw(EXPORT, { cookie, org, path: path(q) });
+const exportAs = (q: string, cookie = cookies.auditor, org: string | undefined = a.org.slug) =>
+  callRaw(EXPORT, { cookie, org, path: path(q) });
 
 describe("GET /api/v1/audit/export", () => {
   it("200 JSONL: one canonical event per line for the range, each hash rechecks, and the export is audited with its size", async () => {
@@ -46,7 +48,9 @@ describe("GET /api/v1/audit/export", () => {
     const res = await exportAs(`?format=jsonl&from=${from}&to=${to}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
-    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="warden-audit-ex-a-[0-9a-f]+-2026-02-01T00-00-00-100Z-2026-02-01T00-00-04-600Z\.jsonl"$/);
+    expect(res.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="warden-audit-ex-a-[0-9a-f]+-2026-02-01T00-00-00-100Z-2026-02-01T00-00-04-600Z\.jsonl"$/,
+    );
     const body = Buffer.from(await res.arrayBuffer());
     const lines = body.toString("utf8").split("\n");
     expect(lines.pop()).toBe("");
@@ -77,7 +81,9 @@ describe("GET /api/v1/audit/export", () => {
   });
 
   it("200 CSV: a header, RFC 4180 quoting, and cells a spreadsheet would run as formulas defused", async () => {
-    const res = await exportAs(`?format=csv&from=${new Date(T0 + 7).toISOString()}&to=${new Date(T0 + 9).toISOString()}`);
+    const res = await exportAs(
+      `?format=csv&from=${new Date(T0 + 7).toISOString()}&to=${new Date(T0 + 9).toISOString()}`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const text = await res.text();
@@ -86,11 +92,23 @@ describe("GET /api/v1/audit/export", () => {
     expect(rows[1]).toContain(`,widget,"'=HYPERLINK(""http://evil.example"",""click"")",`);
     expect(rows[2]).toContain(`"{""i"":8,""note"":""+cmd|' /C calc'!A0""}"`);
     expect(rows).toHaveLength(4); // header, two events, and the empty string after the last CRLF
-    expect((await lastEvent(a.org.id)).data).toMatchObject({ format: "csv", events: 2, completed: true, bytes: Buffer.byteLength(text) });
+    expect((await lastEvent(a.org.id)).data).toMatchObject({
+      format: "csv",
+      events: 2,
+      completed: true,
+      bytes: Buffer.byteLength(text),
+    });
   });
 
   it("csvCell escapes every formula trigger and quotes separators", () => {
-    expect(["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"].map(csvCell)).toEqual(["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "\"'\rx\""]);
+    expect(["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"].map(csvCell)).toEqual([
+      "'=1+1",
+      "'+1",
+      "'-1",
+      "'@SUM(A1)",
+      "'\tx",
+      '"\'\rx"',
+    ]);
     expect(csvCell("a,b")).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell("line\nbreak")).toBe('"line\nbreak"');
@@ -102,7 +120,10 @@ describe("GET /api/v1/audit/export", () => {
   it("200 without a range: the whole trail up to the head at the start, in seq order", async () => {
     const head = await headSeq(a.org.id);
     const res = await exportAs("?format=jsonl");
-    const seqs = (await res.text()).trim().split("\n").map((l) => JSON.parse(l).seq);
+    const seqs = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).seq);
     expect(seqs).toEqual(Array.from({ length: head }, (_, i) => i + 1));
   });
 
@@ -122,25 +143,42 @@ describe("GET /api/v1/audit/export", () => {
   });
 
   it("200 through a download link: the organization in the query string, same-origin", async () => {
-    const res = await callRaw(EXPORT, { cookie: cookies.auditor, path: path(`?format=csv&org=${a.org.slug}&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.003Z`), headers: { "sec-fetch-site": "same-origin" } });
+    const res = await callRaw(EXPORT, {
+      cookie: cookies.auditor,
+      path: path(`?format=csv&org=${a.org.slug}&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.003Z`),
+      headers: { "sec-fetch-site": "same-origin" },
+    });
     expect(res.status).toBe(200);
     expect((await res.text()).split("\r\n")).toHaveLength(5);
   });
 
   it("403 for a download link followed from another site; nothing written", async () => {
     await expectNothingWritten(a.org.id, async () => {
-      const res = await call(EXPORT, { cookie: cookies.auditor, path: path(`?format=csv&org=${a.org.slug}`), headers: { "sec-fetch-site": "cross-site" } });
+      const res = await call(EXPORT, {
+        cookie: cookies.auditor,
+        path: path(`?format=csv&org=${a.org.slug}`),
+        headers: { "sec-fetch-site": "cross-site" },
+      });
       expect(res.status).toBe(403);
     });
   });
 
   it("200 for an admin and for an API key with audit:export", async () => {
-    expect((await exportAs("?format=csv&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.001Z", cookies.admin)).status).toBe(200);
+    expect(
+      (await exportAs("?format=csv&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.001Z", cookies.admin)).status,
+    ).toBe(200);
     const key = await createKey(a, { scopes: ["audit:export"] });
-    const res = await callRaw(EXPORT, { headers: bearer(key.token), path: path("?format=jsonl&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.001Z") });
+    const res = await callRaw(EXPORT, {
+      headers: bearer(key.token),
+      path: path("?format=jsonl&from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00.001Z"),
+    });
     expect(res.status).toBe(200);
     expect((await res.text()).trim().split("\n")).toHaveLength(1);
-    expect(await lastEvent(a.org.id)).toMatchObject({ action: "audit.exported", actor_type: "api_key", actor_id: key.id });
+    expect(await lastEvent(a.org.id)).toMatchObject({
+      action: "audit.exported",
+      actor_type: "api_key",
+      actor_id: key.id,
+    });
   });
 
   it("401 without a session; nothing written", async () => {
@@ -151,7 +189,9 @@ describe("GET /api/v1/audit/export", () => {
 
   it.each(["viewer", "approver"] as const)("403 for a %s; nothing written", async (role) => {
     await expectNothingWritten(a.org.id, async () => {
-      expect((await call(EXPORT, { cookie: cookies[role], org: a.org.slug, path: path("?format=jsonl") })).status).toBe(403);
+      expect((await call(EXPORT, { cookie: cookies[role], org: a.org.slug, path: path("?format=jsonl") })).status).toBe(
+        403,
+      );
     });
   });
 
@@ -165,7 +205,9 @@ describe("GET /api/v1/audit/export", () => {
   it("404 for another organization; nothing written in either", async () => {
     await expectNothingWritten(b.org.id, () =>
       expectNothingWritten(a.org.id, async () => {
-        expect((await call(EXPORT, { cookie: cookies.auditor, org: b.org.slug, path: path("?format=jsonl") })).status).toBe(404);
+        expect(
+          (await call(EXPORT, { cookie: cookies.auditor, org: b.org.slug, path: path("?format=jsonl") })).status,
+        ).toBe(404);
       }),
     );
   });
@@ -191,7 +233,12 @@ describe("GET /api/v1/audit/export", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("");
     expect((await lastEvent(a.org.id)).data).toMatchObject({ events: 0, bytes: 0, completed: true, first_seq: null });
-    const count = (await owner().query(`SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND action = 'audit.exported'`, [a.org.id])).rows[0].n;
+    const count = (
+      await owner().query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND action = 'audit.exported'`,
+        [a.org.id],
+      )
+    ).rows[0].n;
     expect(count).toBeGreaterThan(0);
   });
 });

@@ -34,7 +34,8 @@ beforeAll(async () => {
   unrelated = await submitAction(fw, "read", { note: "UNRELATED-SECRET-7f3a" });
   approved = await approvedAction(t, fw, { quorum: 2, params: { amount: 5000, to: "acct_123" } });
   await submitAction(fw, "read", { note: "LATER-ACTION-91bc" });
-  for (const role of ["admin", "auditor", "approver", "viewer"] as const) cookies[role] = (await sessionCookie(t.users[role].id)).cookie;
+  for (const role of ["admin", "auditor", "approver", "viewer"] as const)
+    cookies[role] = (await sessionCookie(t.users[role].id)).cookie;
 });
 afterAll(async () => {
   rmSync(tmpRoot, { recursive: true, force: true });
@@ -42,7 +43,8 @@ afterAll(async () => {
   await closeDb();
 });
 
-const download = (actionId: string, cookie = cookies.auditor, org = t.org.slug) => callRaw(PACK, { cookie, org, params: { actionId } });
+const download = (actionId: string, cookie = cookies.auditor, org = t.org.slug) =>
+  callRaw(PACK, { cookie, org, params: { actionId } });
 
 function unzipTo(zip: Uint8Array): string {
   const dir = mkdtempSync(join(tmpRoot, "pack-"));
@@ -51,7 +53,11 @@ function unzipTo(zip: Uint8Array): string {
 }
 
 function verifyDir(dir: string, args: string[] = []) {
-  const r = spawnSync(process.execPath, ["verify.mjs", ...args], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" } });
+  const r = spawnSync(process.execPath, ["verify.mjs", ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" },
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -79,7 +85,13 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
   it("holds the action, its decision with the matching rule, both approvals, and only the events about it", async () => {
     const entries = unzipSync(packZip);
     const json = (name: string) => JSON.parse(Buffer.from(entries[name]!).toString("utf8"));
-    expect(json("action.json")).toMatchObject({ id: approved.id, tool: "payments", operation: "wire", status: "approved", params: { amount: 5000, to: "acct_123" } });
+    expect(json("action.json")).toMatchObject({
+      id: approved.id,
+      tool: "payments",
+      operation: "wire",
+      status: "approved",
+      params: { amount: 5000, to: "acct_123" },
+    });
     expect(json("decision.json")).toMatchObject({
       effect: "require_approval",
       risk_level: "critical",
@@ -88,10 +100,21 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
     });
     const approvals = json("approvals.json");
     expect(approvals).toHaveLength(2);
-    expect(approvals.map((a: { approver_id: string }) => a.approver_id).sort()).toEqual([t.users.approver.id, fw.secondApprover.id].sort());
-    expect(approvals[0]).toMatchObject({ decision: "approved", mfa: false, reason: "checked the invoice", approver_email: t.users.approver.email });
+    expect(approvals.map((a: { approver_id: string }) => a.approver_id).sort()).toEqual(
+      [t.users.approver.id, fw.secondApprover.id].sort(),
+    );
+    expect(approvals[0]).toMatchObject({
+      decision: "approved",
+      mfa: false,
+      reason: "checked the invoice",
+      approver_email: t.users.approver.email,
+    });
 
-    const events = Buffer.from(entries["events.jsonl"]!).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const events = Buffer.from(entries["events.jsonl"]!)
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(events.map((e: { event: { action: string } }) => e.event.action)).toEqual([
       "action.submitted",
       "action.decided",
@@ -103,14 +126,26 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
     for (const e of events) expect(e.event.target).toEqual({ type: "action", id: approved.id });
 
     // No other action's content, anywhere in the archive.
-    const everything = Object.values(entries).map((b) => Buffer.from(b).toString("utf8")).join("\n");
-    for (const foreign of [unrelated.id, "UNRELATED-SECRET-7f3a", "LATER-ACTION-91bc"]) expect(everything).not.toContain(foreign);
+    const everything = Object.values(entries)
+      .map((b) => Buffer.from(b).toString("utf8"))
+      .join("\n");
+    for (const foreign of [unrelated.id, "UNRELATED-SECRET-7f3a", "LATER-ACTION-91bc"])
+      expect(everything).not.toContain(foreign);
   });
 
   it("stores the checkpoint it signed and audits the export with the pack's hash", async () => {
     const ev = await lastEvent(t.org.id);
-    expect(ev).toMatchObject({ action: "audit.proof_pack_exported", actor_id: t.users.auditor.id, target_type: "action", target_id: approved.id });
-    expect(ev.data).toMatchObject({ bytes: packZip.length, sha256: createHash("sha256").update(packZip).digest("hex"), events: 6 });
+    expect(ev).toMatchObject({
+      action: "audit.proof_pack_exported",
+      actor_id: t.users.auditor.id,
+      target_type: "action",
+      target_id: approved.id,
+    });
+    expect(ev.data).toMatchObject({
+      bytes: packZip.length,
+      sha256: createHash("sha256").update(packZip).digest("hex"),
+      events: 6,
+    });
     const cp = (await owner().query(`SELECT * FROM audit_checkpoints WHERE id = $1`, [ev.data.checkpoint_id])).rows[0];
     expect(cp).toMatchObject({ org_id: t.org.id, reason: "proof_pack", root_hash: ev.data.root_hash });
     const packCheckpoint = JSON.parse(Buffer.from(unzipSync(packZip)["checkpoint.json"]!).toString("utf8"));
@@ -162,7 +197,9 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
 
   it("403 for the agent's own key (actions:read, not audit:export) and for a cross-site link; nothing written", async () => {
     await expectNothingWritten(t.org.id, async () => {
-      expect((await call(PACK, { headers: bearer(fw.agent.token), params: { actionId: approved.id } })).status).toBe(403);
+      expect((await call(PACK, { headers: bearer(fw.agent.token), params: { actionId: approved.id } })).status).toBe(
+        403,
+      );
       const res = await call(PACK, {
         cookie: cookies.auditor,
         path: `/api/v1/proof-pack/${approved.id}?org=${t.org.slug}`,
@@ -178,7 +215,11 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
     await expectNothingWritten(other.org.id, () =>
       expectNothingWritten(t.org.id, async () => {
         const foreign = await call(PACK, { cookie: cookies.auditor, org: t.org.slug, params: { actionId: theirs.id } });
-        const unknown = await call(PACK, { cookie: cookies.auditor, org: t.org.slug, params: { actionId: "00000000-0000-4000-8000-000000000000" } });
+        const unknown = await call(PACK, {
+          cookie: cookies.auditor,
+          org: t.org.slug,
+          params: { actionId: "00000000-0000-4000-8000-000000000000" },
+        });
         expect(foreign.status).toBe(404);
         expect(unknown.status).toBe(404);
         expect(foreign.json.detail).toBe(unknown.json.detail);
@@ -191,7 +232,10 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
 
   it("404 for a malformed id (no path can be smuggled in)", async () => {
     for (const bad of ["../../etc/passwd", "abc", `${approved.id}/../x`, ""]) {
-      expect((await call(PACK, { cookie: cookies.auditor, org: t.org.slug, params: { actionId: bad } })).status, bad).toBe(404);
+      expect(
+        (await call(PACK, { cookie: cookies.auditor, org: t.org.slug, params: { actionId: bad } })).status,
+        bad,
+      ).toBe(404);
     }
   });
 });
@@ -202,7 +246,8 @@ describe("tampering with an unzipped pack is detected and named by its verify.mj
     fresh = () => unzipTo(packZip);
   });
   const lines = (dir: string) => readFileSync(join(dir, "events.jsonl"), "utf8").split("\n").filter(Boolean);
-  const writeLines = (dir: string, ls: string[]) => writeFileSync(join(dir, "events.jsonl"), ls.map((l) => `${l}\n`).join(""));
+  const writeLines = (dir: string, ls: string[]) =>
+    writeFileSync(join(dir, "events.jsonl"), ls.map((l) => `${l}\n`).join(""));
 
   it("one byte of an event edited", () => {
     const dir = fresh();

@@ -18,7 +18,12 @@ async function newOrgWithEvents(n: number): Promise<string> {
   const org = await createOrganization({ slug: uniqueSlug("chain"), name: "Chain" });
   for (let i = 0; i < n; i++) {
     await withTenant({ orgId: org.id }, (tx) =>
-      appendAuditEvent(tx, { orgId: org.id, actor: { type: "system", id: null }, action: "test.event", data: { i, text: `event ${i}` } }),
+      appendAuditEvent(tx, {
+        orgId: org.id,
+        actor: { type: "system", id: null },
+        action: "test.event",
+        data: { i, text: `event ${i}` },
+      }),
     );
   }
   return org.id;
@@ -31,7 +36,12 @@ describe("concurrent appends", () => {
       Array.from({ length: 50 }, (_, i) =>
         withTenant({ orgId: org.id }, async (tx) => {
           await new Promise((r) => setTimeout(r, Math.random() * 5));
-          return appendAuditEvent(tx, { orgId: org.id, actor: { type: "system", id: null }, action: "test.concurrent", data: { i } });
+          return appendAuditEvent(tx, {
+            orgId: org.id,
+            actor: { type: "system", id: null },
+            action: "test.concurrent",
+            data: { i },
+          });
         }),
       ),
     );
@@ -58,7 +68,9 @@ describe("concurrent appends", () => {
 });
 
 async function newAppend(orgId: string) {
-  await withTenant({ orgId }, (tx) => appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "test.after" }));
+  await withTenant({ orgId }, (tx) =>
+    appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "test.after" }),
+  );
 }
 
 describe("tamper evidence (as the owner)", () => {
@@ -73,13 +85,18 @@ describe("tamper evidence (as the owner)", () => {
 
   it("editing one row's content is caught at that seq", async () => {
     const id = await newOrgWithEvents(6);
-    await tamper(`UPDATE audit_events SET data = jsonb_set(data, '{text}', '"event X"') WHERE org_id = $1 AND seq = 4`, [id]);
+    await tamper(
+      `UPDATE audit_events SET data = jsonb_set(data, '{text}', '"event X"') WHERE org_id = $1 AND seq = 4`,
+      [id],
+    );
     expect(await verifyChain(id)).toMatchObject({ ok: false, firstBadSeq: 4 });
   });
 
   it("editing the actor or time of a row is caught at that seq", async () => {
     const id = await newOrgWithEvents(4);
-    await tamper(`UPDATE audit_events SET occurred_at = occurred_at + interval '1 ms' WHERE org_id = $1 AND seq = 3`, [id]);
+    await tamper(`UPDATE audit_events SET occurred_at = occurred_at + interval '1 ms' WHERE org_id = $1 AND seq = 3`, [
+      id,
+    ]);
     expect(await verifyChain(id)).toMatchObject({ ok: false, firstBadSeq: 3 });
   });
 
@@ -139,7 +156,11 @@ describe("append-only for the app role", () => {
 
   it("the trigger refuses changes even from the owner", async () => {
     const orgId = await newOrgWithEvents(1);
-    await expect(owner().query(`UPDATE audit_events SET action = 'x.y' WHERE org_id = $1`, [orgId])).rejects.toMatchObject({ code: "42501" });
-    await expect(owner().query(`DELETE FROM audit_events WHERE org_id = $1`, [orgId])).rejects.toMatchObject({ code: "42501" });
+    await expect(
+      owner().query(`UPDATE audit_events SET action = 'x.y' WHERE org_id = $1`, [orgId]),
+    ).rejects.toMatchObject({ code: "42501" });
+    await expect(owner().query(`DELETE FROM audit_events WHERE org_id = $1`, [orgId])).rejects.toMatchObject({
+      code: "42501",
+    });
   });
 });

@@ -22,11 +22,14 @@ afterAll(async () => {
 });
 
 async function allHashes(orgId: string): Promise<string[]> {
-  return (await owner().query(`SELECT hash FROM audit_events WHERE org_id = $1 ORDER BY seq`, [orgId])).rows.map((r) => r.hash as string);
+  return (await owner().query(`SELECT hash FROM audit_events WHERE org_id = $1 ORDER BY seq`, [orgId])).rows.map(
+    (r) => r.hash as string,
+  );
 }
 
 async function nodeCount(orgId: string): Promise<number> {
-  return (await owner().query(`SELECT count(*)::int AS n FROM audit_merkle_nodes WHERE org_id = $1`, [orgId])).rows[0].n;
+  return (await owner().query(`SELECT count(*)::int AS n FROM audit_merkle_nodes WHERE org_id = $1`, [orgId])).rows[0]
+    .n;
 }
 
 /** Complete aligned subtrees of at least 256 leaves in a tree of n leaves. */
@@ -53,7 +56,8 @@ describe("Merkle cache over the database", () => {
       proofs: await inclusionProofs(tx, t.org.id, n1, picked),
     }));
     expect(root).toBe(tree1.rootHex);
-    for (const seq of picked) expect(proofs.get(seq)).toEqual(tree1.inclusionProof(seq - 1).map((h) => h.toString("hex")));
+    for (const seq of picked)
+      expect(proofs.get(seq)).toEqual(tree1.inclusionProof(seq - 1).map((h) => h.toString("hex")));
 
     // Growth: the cache is extended, never rewritten.
     await seedEvents(t.org.id, 600);
@@ -94,8 +98,14 @@ describe("checkpoints", () => {
     expect(cp).toMatchObject({ tree_size: n, reason: "on_demand" });
     expect(cp.root_hash).toBe(MerkleTree.fromEventHashes((await allHashes(t.org.id)).slice(0, n)).rootHex);
     expect(verifyCheckpointWithKeyring(cp.signed, signingKeyring())).toMatchObject({ ok: true });
-    const ev = (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND seq = $2`, [t.org.id, n + 1])).rows[0];
-    expect(ev).toMatchObject({ action: "audit.checkpoint_created", actor_id: t.users.auditor.id, target_type: "audit_checkpoint", target_id: cp.id });
+    const ev = (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND seq = $2`, [t.org.id, n + 1]))
+      .rows[0];
+    expect(ev).toMatchObject({
+      action: "audit.checkpoint_created",
+      actor_id: t.users.auditor.id,
+      target_type: "audit_checkpoint",
+      target_id: cp.id,
+    });
     expect(ev.data).toEqual({ tree_size: n, root_hash: cp.root_hash, key_id: cp.key_id, reason: "on_demand" });
   });
 
@@ -145,7 +155,9 @@ describe("checkpoints", () => {
       `UPDATE audit_merkle_nodes SET hash = repeat('a', 64) WHERE org_id = $1`,
       `DELETE FROM audit_merkle_nodes WHERE org_id = $1`,
     ]) {
-      await expect(withTenant({ orgId: t.org.id }, (tx) => tx.$executeRawUnsafe(sql, t.org.id))).rejects.toThrow(/permission denied/);
+      await expect(withTenant({ orgId: t.org.id }, (tx) => tx.$executeRawUnsafe(sql, t.org.id))).rejects.toThrow(
+        /permission denied/,
+      );
     }
   });
 });
@@ -166,12 +178,19 @@ describe("consistency proofs across growth", () => {
     const res = await proveConsistency(auditor, { from: { checkpointId: old.id }, to: { checkpointId: next.id } });
     expect(res.from).toMatchObject({ tree_size: old.tree_size, root_hash: old.root_hash, checkpoint: { id: old.id } });
     expect(res.to).toMatchObject({ tree_size: next.tree_size, root_hash: next.root_hash });
-    const args = { oldSize: old.tree_size, newSize: next.tree_size, oldRoot: buf(old.root_hash), newRoot: buf(next.root_hash) };
+    const args = {
+      oldSize: old.tree_size,
+      newSize: next.tree_size,
+      oldRoot: buf(old.root_hash),
+      newRoot: buf(next.root_hash),
+    };
     expect(verifyConsistencyProof({ ...args, proof: res.proof.map(buf) })).toBe(true);
     // The proof is the full tree's proof, and it fails for any other old root.
     const tree = MerkleTree.fromEventHashes((await allHashes(t.org.id)).slice(0, next.tree_size));
     expect(res.proof).toEqual(tree.consistencyProof(old.tree_size).map((h) => h.toString("hex")));
-    expect(verifyConsistencyProof({ ...args, oldRoot: hashLeaf(buf(old.root_hash)), proof: res.proof.map(buf) })).toBe(false);
+    expect(verifyConsistencyProof({ ...args, oldRoot: hashLeaf(buf(old.root_hash)), proof: res.proof.map(buf) })).toBe(
+      false,
+    );
 
     // Sizes work too, and default to the newest checkpoint.
     const bySize = await proveConsistency(auditor, { from: { size: 5 } });
@@ -229,7 +248,12 @@ describe("verification of the chain and the checkpoints", () => {
     const report = await verifyAuditLog(auditor);
     expect(report.chain).toMatchObject({ ok: true, length: b!.tree_size });
     expect(report.checkpoints).toEqual({ total: 2, verified: 2, failed: [] });
-    expect(report.latest_checkpoint).toMatchObject({ id: b!.id, signature_valid: true, matches_chain: true, problem: null });
+    expect(report.latest_checkpoint).toMatchObject({
+      id: b!.id,
+      signature_valid: true,
+      matches_chain: true,
+      problem: null,
+    });
     expect(a.tree_size).toBeLessThan(b!.tree_size);
   });
 
@@ -270,7 +294,10 @@ describe("verification of the chain and the checkpoints", () => {
     const auditor = memberContext(t, "auditor");
     await seedEvents(t.org.id, 3);
     const cp = await createScheduledCheckpoint(t.org.id);
-    await owner().query(`UPDATE audit_checkpoints SET signed = jsonb_set(signed, '{checkpoint,tree_size}', '2') WHERE id = $1`, [cp!.id]);
+    await owner().query(
+      `UPDATE audit_checkpoints SET signed = jsonb_set(signed, '{checkpoint,tree_size}', '2') WHERE id = $1`,
+      [cp!.id],
+    );
     const report = await verifyAuditLog(auditor);
     expect(report.latest_checkpoint).toMatchObject({ id: cp!.id, signature_valid: false });
     expect(report.latest_checkpoint!.problem).toMatch(/signature/);
@@ -281,7 +308,9 @@ describe("verification of the chain and the checkpoints", () => {
     await seedEvents(t.org.id, 1000);
     const cp = await createCheckpoint(memberContext(t, "auditor"));
     const hashes = await allHashes(t.org.id);
-    const proofs = await withTenant({ orgId: t.org.id }, (tx) => inclusionProofs(tx, t.org.id, cp.tree_size, [1, 512, 999]));
+    const proofs = await withTenant({ orgId: t.org.id }, (tx) =>
+      inclusionProofs(tx, t.org.id, cp.tree_size, [1, 512, 999]),
+    );
     for (const [seq, path] of proofs) {
       expect(
         verifyInclusionProof({

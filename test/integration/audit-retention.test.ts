@@ -92,15 +92,32 @@ describe("payload retention", () => {
     expect((await payload(recent.id)).params_redacted).not.toBeNull();
 
     const ev = await lastEvent(t.org.id);
-    expect(ev).toMatchObject({ action: "retention.payloads_expired", actor_type: "system", target_type: "organization", target_id: t.org.id });
+    expect(ev).toMatchObject({
+      action: "retention.payloads_expired",
+      actor_type: "system",
+      target_type: "organization",
+      target_id: t.org.id,
+    });
     expect(ev.data).toMatchObject({ count: 2, retention_days: 7 });
-    expect(Object.keys(ev.data).sort()).toEqual(["count", "cutoff", "newest_created_at", "oldest_created_at", "retention_days"]);
+    expect(Object.keys(ev.data).sort()).toEqual([
+      "count",
+      "cutoff",
+      "newest_created_at",
+      "oldest_created_at",
+      "retention_days",
+    ]);
   });
 
   it("leaves the parameters nowhere in the organization's actions or audit trail", async () => {
-    const inActions = await owner().query(`SELECT id FROM actions WHERE org_id = $1 AND id <> $2 AND actions::text LIKE $3`, [t.org.id, oldPending.id, `%${SECRET}%`]);
+    const inActions = await owner().query(
+      `SELECT id FROM actions WHERE org_id = $1 AND id <> $2 AND actions::text LIKE $3`,
+      [t.org.id, oldPending.id, `%${SECRET}%`],
+    );
     expect(inActions.rows).toEqual([]);
-    const inEvents = await owner().query(`SELECT seq FROM audit_events WHERE org_id = $1 AND audit_events::text LIKE $2`, [t.org.id, `%${SECRET}%`]);
+    const inEvents = await owner().query(
+      `SELECT seq FROM audit_events WHERE org_id = $1 AND audit_events::text LIKE $2`,
+      [t.org.id, `%${SECRET}%`],
+    );
     expect(inEvents.rows).toEqual([]);
   });
 
@@ -113,7 +130,10 @@ describe("payload retention", () => {
 
     // The log only grew across the expiry: the old checkpoint is a prefix of a new one.
     const after = await createCheckpoint(memberContext(t, "auditor"));
-    const proof = await proveConsistency(memberContext(t, "auditor"), { from: { checkpointId: checkpointBefore.id }, to: { checkpointId: after.id } });
+    const proof = await proveConsistency(memberContext(t, "auditor"), {
+      from: { checkpointId: checkpointBefore.id },
+      to: { checkpointId: after.id },
+    });
     expect(
       verifyConsistencyProof({
         oldSize: checkpointBefore.tree_size,
@@ -159,7 +179,10 @@ describe("payload retention", () => {
     expect(await expirePayloads(many.org.id, new Date(), { limit: 2 })).toMatchObject({ expired: 2, more: true });
     expect(await expirePayloads(many.org.id, new Date(), { limit: 2 })).toMatchObject({ expired: 2, more: true });
     expect(await expirePayloads(many.org.id, new Date(), { limit: 2 })).toMatchObject({ expired: 1, more: false });
-    const events = await owner().query(`SELECT data FROM audit_events WHERE org_id = $1 AND action = 'retention.payloads_expired' ORDER BY seq`, [many.org.id]);
+    const events = await owner().query(
+      `SELECT data FROM audit_events WHERE org_id = $1 AND action = 'retention.payloads_expired' ORDER BY seq`,
+      [many.org.id],
+    );
     expect(events.rows.map((r) => r.data.count)).toEqual([2, 2, 1]);
   });
 });

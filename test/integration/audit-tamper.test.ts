@@ -29,7 +29,12 @@ async function world(prefix: string): Promise<World> {
   const t = await createTestOrg(prefix);
   const fw = await setUpFirewall(t);
   const action = await approvedAction(t, fw, { quorum: 2 });
-  const rows = (await owner().query(`SELECT seq::int, action FROM audit_events WHERE org_id = $1 AND target_id = $2 ORDER BY seq`, [t.org.id, action.id])).rows;
+  const rows = (
+    await owner().query(`SELECT seq::int, action FROM audit_events WHERE org_id = $1 AND target_id = $2 ORDER BY seq`, [
+      t.org.id,
+      action.id,
+    ])
+  ).rows;
   const seqs: Record<string, number[]> = {};
   for (const r of rows) (seqs[r.action] ??= []).push(r.seq);
   return { t, actionId: action.id, cookie: (await sessionCookie(t.users.auditor.id)).cookie, seqs };
@@ -49,9 +54,16 @@ describe("tampering with the database, as the owner", () => {
   it("one byte of an event edited: the chain breaks at that seq, and the pack is refused naming it", async () => {
     const w = await world("tb");
     const seq = w.seqs["action.decided"]![0]!;
-    await tamper(`UPDATE audit_events SET data = jsonb_set(data, '{risk_level}', '"criticaL"') WHERE org_id = $1 AND seq = $2`, [w.t.org.id, seq]);
+    await tamper(
+      `UPDATE audit_events SET data = jsonb_set(data, '{risk_level}', '"criticaL"') WHERE org_id = $1 AND seq = $2`,
+      [w.t.org.id, seq],
+    );
     const report = await verifyAuditLog(memberContext(w.t, "auditor"));
-    expect(report.chain).toMatchObject({ ok: false, first_bad_seq: seq, reason: "content does not match its hash (edited)" });
+    expect(report.chain).toMatchObject({
+      ok: false,
+      first_bad_seq: seq,
+      reason: "content does not match its hash (edited)",
+    });
     const problem = await exportRefused(w);
     expect(problem.errors!.map((e) => e.message).join("\n")).toContain(`event seq ${seq}`);
   });
@@ -60,7 +72,11 @@ describe("tampering with the database, as the owner", () => {
     const w = await world("td");
     const seq = w.seqs["approval.approved"]![1]!;
     await tamper(`DELETE FROM audit_events WHERE org_id = $1 AND seq = $2`, [w.t.org.id, seq]);
-    expect((await verifyAuditLog(memberContext(w.t, "auditor"))).chain).toMatchObject({ ok: false, first_bad_seq: seq, reason: "event missing" });
+    expect((await verifyAuditLog(memberContext(w.t, "auditor"))).chain).toMatchObject({
+      ok: false,
+      first_bad_seq: seq,
+      reason: "event missing",
+    });
     expect((await exportRefused(w)).detail).toContain(`missing event ${seq}`);
   });
 
@@ -77,7 +93,9 @@ describe("tampering with the database, as the owner", () => {
     );
     expect((await verifyAuditLog(memberContext(w.t, "auditor"))).chain).toMatchObject({ ok: false, first_bad_seq: a });
     const problem = await exportRefused(w);
-    expect(problem.errors!.map((e) => e.message).join("\n")).toMatch(new RegExp(`seq ${b}.*prev_hash|prev_hash.*seq ${b}|link`));
+    expect(problem.errors!.map((e) => e.message).join("\n")).toMatch(
+      new RegExp(`seq ${b}.*prev_hash|prev_hash.*seq ${b}|link`),
+    );
   });
 
   it("the tail truncated (head rolled back): the checkpoint that covered it names the removal, and no consistency proof exists", async () => {
@@ -95,12 +113,20 @@ describe("tampering with the database, as the owner", () => {
     const report = await verifyAuditLog(auditor);
     expect(report.chain).toMatchObject({ ok: true, length: cut - 1 });
     expect(report.latest_checkpoint).toMatchObject({ id: cp.id, matches_chain: false });
-    expect(report.latest_checkpoint!.problem).toContain(`covers ${cp.tree_size} events but the log now has ${cut - 1}: events were removed`);
-    const res = await call(CONSISTENCY, { cookie: w.cookie, org: w.t.org.slug, path: `/api/v1/audit/consistency?from=${cp.id}&to=${cut - 1}` });
+    expect(report.latest_checkpoint!.problem).toContain(
+      `covers ${cp.tree_size} events but the log now has ${cut - 1}: events were removed`,
+    );
+    const res = await call(CONSISTENCY, {
+      cookie: w.cookie,
+      org: w.t.org.slug,
+      path: `/api/v1/audit/consistency?from=${cp.id}&to=${cut - 1}`,
+    });
     expect(res.status).toBe(422);
     // The approval decisions are still in their table, their events are gone: no pack.
     const problem = await exportRefused(w);
-    expect(problem.errors!.map((e) => e.message).join("\n")).toContain("has no approval.approved or approval.rejected event");
+    expect(problem.errors!.map((e) => e.message).join("\n")).toContain(
+      "has no approval.approved or approval.rejected event",
+    );
   });
 
   it("a checkpoint re-signed with another public key: its signature is reported as not from the organization's key ring", async () => {
@@ -108,11 +134,23 @@ describe("tampering with the database, as the owner", () => {
     const auditor = memberContext(w.t, "auditor");
     const cp = await createCheckpoint(auditor);
     const attacker = parseSigningKeyring(generateSigningKey({ validFrom: new Date(Date.now() - 60_000) }).spec);
-    const forged: SignedCheckpoint = signCheckpoint(attacker, { org_id: w.t.org.id, tree_size: cp.tree_size, root_hash: cp.root_hash });
-    await owner().query(`UPDATE audit_checkpoints SET signed = $2, key_id = $3 WHERE id = $1`, [cp.id, forged, forged.checkpoint.key_id]);
+    const forged: SignedCheckpoint = signCheckpoint(attacker, {
+      org_id: w.t.org.id,
+      tree_size: cp.tree_size,
+      root_hash: cp.root_hash,
+    });
+    await owner().query(`UPDATE audit_checkpoints SET signed = $2, key_id = $3 WHERE id = $1`, [
+      cp.id,
+      forged,
+      forged.checkpoint.key_id,
+    ]);
     const report = await verifyAuditLog(auditor);
     expect(report.checkpoints.failed).toEqual([
-      expect.objectContaining({ id: cp.id, signature_valid: false, problem: expect.stringContaining(`checkpoint key ${forged.checkpoint.key_id} is not in the keyring`) }),
+      expect.objectContaining({
+        id: cp.id,
+        signature_valid: false,
+        problem: expect.stringContaining(`checkpoint key ${forged.checkpoint.key_id} is not in the keyring`),
+      }),
     ]);
   });
 });

@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 async function events(orgId: string, action: string) {
-  return (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND action = $2 ORDER BY seq`, [orgId, action])).rows;
+  return (
+    await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND action = $2 ORDER BY seq`, [orgId, action])
+  ).rows;
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -39,7 +41,13 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe("password sign-in", () => {
   it("creates a server-side session (only the token's hash stored) and audits the sign-in in every organization of the user", async () => {
     // a user in two organizations
-    await provisionMember({ orgId: b.org.id, email: a.users.approver.email, name: "x", role: "viewer", password: TEST_PASSWORD });
+    await provisionMember({
+      orgId: b.org.id,
+      email: a.users.approver.email,
+      name: "x",
+      role: "viewer",
+      password: TEST_PASSWORD,
+    });
     const r = await signInWithPassword({ email: a.users.approver.email, password: TEST_PASSWORD }, meta);
     const row = (await owner().query(`SELECT * FROM sessions WHERE id = $1`, [r.sessionId])).rows[0];
     expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -54,8 +62,12 @@ describe("password sign-in", () => {
 
   it("rejects a wrong password and an unknown email with the same error; the failure is audited for a known user only", async () => {
     const before = (await events(a.org.id, "auth.sign_in_failed")).length;
-    expect(await codeOf(signInWithPassword({ email: a.users.viewer.email, password: "wrong-password-123" }, meta))).toBe("unauthenticated");
-    expect(await codeOf(signInWithPassword({ email: `${uniqueSlug("ghost")}@example.com`, password: "whatever-123" }, meta))).toBe("unauthenticated");
+    expect(
+      await codeOf(signInWithPassword({ email: a.users.viewer.email, password: "wrong-password-123" }, meta)),
+    ).toBe("unauthenticated");
+    expect(
+      await codeOf(signInWithPassword({ email: `${uniqueSlug("ghost")}@example.com`, password: "whatever-123" }, meta)),
+    ).toBe("unauthenticated");
     const after = await events(a.org.id, "auth.sign_in_failed");
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)).toMatchObject({ actor_id: a.users.viewer.id, data: { reason: "bad_credentials" } });
@@ -71,7 +83,11 @@ describe("password sign-in", () => {
     const t = await createTestOrg("lock");
     const email = t.users.viewer.email;
     for (let i = 0; i < 10; i++) {
-      expect(await codeOf(signInWithPassword({ email, password: `nope-nope-${i}` }, { ip: `203.0.113.${i}`, userAgent: null }))).toBe("unauthenticated");
+      expect(
+        await codeOf(
+          signInWithPassword({ email, password: `nope-nope-${i}` }, { ip: `203.0.113.${i}`, userAgent: null }),
+        ),
+      ).toBe("unauthenticated");
     }
     expect(await codeOf(signInWithPassword({ email, password: TEST_PASSWORD }, meta))).toBe("rate_limited");
     const ev = await events(t.org.id, "auth.sign_in_failed");
@@ -92,18 +108,26 @@ describe("session resolution on every request", () => {
 
   it("the idle timeout ends a session and revokes it", async () => {
     const s = await sessionCookie(a.users.viewer.id);
-    await owner().query(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE id = $1`, [s.sessionId]);
+    await owner().query(`UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE id = $1`, [
+      s.sessionId,
+    ]);
     expect(await resolveSessionToken(s.token)).toBeNull();
-    const row = (await owner().query(`SELECT revoked_at, revoke_reason FROM sessions WHERE id = $1`, [s.sessionId])).rows[0];
+    const row = (await owner().query(`SELECT revoked_at, revoke_reason FROM sessions WHERE id = $1`, [s.sessionId]))
+      .rows[0];
     expect(row.revoke_reason).toBe("idle_timeout");
     expect(row.revoked_at).not.toBeNull();
   });
 
   it("the absolute timeout ends a session even when it is active", async () => {
     const s = await sessionCookie(a.users.viewer.id);
-    await owner().query(`UPDATE sessions SET created_at = now() - interval '8 hours 1 minute', last_seen_at = now() WHERE id = $1`, [s.sessionId]);
+    await owner().query(
+      `UPDATE sessions SET created_at = now() - interval '8 hours 1 minute', last_seen_at = now() WHERE id = $1`,
+      [s.sessionId],
+    );
     expect(await resolveSessionToken(s.token)).toBeNull();
-    expect((await owner().query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [s.sessionId])).rows[0].revoke_reason).toBe("absolute_timeout");
+    expect(
+      (await owner().query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [s.sessionId])).rows[0].revoke_reason,
+    ).toBe("absolute_timeout");
   });
 
   it("timeouts come from the organization's settings (the strictest of the user's organizations)", async () => {
@@ -113,12 +137,17 @@ describe("session resolution on every request", () => {
     await owner().query(`UPDATE sessions SET last_seen_at = now() - interval '3 minutes' WHERE id = $1`, [s.sessionId]);
     expect(await resolveSessionToken(s.token)).toBeNull();
     const fresh = await sessionCookie(t.users.viewer.id);
-    await owner().query(`UPDATE sessions SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [fresh.sessionId]);
+    await owner().query(`UPDATE sessions SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [
+      fresh.sessionId,
+    ]);
     expect(await resolveSessionToken(fresh.token)).not.toBeNull();
   });
 
   it("a cookie signed with another secret, or naming an unknown session, is refused", async () => {
-    const forged = await encode({ token: { sid: "x".repeat(43) }, secret: "another-secret-another-secret-another-secret" });
+    const forged = await encode({
+      token: { sid: "x".repeat(43) },
+      secret: "another-secret-another-secret-another-secret",
+    });
     expect((await call(whoami, { cookie: `next-auth.session-token=${forged}` })).status).toBe(401);
     const unknown = await encode({ token: { sid: "y".repeat(43) }, secret: process.env.NEXTAUTH_SECRET! });
     expect((await call(whoami, { cookie: `next-auth.session-token=${unknown}` })).status).toBe(401);

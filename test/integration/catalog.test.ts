@@ -23,7 +23,9 @@ describe("the tenancy wall in the catalog", () => {
              EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped) AS has_org
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`);
-    const unexplained = tables.filter((t) => !t.has_org && !(t.table_name in GLOBAL_TABLES) && t.table_name !== "organizations");
+    const unexplained = tables.filter(
+      (t) => !t.has_org && !(t.table_name in GLOBAL_TABLES) && t.table_name !== "organizations",
+    );
     expect(unexplained.map((t) => t.table_name)).toEqual([]);
     expect(tables.filter((t) => t.has_org).length).toBeGreaterThanOrEqual(4);
   });
@@ -84,7 +86,13 @@ describe("the tenancy wall in the catalog", () => {
   });
 
   it("cross-tenant lookups are SECURITY DEFINER with a pinned search_path, owned by warden_lookup, not executable by PUBLIC", async () => {
-    const fns = await q<{ proname: string; owner: string; config: string[] | null; public_exec: boolean; app_exec: boolean }>(`
+    const fns = await q<{
+      proname: string;
+      owner: string;
+      config: string[] | null;
+      public_exec: boolean;
+      app_exec: boolean;
+    }>(`
       SELECT p.proname, pg_get_userbyid(p.proowner) AS owner, p.proconfig AS config,
              has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec,
              has_function_privilege('warden_app', p.oid, 'EXECUTE') AS app_exec
@@ -92,7 +100,10 @@ describe("the tenancy wall in the catalog", () => {
     expect(fns.length).toBeGreaterThanOrEqual(4);
     for (const f of fns) {
       expect(f.owner, f.proname).toBe("warden_lookup");
-      expect(f.config?.some((c) => c.startsWith("search_path=")), `${f.proname} search_path`).toBe(true);
+      expect(
+        f.config?.some((c) => c.startsWith("search_path=")),
+        `${f.proname} search_path`,
+      ).toBe(true);
       expect(f.public_exec, `${f.proname} PUBLIC execute`).toBe(false);
       expect(f.app_exec, `${f.proname} app execute`).toBe(true);
     }

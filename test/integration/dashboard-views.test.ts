@@ -25,7 +25,12 @@ beforeAll(async () => {
   t = await createTestOrg("dash");
   other = await createTestOrg("dash2");
   await publishPolicy(t, [
-    { name: "big payments", condition: 'tool == "payments" && params.amount > 100.0', effect: "require_approval", risk_level: "high" },
+    {
+      name: "big payments",
+      condition: 'tool == "payments" && params.amount > 100.0',
+      effect: "require_approval",
+      risk_level: "high",
+    },
     { name: "payments", condition: 'tool == "payments"', effect: "allow" },
   ]);
 });
@@ -35,7 +40,11 @@ afterAll(async () => {
 });
 
 async function submitPayment(token: string, amount: number): Promise<{ id: string; status: string }> {
-  const res = await call(submit, { method: "POST", headers: bearer(token), body: { tool: "payments", operation: "pay", params: { amount } } });
+  const res = await call(submit, {
+    method: "POST",
+    headers: bearer(token),
+    body: { tool: "payments", operation: "pay", params: { amount } },
+  });
   expect(res.status).toBe(201);
   return res.json;
 }
@@ -47,14 +56,24 @@ describe("getApprovalForAction", () => {
     const action = await submitPayment(a.token, 500);
 
     const forAdmin = await getApprovalForAction(memberContext(t, "admin"), action.id);
-    expect(forAdmin).toMatchObject({ status: "pending", you_created_key: true, you_may_decide: false, you_decided: false, approvals: 0, required: 1 });
+    expect(forAdmin).toMatchObject({
+      status: "pending",
+      you_created_key: true,
+      you_may_decide: false,
+      you_decided: false,
+      approvals: 0,
+      required: 1,
+    });
     expect(forAdmin?.action.id).toBe(action.id);
 
     const forApprover = await getApprovalForAction(memberContext(t, "approver"), action.id);
     expect(forApprover).toMatchObject({ you_created_key: false, you_may_decide: true, you_decided: false });
 
     const queue = await listApprovals(memberContext(t, "admin"), { status: "pending" });
-    expect(queue.find((i) => i.action.id === action.id)).toMatchObject({ you_created_key: true, you_may_decide: false });
+    expect(queue.find((i) => i.action.id === action.id)).toMatchObject({
+      you_created_key: true,
+      you_may_decide: false,
+    });
 
     await decideApproval(memberContext(t, "approver"), forApprover!.id, "approved", { reason: "ok" });
     const after = await getApprovalForAction(memberContext(t, "approver"), action.id);
@@ -72,7 +91,9 @@ describe("getApprovalForAction", () => {
   });
 
   it("needs approvals:read", async () => {
-    await expect(getApprovalForAction(memberContext(t, "viewer"), "00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({ code: "forbidden" });
+    await expect(
+      getApprovalForAction(memberContext(t, "viewer"), "00000000-0000-4000-8000-000000000000"),
+    ).rejects.toMatchObject({ code: "forbidden" });
   });
 });
 
@@ -87,7 +108,11 @@ describe("getOverview firewall counts", () => {
     await submitPayment(a.token, 1);
     await submitPayment(a.token, 2);
     await submitPayment(a.token, 500);
-    const denied = await call(submit, { method: "POST", headers: bearer(a.token), body: { tool: "shell", operation: "exec" } });
+    const denied = await call(submit, {
+      method: "POST",
+      headers: bearer(a.token),
+      body: { tool: "shell", operation: "exec" },
+    });
     expect(denied.json.status).toBe("denied");
 
     const approver = await getOverview(memberContext(o, "approver"));

@@ -31,27 +31,47 @@ describe("POST /api/v1/invitations/accept", () => {
   it("200 sets the password once; the person can then sign in with their role", async () => {
     const inv = await invite();
     expect(await getInvitation(inv.token)).toMatchObject({ email: inv.email, org_slug: t.org.slug });
-    const res = await call(accept, { method: "POST", body: { token: inv.token, name: "New Person", password: "a-long-enough-password" } });
+    const res = await call(accept, {
+      method: "POST",
+      body: { token: inv.token, name: "New Person", password: "a-long-enough-password" },
+    });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ email: inv.email, org_slug: t.org.slug });
-    const signedIn = await signInWithPassword({ email: inv.email, password: "a-long-enough-password" }, { ip: null, userAgent: null });
+    const signedIn = await signInWithPassword(
+      { email: inv.email, password: "a-long-enough-password" },
+      { ip: null, userAgent: null },
+    );
     expect(signedIn.userId).toBe(inv.userId);
-    const ev = (await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND action = 'member.invitation_accepted'`, [t.org.id])).rows;
+    const ev = (
+      await owner().query(`SELECT * FROM audit_events WHERE org_id = $1 AND action = 'member.invitation_accepted'`, [
+        t.org.id,
+      ])
+    ).rows;
     expect(ev.some((e) => e.target_id === inv.userId)).toBe(true);
     // replay
-    const again = await call(accept, { method: "POST", body: { token: inv.token, name: "Attacker", password: "another-password-123" } });
+    const again = await call(accept, {
+      method: "POST",
+      body: { token: inv.token, name: "Attacker", password: "another-password-123" },
+    });
     expect(again.status).toBe(404);
     expect(await getInvitation(inv.token)).toBeNull();
   });
 
   it("404 for an unknown, revoked or expired token; nothing written", async () => {
     const inv = await invite();
-    await owner().query(`UPDATE invitations SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [inv.userId]);
+    await owner().query(`UPDATE invitations SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      inv.userId,
+    ]);
     for (const token of [inv.token, "A".repeat(43)]) {
-      const res = await call(accept, { method: "POST", body: { token, name: "X", password: "a-long-enough-password" } });
+      const res = await call(accept, {
+        method: "POST",
+        body: { token, name: "X", password: "a-long-enough-password" },
+      });
       expect(res.status).toBe(404);
     }
-    expect((await owner().query(`SELECT password_hash FROM users WHERE id = $1`, [inv.userId])).rows[0].password_hash).toBeNull();
+    expect(
+      (await owner().query(`SELECT password_hash FROM users WHERE id = $1`, [inv.userId])).rows[0].password_hash,
+    ).toBeNull();
   });
 
   it("422 for a weak password, keeping the link usable", async () => {

@@ -34,7 +34,13 @@ let n = 0;
 /** A second admin (the organization keeps its first), and a key they create. */
 async function adminWithKey(scopes: string[]) {
   const email = `admin${++n}@${t.org.slug}.test`;
-  const { userId } = await provisionMember({ orgId: t.org.id, email, name: email, role: "admin", password: TEST_PASSWORD });
+  const { userId } = await provisionMember({
+    orgId: t.org.id,
+    email,
+    name: email,
+    role: "admin",
+    password: TEST_PASSWORD,
+  });
   const ctx = memberContext(t, "admin", { id: userId, email });
   const created = await createApiKey(ctx, { name: `by ${email}`, scopes });
   return { userId, email, key: { id: created.key.id, token: created.token } };
@@ -66,12 +72,18 @@ describe("a key acts within its creator's current role", () => {
     const refused = await call(listKeys, { headers: bearer(key.token) });
     expect(refused.status).toBe(403);
     expect(refused.json.detail).toMatch(/keys:read scope is suspended/);
-    expect((await verifyApiKey(key.token, { ip: null, permission: "actions:submit" })).status).toBe("insufficient_scope");
+    expect((await verifyApiKey(key.token, { ip: null, permission: "actions:submit" })).status).toBe(
+      "insufficient_scope",
+    );
 
     // The admin's list shows which scopes are suspended and why.
     const listed = await call(listKeys, asAdmin());
     const view = listed.json.keys.find((k: { id: string }) => k.id === key.id);
-    expect(view).toMatchObject({ status: "active", suspended_scopes: ["keys:read", "actions:submit"], created_by: { type: "user", id: userId, role: "viewer" } });
+    expect(view).toMatchObject({
+      status: "active",
+      suspended_scopes: ["keys:read", "actions:submit"],
+      created_by: { type: "user", id: userId, role: "viewer" },
+    });
 
     await setRole(userId, "admin");
     expect((await call(listKeys, { headers: bearer(key.token) })).status).toBe(200);
@@ -89,7 +101,11 @@ describe("a key acts within its creator's current role", () => {
 describe("removing the creator revokes the keys that act for them", () => {
   it("revokes their usable keys (and keys their keys made) in the removal's transaction, each audited; other keys keep working", async () => {
     const { userId, email, key } = await adminWithKey(["keys:write", "keys:read", "actions:read"]);
-    const child = await call(createKeyRoute, { method: "POST", headers: bearer(key.token), body: { name: "made by a key", scopes: ["actions:read"] } });
+    const child = await call(createKeyRoute, {
+      method: "POST",
+      headers: bearer(key.token),
+      body: { name: "made by a key", scopes: ["actions:read"] },
+    });
     expect(child.status).toBe(201);
     expect(child.json.key.created_by).toMatchObject({ type: "api_key", id: key.id, on_behalf_of: { id: userId } });
     const bystander = await createKey(t);
@@ -116,9 +132,16 @@ describe("removing the creator revokes the keys that act for them", () => {
     // One transaction: the removal, then each revocation, with nothing in between.
     expect(rows.map((r) => r.action)).toEqual(["member.removed", "api_key.revoked", "api_key.revoked"]);
     expect(rows.map((r) => r.seq)).toEqual([rows[0].seq, rows[0].seq + 1, rows[0].seq + 2]);
-    expect(rows.slice(1).map((r) => r.target_id).sort()).toEqual([key.id, child.json.key.id].sort());
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.target_id)
+        .sort(),
+    ).toEqual([key.id, child.json.key.id].sort());
     expect(rows[1].data.reason).toContain(email);
-    expect((await call(listMembers, asAdmin())).json.members.some((m: { user_id: string }) => m.user_id === userId)).toBe(false);
+    expect(
+      (await call(listMembers, asAdmin())).json.members.some((m: { user_id: string }) => m.user_id === userId),
+    ).toBe(false);
   });
 
   it("removing a member leaves another organization's keys working", async () => {
@@ -142,8 +165,13 @@ describe("a key with no member behind it is refused", () => {
   });
 
   it("a key cannot be created for nobody (the system is not a person)", async () => {
-    await expect(createApiKey(systemContext(t.org, "test"), { name: "orphan", scopes: ["actions:read"] })).rejects.toThrow(/created by a person/);
-    const { rows } = await owner().query(`SELECT count(*)::int AS n FROM api_keys WHERE org_id = $1 AND name = 'orphan'`, [t.org.id]);
+    await expect(
+      createApiKey(systemContext(t.org, "test"), { name: "orphan", scopes: ["actions:read"] }),
+    ).rejects.toThrow(/created by a person/);
+    const { rows } = await owner().query(
+      `SELECT count(*)::int AS n FROM api_keys WHERE org_id = $1 AND name = 'orphan'`,
+      [t.org.id],
+    );
     expect(rows[0].n).toBe(0);
   });
 });

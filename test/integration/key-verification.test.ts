@@ -19,17 +19,27 @@ beforeAll(async () => {
   t = await createTestOrg("verify");
 });
 
-const ask = (token: string, extra: Record<string, string> = {}) => call(whoami, { headers: { ...bearer(token), ...extra } });
+const ask = (token: string, extra: Record<string, string> = {}) =>
+  call(whoami, { headers: { ...bearer(token), ...extra } });
 
 describe("the key verification matrix", () => {
   it("valid: 200, with RateLimit headers, and last use recorded", async () => {
     const k = await createKey(t);
     const res = await ask(k.token);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ principal: "api_key", organization: { slug: t.org.slug }, key: { id: k.id, scopes: ["actions:submit", "actions:read"] } });
+    expect(res.json).toMatchObject({
+      principal: "api_key",
+      organization: { slug: t.org.slug },
+      key: { id: k.id, scopes: ["actions:submit", "actions:read"] },
+    });
     expect(res.headers.get("ratelimit-policy")).toMatch(/"key";q=600;w=60/);
     expect(res.headers.get("ratelimit")).toMatch(/r=\d+;t=\d+/);
-    await expect.poll(async () => (await owner().query(`SELECT last_used_ip FROM api_keys WHERE id = $1`, [k.id])).rows[0].last_used_ip).toBe("127.0.0.1");
+    await expect
+      .poll(
+        async () =>
+          (await owner().query(`SELECT last_used_ip FROM api_keys WHERE id = $1`, [k.id])).rows[0].last_used_ip,
+      )
+      .toBe("127.0.0.1");
   });
 
   it("unknown key (well-formed, right checksum, no such id): 401", async () => {

@@ -34,7 +34,9 @@ describe("a pool of one connection", () => {
 
   it("interleaved requests for A and B never see each other's rows", async () => {
     const jobs = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b));
-    const results = await Promise.all(jobs.map((t) => visibleOrgIds(t.org.id).then((ids) => ({ want: t.org.id, ids }))));
+    const results = await Promise.all(
+      jobs.map((t) => visibleOrgIds(t.org.id).then((ids) => ({ want: t.org.id, ids }))),
+    );
     for (const r of results) expect(r.ids).toEqual([r.want]);
     expect(db().pool.totalCount).toBe(1);
   });

@@ -19,7 +19,8 @@ afterAll(async () => {
 /** Proves the counters went to the store under test, not to the in-memory fallback. */
 async function storedKeys(store: Store, prefix: string): Promise<number> {
   if (store === "redis") return (await redis.keys(`${prefix}:*`)).length;
-  return (await owner().query(`SELECT count(*)::int AS n FROM rate_limits WHERE key LIKE $1`, [`${prefix}:%`])).rows[0].n;
+  return (await owner().query(`SELECT count(*)::int AS n FROM rate_limits WHERE key LIKE $1`, [`${prefix}:%`])).rows[0]
+    .n;
 }
 
 describe.each<Store>(["postgres", "redis"])("rate limiting in %s", (store) => {
@@ -44,8 +45,16 @@ describe.each<Store>(["postgres", "redis"])("rate limiting in %s", (store) => {
 describe("RateLimit headers", () => {
   it("report the policies and the tightest remaining budget", () => {
     const h = rateLimitHeaders([
-      { name: "key", spec: { keyPrefix: "k", points: 10, durationSeconds: 60 }, state: { limited: false, limit: 10, remaining: 7, resetSeconds: 30 } },
-      { name: "organization", spec: { keyPrefix: "o", points: 100, durationSeconds: 60 }, state: { limited: false, limit: 100, remaining: 2, resetSeconds: 10 } },
+      {
+        name: "key",
+        spec: { keyPrefix: "k", points: 10, durationSeconds: 60 },
+        state: { limited: false, limit: 10, remaining: 7, resetSeconds: 30 },
+      },
+      {
+        name: "organization",
+        spec: { keyPrefix: "o", points: 100, durationSeconds: 60 },
+        state: { limited: false, limit: 100, remaining: 2, resetSeconds: 10 },
+      },
     ]);
     expect(h["RateLimit-Policy"]).toBe('"key";q=10;w=60, "organization";q=100;w=60');
     expect(h.RateLimit).toBe('"organization";r=2;t=10');

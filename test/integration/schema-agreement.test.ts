@@ -10,7 +10,13 @@ import { closeOwner, owner } from "../helpers/db";
  * the other lacks.
  */
 type Dmmf = Extract<Awaited<ReturnType<typeof getDMMF>>, { datamodel: unknown }>;
-type Column = { table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: "YES" | "NO" };
+type Column = {
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  udt_name: string;
+  is_nullable: "YES" | "NO";
+};
 
 let dmmf: Dmmf;
 let columns: Column[];
@@ -73,12 +79,15 @@ describe("prisma/schema.prisma agrees with the migrated catalog", () => {
           continue;
         }
         const actual = col.data_type === "USER-DEFINED" ? `USER-DEFINED:${col.udt_name}` : col.data_type;
-        if (!expectedType(f).includes(actual)) problems.push(`${table}.${col.column_name}: Prisma ${f.type} vs database ${actual}`);
+        if (!expectedType(f).includes(actual))
+          problems.push(`${table}.${col.column_name}: Prisma ${f.type} vs database ${actual}`);
         const nullable = col.is_nullable === "YES";
-        if (nullable === f.isRequired) problems.push(`${table}.${col.column_name}: nullability differs (Prisma required=${f.isRequired})`);
+        if (nullable === f.isRequired)
+          problems.push(`${table}.${col.column_name}: nullability differs (Prisma required=${f.isRequired})`);
       }
       for (const c of dbCols) {
-        if (!scalarFields.some((f) => columnOf(f) === c.column_name)) problems.push(`${table}.${c.column_name}: in the database, not in Prisma`);
+        if (!scalarFields.some((f) => columnOf(f) === c.column_name))
+          problems.push(`${table}.${c.column_name}: in the database, not in Prisma`);
       }
     }
     expect(problems).toEqual([]);
@@ -112,7 +121,9 @@ describe("prisma/schema.prisma agrees with the migrated catalog", () => {
     for (const model of dmmf.datamodel.models) {
       const table = tableOf(model);
       const field = (name: string) => columnOf(model.fields.find((f) => f.name === name)!);
-      const pk = model.primaryKey ? model.primaryKey.fields.map(field) : model.fields.filter((f) => f.isId).map(columnOf);
+      const pk = model.primaryKey
+        ? model.primaryKey.fields.map(field)
+        : model.fields.filter((f) => f.isId).map(columnOf);
       const uniques = [
         ...model.uniqueFields.map((u) => u.map(field)),
         ...model.fields.filter((f) => f.isUnique).map((f) => [columnOf(f)]),
@@ -120,7 +131,8 @@ describe("prisma/schema.prisma agrees with the migrated catalog", () => {
       const dbPk = idx.find((i) => i.table === table && i.primary)?.cols.join(",");
       if (dbPk !== pk.join(",")) problems.push(`${table}: primary key Prisma(${pk}) vs database(${dbPk})`);
       const dbUniques = idx.filter((i) => i.table === table && !i.primary).map((i) => i.cols.join(","));
-      for (const u of uniques) if (!dbUniques.includes(u)) problems.push(`${table}: unique (${u}) missing in the database`);
+      for (const u of uniques)
+        if (!dbUniques.includes(u)) problems.push(`${table}: unique (${u}) missing in the database`);
       for (const u of dbUniques) if (!uniques.includes(u)) problems.push(`${table}: unique (${u}) missing in Prisma`);
     }
     expect(problems).toEqual([]);

@@ -29,22 +29,42 @@ beforeAll(async () => {
   for (const t of [a, b]) {
     await publishPolicy(t, [{ name: "ask", condition: "true", effect: "require_approval" }]);
     const agent = await createAgentWithKey(t, { tools: { allowed: ["payments"] } });
-    const submitted = await call(submitAction, { method: "POST", headers: { authorization: `Bearer ${agent.token}` }, body: { tool: "payments", operation: "x" } });
+    const submitted = await call(submitAction, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent.token}` },
+      body: { tool: "payments", operation: "x" },
+    });
     const cookie = (await sessionCookie(t.users.approver.id)).cookie;
-    await call(approveApproval, { method: "POST", cookie, org: t.org.slug, params: { id: submitted.json.approval.id }, body: { reason: "ok" } });
-    await call(submitAction, { method: "POST", headers: { authorization: `Bearer ${agent.token}` }, body: { tool: "payments", operation: "y" } });
+    await call(approveApproval, {
+      method: "POST",
+      cookie,
+      org: t.org.slug,
+      params: { id: submitted.json.approval.id },
+      body: { reason: "ok" },
+    });
+    await call(submitAction, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent.token}` },
+      body: { tool: "payments", operation: "y" },
+    });
     await owner().query(
       `INSERT INTO audit_checkpoints (org_id, tree_size, root_hash, key_id, signed, reason) VALUES ($1, 1, repeat('a', 64), repeat('b', 16), '{}', 'on_demand')`,
       [t.org.id],
     );
-    await owner().query(`INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 8, 0, repeat('c', 64))`, [t.org.id]);
+    await owner().query(
+      `INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 8, 0, repeat('c', 64))`,
+      [t.org.id],
+    );
   }
   for (const t of [a, b]) {
-    await inScope(t.org.id, null, (c) =>
-      c.query(
-        `INSERT INTO invitations (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
-        [t.org.id, t.users.viewer.id, randomUUID().replace(/-/g, "").padEnd(64, "0")],
-      ),
+    await inScope(
+      t.org.id,
+      null,
+      (c) =>
+        c.query(
+          `INSERT INTO invitations (org_id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
+          [t.org.id, t.users.viewer.id, randomUUID().replace(/-/g, "").padEnd(64, "0")],
+        ),
       true,
     );
   }
@@ -59,10 +79,18 @@ afterAll(async () => {
 type Outcome = { rows: number } | { error: string };
 
 /** Runs one statement in a transaction scoped to (org, user); rolls back unless told to commit. */
-async function inScope(orgId: string | null, userId: string | null, fn: (c: pg.Client) => Promise<pg.QueryResult>, commit = false): Promise<Outcome> {
+async function inScope(
+  orgId: string | null,
+  userId: string | null,
+  fn: (c: pg.Client) => Promise<pg.QueryResult>,
+  commit = false,
+): Promise<Outcome> {
   await client.query("BEGIN");
   try {
-    await client.query(`SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`, [orgId ?? "", userId ?? ""]);
+    await client.query(`SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`, [
+      orgId ?? "",
+      userId ?? "",
+    ]);
     const r = await fn(client);
     await client.query(commit ? "COMMIT" : "ROLLBACK");
     return { rows: r.rowCount ?? r.rows.length };
@@ -86,13 +114,19 @@ const TABLES: TableSpec[] = [
   {
     table: "organizations",
     key: "id",
-    insert: (v) => [`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'x')`, [v.org.id, `dup-${randomUUID().slice(0, 8)}`]],
+    insert: (v) => [
+      `INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'x')`,
+      [v.org.id, `dup-${randomUUID().slice(0, 8)}`],
+    ],
     canUpdate: true,
   },
   {
     table: "memberships",
     key: "org_id",
-    insert: (v, atk) => [`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`, [v.org.id, atk.users.admin.id]],
+    insert: (v, atk) => [
+      `INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`,
+      [v.org.id, atk.users.admin.id],
+    ],
     canUpdate: true,
   },
   {
@@ -116,7 +150,10 @@ const TABLES: TableSpec[] = [
   {
     table: "agents",
     key: "org_id",
-    insert: (v) => [`INSERT INTO agents (org_id, slug, name, environment) VALUES ($1, 'forged', 'Forged', 'production')`, [v.org.id]],
+    insert: (v) => [
+      `INSERT INTO agents (org_id, slug, name, environment) VALUES ($1, 'forged', 'Forged', 'production')`,
+      [v.org.id],
+    ],
     canUpdate: true,
   },
   {
@@ -169,7 +206,10 @@ const TABLES: TableSpec[] = [
   {
     table: "audit_merkle_nodes",
     key: "org_id",
-    insert: (v) => [`INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 9, 0, repeat('f', 64))`, [v.org.id]],
+    insert: (v) => [
+      `INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 9, 0, repeat('f', 64))`,
+      [v.org.id],
+    ],
     canUpdate: false,
   },
   {
@@ -207,7 +247,9 @@ describe.each([
         c.query(`SELECT 1 FROM ${spec.table} WHERE ${spec.key} = $1`, [victim.org.id]),
       );
       expect(theirs).toEqual({ rows: 0 });
-      const all = await inScope(attacker.org.id, attacker.users.admin.id, (c) => c.query(`SELECT ${spec.key} AS k FROM ${spec.table}`));
+      const all = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
+        c.query(`SELECT ${spec.key} AS k FROM ${spec.table}`),
+      );
       expect("rows" in all && all.rows).toBeGreaterThan(0);
       const leaked = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
         c.query(`SELECT 1 FROM ${spec.table} WHERE ${spec.key} <> $1`, [attacker.org.id]),
@@ -224,13 +266,17 @@ describe.each([
 
     it("UPDATE: the other organization's rows cannot be changed", async () => {
       const { victim, attacker } = sides();
-      const before = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [victim.org.id]);
+      const before = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [
+        victim.org.id,
+      ]);
       const col = spec.table === "audit_events" ? "action" : spec.key === "id" ? "name" : "org_id";
       const r = await inScope(attacker.org.id, attacker.users.admin.id, (c) =>
         c.query(`UPDATE ${spec.table} SET ${col} = ${col} WHERE ${spec.key} = $1`, [victim.org.id]),
       );
       expect(nothing(r), JSON.stringify(r)).toBe(true);
-      const after = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [victim.org.id]);
+      const after = await owner().query(`SELECT * FROM ${spec.table} WHERE ${spec.key} = $1 ORDER BY 1`, [
+        victim.org.id,
+      ]);
       expect(after.rows).toEqual(before.rows);
     });
 
@@ -268,31 +314,48 @@ describe("no tenant set", () => {
 
 describe("users and sessions (user-scoped global tables)", () => {
   it("a user sees themself and members of the current organization, no one else", async () => {
-    const visible = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`SELECT id FROM users WHERE id = ANY($1)`, [[a.users.admin.id, b.users.viewer.id]]));
+    const visible = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`SELECT id FROM users WHERE id = ANY($1)`, [[a.users.admin.id, b.users.viewer.id]]),
+    );
     expect(visible).toEqual({ rows: 1 });
     expect(await inScope(null, null, (c) => c.query(`SELECT 1 FROM users`))).toEqual({ rows: 0 });
   });
 
   it("a user can update only their own identity", async () => {
-    const other = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET name = 'pwned' WHERE id = $1`, [b.users.viewer.id]));
+    const other = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`UPDATE users SET name = 'pwned' WHERE id = $1`, [b.users.viewer.id]),
+    );
     expect(other).toEqual({ rows: 0 });
-    const foreign = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET password_hash = 'x' WHERE id = $1`, [a.users.admin.id]));
+    const foreign = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`UPDATE users SET password_hash = 'x' WHERE id = $1`, [a.users.admin.id]),
+    );
     expect(foreign).toEqual({ rows: 0 });
-    const self = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE users SET name = name WHERE id = $1`, [b.users.admin.id]));
+    const self = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`UPDATE users SET name = name WHERE id = $1`, [b.users.admin.id]),
+    );
     expect(self).toEqual({ rows: 1 });
   });
 
   it("sessions of another user are invisible and cannot be created, changed or revoked", async () => {
-    await owner().query(`INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)`, [a.users.admin.id, "cd".repeat(32)]);
-    const read = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`SELECT 1 FROM sessions WHERE user_id = $1`, [a.users.admin.id]));
+    await owner().query(`INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)`, [
+      a.users.admin.id,
+      "cd".repeat(32),
+    ]);
+    const read = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`SELECT 1 FROM sessions WHERE user_id = $1`, [a.users.admin.id]),
+    );
     expect(read).toEqual({ rows: 0 });
     const ins = await inScope(b.org.id, b.users.admin.id, (c) =>
       c.query(`INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)`, [a.users.admin.id, "ef".repeat(32)]),
     );
     expect(refused(ins)).toBe(true);
-    const upd = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1`, [a.users.admin.id]));
+    const upd = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1`, [a.users.admin.id]),
+    );
     expect(upd).toEqual({ rows: 0 });
-    const del = await inScope(b.org.id, b.users.admin.id, (c) => c.query(`DELETE FROM sessions WHERE user_id = $1`, [a.users.admin.id]));
+    const del = await inScope(b.org.id, b.users.admin.id, (c) =>
+      c.query(`DELETE FROM sessions WHERE user_id = $1`, [a.users.admin.id]),
+    );
     expect(nothing(del)).toBe(true);
   });
 

@@ -25,7 +25,13 @@ function query(base: Search, extra: Search): string {
   return s ? `?${s}` : "";
 }
 
-export default async function ActionsPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Search> }) {
+export default async function ActionsPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<Search>;
+}) {
   const { org } = await params;
   const ctx = await requireOrgPage(org, "actions:read");
   const sp = await searchParams;
@@ -57,37 +63,56 @@ export default async function ActionsPage({ params, searchParams }: { params: Pr
       <Card className="mb-6">
         <form method="get" action={base} className="flex flex-wrap items-end gap-3" aria-label="Filter actions">
           <div>
-            <label htmlFor="filter-status" className="block text-sm font-medium text-slate-700">Status</label>
+            <label htmlFor="filter-status" className="block text-sm font-medium text-slate-700">
+              Status
+            </label>
             <select id="filter-status" name="status" defaultValue={status ?? ""} className={`${inputClass} mt-1`}>
               <option value="">Any status</option>
               {ACTION_STATUSES.map((s) => (
-                <option key={s} value={s}>{s}</option>
+                <option key={s} value={s}>
+                  {s}
+                </option>
               ))}
             </select>
           </div>
           <div>
-            <label htmlFor="filter-agent" className="block text-sm font-medium text-slate-700">Agent</label>
+            <label htmlFor="filter-agent" className="block text-sm font-medium text-slate-700">
+              Agent
+            </label>
             <select id="filter-agent" name="agent" defaultValue={agent ?? ""} className={`${inputClass} mt-1`}>
               <option value="">Any agent</option>
               {agents.map((a) => (
-                <option key={a.id} value={a.slug}>{a.slug}{a.disabled ? " (disabled)" : ""}</option>
+                <option key={a.id} value={a.slug}>
+                  {a.slug}
+                  {a.disabled ? " (disabled)" : ""}
+                </option>
               ))}
             </select>
           </div>
           <Button type="submit">Apply filters</Button>
           {(status || agent || cursor) && (
-            <Link href={base} className="py-2 text-sm font-medium text-slate-700 underline">Clear</Link>
+            <Link href={base} className="py-2 text-sm font-medium text-slate-700 underline">
+              Clear
+            </Link>
           )}
         </form>
       </Card>
 
       <Card
         title={older ? "Older actions" : "Most recent actions"}
-        actions={older ? <Link href={`${base}${query(filters, {})}`} className="text-sm font-medium underline">Back to newest</Link> : undefined}
+        actions={
+          older ? (
+            <Link href={`${base}${query(filters, {})}`} className="text-sm font-medium underline">
+              Back to newest
+            </Link>
+          ) : undefined
+        }
       >
         {actions.length === 0 ? (
           <p className="text-sm text-slate-600" data-testid="actions-empty">
-            {status || agent || cursor ? "No actions match these filters." : "No actions yet. They appear here as soon as an agent submits one."}
+            {status || agent || cursor
+              ? "No actions match these filters."
+              : "No actions yet. They appear here as soon as an agent submits one."}
           </p>
         ) : (
           <div className="overflow-x-auto">
@@ -105,19 +130,30 @@ export default async function ActionsPage({ params, searchParams }: { params: Pr
               <tbody className="divide-y divide-slate-100">
                 {actions.map((a) => (
                   <tr key={a.id} data-testid={`action-row-${a.id}`} className="align-top">
-                    <td className="whitespace-nowrap py-2 pr-4 text-slate-600"><Ago iso={a.created_at} /></td>
+                    <td className="whitespace-nowrap py-2 pr-4 text-slate-600">
+                      <Ago iso={a.created_at} />
+                    </td>
                     <td className="whitespace-nowrap py-2 pr-4 font-mono text-xs">{a.agent.slug ?? "—"}</td>
                     <td className="py-2 pr-4">
                       <Link href={`${base}/${a.id}`} className="font-mono text-xs font-medium text-slate-900 underline">
                         {a.tool}.{a.operation}
                       </Link>
                     </td>
-                    <td className="py-2 pr-4"><StatusBadge status={a.status} /></td>
                     <td className="py-2 pr-4">
-                      <div className="flex flex-wrap gap-1"><EffectBadge effect={a.decision} /><RiskBadge risk={a.risk_level} /></div>
+                      <StatusBadge status={a.status} />
+                    </td>
+                    <td className="py-2 pr-4">
+                      <div className="flex flex-wrap gap-1">
+                        <EffectBadge effect={a.decision} />
+                        <RiskBadge risk={a.risk_level} />
+                      </div>
                     </td>
                     <td className="py-2 text-xs text-slate-600">
-                      {a.rule ? `${a.rule.name ?? `rule ${a.rule.index + 1}`} (v${a.policy_version ?? "?"})` : a.decided_by === "registry" ? "tool registry" : "—"}
+                      {a.rule
+                        ? `${a.rule.name ?? `rule ${a.rule.index + 1}`} (v${a.policy_version ?? "?"})`
+                        : a.decided_by === "registry"
+                          ? "tool registry"
+                          : "—"}
                     </td>
                   </tr>
                 ))}

@@ -26,7 +26,8 @@ export default async function ApprovalsPage({
   const { org } = await params;
   const ctx = await requireOrgPage(org, "approvals:read");
   const requested = (await searchParams).status;
-  const status = requested === "all" || (APPROVAL_STATUSES as readonly string[]).includes(requested ?? "") ? requested! : "pending";
+  const status =
+    requested === "all" || (APPROVAL_STATUSES as readonly string[]).includes(requested ?? "") ? requested! : "pending";
   const items = await listApprovals(ctx, { status });
   return (
     <>

@@ -51,7 +51,13 @@ function when(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
-export default async function AuditPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<SearchParams> }) {
+export default async function AuditPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<SearchParams>;
+}) {
   const { org } = await params;
   const ctx = await requireOrgPage(org, "audit:read");
   const sp = await searchParams;
@@ -89,14 +95,25 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
       />
 
       <Card title="Filter" className="mb-6">
-        <form method="get" action={base} aria-label="Filter events" className="grid gap-3 md:grid-cols-3 lg:grid-cols-6">
+        <form
+          method="get"
+          action={base}
+          aria-label="Filter events"
+          className="grid gap-3 md:grid-cols-3 lg:grid-cols-6"
+        >
           <label className="block text-sm">
             <span className="font-medium text-slate-700">Actor id</span>
             <input name="actor" defaultValue={values.actor} className={inputClass} placeholder="user or key id" />
           </label>
           <label className="block text-sm">
             <span className="font-medium text-slate-700">Event type</span>
-            <input name="action" defaultValue={values.action} className={inputClass} placeholder="member.* or action.approved" list="event-types" />
+            <input
+              name="action"
+              defaultValue={values.action}
+              className={inputClass}
+              placeholder="member.* or action.approved"
+              list="event-types"
+            />
             <datalist id="event-types">
               {KNOWN_EVENTS.map((e) => (
                 <option key={e} value={e} />
@@ -113,14 +130,29 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
           </label>
           <label className="block text-sm">
             <span className="font-medium text-slate-700">From (UTC)</span>
-            <input type="datetime-local" step="1" name="from" defaultValue={values.from && withoutZone(values.from)} className={inputClass} />
+            <input
+              type="datetime-local"
+              step="1"
+              name="from"
+              defaultValue={values.from && withoutZone(values.from)}
+              className={inputClass}
+            />
           </label>
           <label className="block text-sm">
             <span className="font-medium text-slate-700">To (UTC)</span>
-            <input type="datetime-local" step="1" name="to" defaultValue={values.to && withoutZone(values.to)} className={inputClass} />
+            <input
+              type="datetime-local"
+              step="1"
+              name="to"
+              defaultValue={values.to && withoutZone(values.to)}
+              className={inputClass}
+            />
           </label>
           <div className="flex items-center gap-3 md:col-span-3 lg:col-span-6">
-            <button type="submit" className="rounded-md bg-slate-900 px-3 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700">
+            <button
+              type="submit"
+              className="rounded-md bg-slate-900 px-3 py-2 text-sm font-medium text-white shadow-sm hover:bg-slate-700"
+            >
               Apply filters
             </button>
             {filtered && (
@@ -184,7 +216,11 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
                         <td className="py-2 pr-4 whitespace-nowrap text-slate-600">{when(ev.occurred_at)}</td>
                         <td className="py-2 pr-4">
                           {ev.actor.id ? (
-                            <Link className="text-slate-700 hover:underline" href={link({ actor: ev.actor.id, cursor: "" })} title={ev.actor.id}>
+                            <Link
+                              className="text-slate-700 hover:underline"
+                              href={link({ actor: ev.actor.id, cursor: "" })}
+                              title={ev.actor.id}
+                            >
                               {e.actor_label ?? `${ev.actor.type} ${ev.actor.id.slice(0, 8)}…`}
                             </Link>
                           ) : (
@@ -199,12 +235,20 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
                         <td className="py-2 pr-4 text-xs">
                           {ev.target.type && ev.target.id ? (
                             ev.target.type === "action" ? (
-                              <Link className="font-mono text-slate-900 underline" href={`${base}/actions/${ev.target.id}`} title="Open the action">
+                              <Link
+                                className="font-mono text-slate-900 underline"
+                                href={`${base}/actions/${ev.target.id}`}
+                                title="Open the action"
+                              >
                                 action {ev.target.id.slice(0, 8)}…
                               </Link>
                             ) : (
-                              <Link className="font-mono text-slate-700 hover:underline" href={link({ target_type: ev.target.type, target_id: ev.target.id, cursor: "" })}>
-                                {ev.target.type} {ev.target.id.length > 12 ? `${ev.target.id.slice(0, 8)}…` : ev.target.id}
+                              <Link
+                                className="font-mono text-slate-700 hover:underline"
+                                href={link({ target_type: ev.target.type, target_id: ev.target.id, cursor: "" })}
+                              >
+                                {ev.target.type}{" "}
+                                {ev.target.id.length > 12 ? `${ev.target.id.slice(0, 8)}…` : ev.target.id}
                               </Link>
                             )
                           ) : (
@@ -227,7 +271,9 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
       <div className="mt-6 grid gap-6 lg:grid-cols-2">
         <Card title="Signed checkpoints" actions={canExport ? <CheckpointButton org={ctx.org.slug} /> : undefined}>
           {checkpoints.checkpoints.length === 0 ? (
-            <p className="text-sm text-slate-600">None yet. Checkpoints are signed on a schedule, on demand and with every proof pack.</p>
+            <p className="text-sm text-slate-600">
+              None yet. Checkpoints are signed on a schedule, on demand and with every proof pack.
+            </p>
           ) : (
             <ul className="divide-y divide-slate-100 text-sm" data-testid="checkpoints">
               {checkpoints.checkpoints.map((c) => (
@@ -252,15 +298,21 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
           <ul className="mt-1 space-y-1 text-xs" data-testid="signing-keys">
             {checkpoints.keys.map((k) => (
               <li key={k.key_id}>
-                <Badge tone={k.status === "active" ? "green" : k.status === "retired" ? "slate" : "blue"}>{k.status}</Badge>{" "}
-                <span className="font-mono break-all" title="SHA-256 of the public key (SPKI DER): compare with --expect-key">
+                <Badge tone={k.status === "active" ? "green" : k.status === "retired" ? "slate" : "blue"}>
+                  {k.status}
+                </Badge>{" "}
+                <span
+                  className="font-mono break-all"
+                  title="SHA-256 of the public key (SPKI DER): compare with --expect-key"
+                >
                   sha256:{k.fingerprint}
                 </span>
               </li>
             ))}
           </ul>
           <p className="mt-2 text-xs text-slate-500">
-            Public keys and all checkpoints: <code>GET /api/v1/audit/checkpoints</code>; consistency between two: <code>GET /api/v1/audit/consistency?from=…&amp;to=…</code>.
+            Public keys and all checkpoints: <code>GET /api/v1/audit/checkpoints</code>; consistency between two:{" "}
+            <code>GET /api/v1/audit/consistency?from=…&amp;to=…</code>.
           </p>
         </Card>
         {canExport && (

@@ -9,7 +9,13 @@ import { PERMISSIONS } from "@/lib/rbac/permissions";
 
 export const metadata: Metadata = { title: "API keys" };
 
-export default async function KeysPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<{ agent?: string }> }) {
+export default async function KeysPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<{ agent?: string }>;
+}) {
   const { org } = await params;
   const ctx = await requireOrgPage(org, "keys:read");
   const keys = await listApiKeys(ctx);
@@ -27,7 +33,13 @@ export default async function KeysPage({ params, searchParams }: { params: Promi
         canWrite={can(ctx, "keys:write")}
         canEmergencyRevoke={can(ctx, "org:admin")}
         grantableScopes={PERMISSIONS.filter((p) => ctx.permissions.has(p))}
-        agents={agents.map((a) => ({ id: a.id, slug: a.slug, name: a.name, environment: a.environment, disabled: a.disabled }))}
+        agents={agents.map((a) => ({
+          id: a.id,
+          slug: a.slug,
+          name: a.name,
+          environment: a.environment,
+          disabled: a.disabled,
+        }))}
         initialAgentId={agent}
       />
     </>

@@ -23,7 +23,9 @@ export default async function PoliciesPage({
   const ctx = await requireOrgPage(org, "policies:read");
   const sp = await searchParams;
   const versions = await listPolicyVersions(ctx);
-  const agents = can(ctx, "agents:read") ? (await listAgents(ctx)).map((a) => ({ slug: a.slug, environment: a.environment })) : [];
+  const agents = can(ctx, "agents:read")
+    ? (await listAgents(ctx)).map((a) => ({ slug: a.slug, environment: a.environment }))
+    : [];
   const active = versions.find((v) => v.active) ?? null;
   const requested = sp.version ? versions.find((v) => String(v.version) === sp.version) : undefined;
   const selected = requested ?? active ?? versions[0] ?? null;
@@ -43,11 +45,16 @@ export default async function PoliciesPage({
             v{justPublished} is now the active policy. The next action any agent submits is decided by it.
           </Alert>
         )}
-        {sp.version && !requested && <Alert tone="amber">There is no version {sp.version}; showing the active policy.</Alert>}
+        {sp.version && !requested && (
+          <Alert tone="amber">There is no version {sp.version}; showing the active policy.</Alert>
+        )}
 
         <Card title="Active policy">
           {active ? (
-            <div className="flex flex-wrap items-center gap-x-6 gap-y-2 text-sm text-slate-700" data-testid="active-policy">
+            <div
+              className="flex flex-wrap items-center gap-x-6 gap-y-2 text-sm text-slate-700"
+              data-testid="active-policy"
+            >
               <span>
                 <Badge tone="green">active</Badge> <strong className="ml-1">v{active.version}</strong>
               </span>
@@ -74,7 +81,9 @@ export default async function PoliciesPage({
             <div className="grid gap-6 xl:grid-cols-3">
               <div className="space-y-4 xl:col-span-2">
                 <h2 className="text-sm font-semibold text-slate-900">
-                  {selected.active ? `Rules of the active policy (v${selected.version})` : `Rules of v${selected.version} (${selected.status}, not active)`}
+                  {selected.active
+                    ? `Rules of the active policy (v${selected.version})`
+                    : `Rules of v${selected.version} (${selected.status}, not active)`}
                 </h2>
                 <RulesView rules={selected.rules} />
                 <TestPanel org={slug} agents={agents} rules={null} />

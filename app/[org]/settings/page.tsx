@@ -12,7 +12,10 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
   const settings = await getOrgSettings(ctx);
   return (
     <>
-      <PageHeader title="Settings" description="Organization-wide settings. Only admins see this page; every change is audited." />
+      <PageHeader
+        title="Settings"
+        description="Organization-wide settings. Only admins see this page; every change is audited."
+      />
       <SettingsForm org={ctx.org.slug} settings={settings} />
     </>
   );

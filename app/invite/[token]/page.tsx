@@ -22,8 +22,13 @@ export default async function InvitePage({ params }: { params: Promise<{ token: 
         ) : (
           <div className="rounded-lg border border-slate-200 bg-white p-6 text-center shadow-sm">
             <h1 className="text-lg font-semibold">This link does not work</h1>
-            <p className="mt-2 text-sm text-slate-600">It may have been used already, replaced by a newer link, or expired. Ask an admin of the organization for a new one.</p>
-            <Link href="/login" className="mt-4 inline-block text-sm font-medium text-slate-900 underline">Go to sign-in</Link>
+            <p className="mt-2 text-sm text-slate-600">
+              It may have been used already, replaced by a newer link, or expired. Ask an admin of the organization for
+              a new one.
+            </p>
+            <Link href="/login" className="mt-4 inline-block text-sm font-medium text-slate-900 underline">
+              Go to sign-in
+            </Link>
           </div>
         )}
       </div>

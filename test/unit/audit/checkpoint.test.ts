@@ -70,7 +70,9 @@ describe("signing keys", () => {
   it("parses the JSON form and checks a given key_id and public half", () => {
     const a = generateSigningKey({ validFrom: T0 });
     const ring = parseSigningKeyring(
-      JSON.stringify({ keys: [{ key_id: a.keyId, public_key: a.publicKeyPem, private_key: a.privateKeyPem, valid_from: a.validFrom }] }),
+      JSON.stringify({
+        keys: [{ key_id: a.keyId, public_key: a.publicKeyPem, private_key: a.privateKeyPem, valid_from: a.validFrom }],
+      }),
     );
     expect(ring.keys[0]!.keyId).toBe(a.keyId);
     const asArray = parseSigningKeyring(JSON.stringify([{ public_key: a.publicKeyPem, valid_from: a.validFrom }]));
@@ -84,7 +86,9 @@ describe("signing keys", () => {
   it("detects a swapped key: a key_id that is not derived from the key", () => {
     const a = generateSigningKey({ validFrom: T0 });
     const b = generateSigningKey({ validFrom: T0 });
-    const err = errorOf(() => parseSigningKeyring(JSON.stringify([{ key_id: a.keyId, public_key: b.publicKeyPem, valid_from: a.validFrom }])));
+    const err = errorOf(() =>
+      parseSigningKeyring(JSON.stringify([{ key_id: a.keyId, public_key: b.publicKeyPem, valid_from: a.validFrom }])),
+    );
     expect(err.code).toBe("validation_failed");
     expect(err.errors?.[0]?.message).toContain(`its id is ${b.keyId}`);
   });
@@ -93,7 +97,9 @@ describe("signing keys", () => {
     const a = generateSigningKey({ validFrom: T0 });
     const b = generateSigningKey({ validFrom: T0 });
     const err = errorOf(() =>
-      parseSigningKeyring(JSON.stringify([{ public_key: b.publicKeyPem, private_key: a.privateKeyPem, valid_from: a.validFrom }])),
+      parseSigningKeyring(
+        JSON.stringify([{ public_key: b.publicKeyPem, private_key: a.privateKeyPem, valid_from: a.validFrom }]),
+      ),
     );
     expect(err.errors?.[0]?.message).toMatch(/public half/);
   });
@@ -101,24 +107,30 @@ describe("signing keys", () => {
   it("refuses non-Ed25519 keys, duplicates, bad windows and garbage", () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const ecPem = ec.publicKey.export({ type: "spki", format: "pem" }).toString();
-    expect(errorOf(() => parseSigningKeyring(JSON.stringify([{ public_key: ecPem, valid_from: T0.toISOString() }]))).errors?.[0]?.message).toMatch(
-      /not Ed25519/,
-    );
+    expect(
+      errorOf(() => parseSigningKeyring(JSON.stringify([{ public_key: ecPem, valid_from: T0.toISOString() }])))
+        .errors?.[0]?.message,
+    ).toMatch(/not Ed25519/);
     const a = generateSigningKey({ validFrom: T0 });
     expect(errorOf(() => parseSigningKeyring(`${a.spec};${a.spec}`)).errors?.[0]?.message).toMatch(/appears twice/);
     expect(
-      errorOf(() => parseSigningKeyring(JSON.stringify([{ public_key: a.publicKeyPem, valid_from: T1.toISOString(), valid_until: T0.toISOString() }])))
-        .errors?.[0]?.message,
+      errorOf(() =>
+        parseSigningKeyring(
+          JSON.stringify([{ public_key: a.publicKeyPem, valid_from: T1.toISOString(), valid_until: T0.toISOString() }]),
+        ),
+      ).errors?.[0]?.message,
     ).toMatch(/after valid_from/);
     expect(errorOf(() => parseSigningKeyring("sk:notbase64!@2026-01-01T00:00:00Z")).code).toBe("validation_failed");
-    expect(errorOf(() => parseSigningKeyring(`sk:${Buffer.from("junk").toString("base64")}@2026-01-01T00:00:00Z`)).errors?.[0]?.message).toMatch(
-      /does not parse/,
-    );
+    expect(
+      errorOf(() => parseSigningKeyring(`sk:${Buffer.from("junk").toString("base64")}@2026-01-01T00:00:00Z`))
+        .errors?.[0]?.message,
+    ).toMatch(/does not parse/);
     expect(errorOf(() => parseSigningKeyring(a.spec.replace(/@.*/, "@yesterday"))).code).toBe("validation_failed");
     expect(errorOf(() => parseSigningKeyring("{not json")).code).toBe("validation_failed");
-    expect(errorOf(() => parseSigningKeyring(JSON.stringify([{ public_key: a.privateKeyPem, valid_from: a.validFrom }]))).errors?.[0]?.message).toMatch(
-      /holds a private key/,
-    );
+    expect(
+      errorOf(() => parseSigningKeyring(JSON.stringify([{ public_key: a.privateKeyPem, valid_from: a.validFrom }])))
+        .errors?.[0]?.message,
+    ).toMatch(/holds a private key/);
     expect(errorOf(() => parseSigningKeyring("  ")).code).toBe("validation_failed");
   });
 
@@ -127,7 +139,11 @@ describe("signing keys", () => {
     const current = generateSigningKey({ validFrom: T1 });
     const ring = parseSigningKeyring(
       JSON.stringify([
-        { private_key: old.privateKeyPem, valid_from: T0.toISOString(), valid_until: new Date("2026-08-01T00:00:00.000Z").toISOString() },
+        {
+          private_key: old.privateKeyPem,
+          valid_from: T0.toISOString(),
+          valid_until: new Date("2026-08-01T00:00:00.000Z").toISOString(),
+        },
         { private_key: current.privateKeyPem, valid_from: T1.toISOString() },
       ]),
     );
@@ -136,7 +152,9 @@ describe("signing keys", () => {
     expect(selectSigningKey(ring, new Date("2026-07-15T00:00:00Z")).keyId).toBe(current.keyId);
     expect(errorOf(() => selectSigningKey(ring, new Date("2025-12-31T23:59:59Z"))).code).toBe("internal");
 
-    const verifyOnly = parseSigningKeyring(JSON.stringify([{ public_key: old.publicKeyPem, valid_from: T0.toISOString() }]));
+    const verifyOnly = parseSigningKeyring(
+      JSON.stringify([{ public_key: old.publicKeyPem, valid_from: T0.toISOString() }]),
+    );
     expect(errorOf(() => selectSigningKey(verifyOnly, T1)).code).toBe("internal");
   });
 });
@@ -181,13 +199,19 @@ describe("checkpoints", () => {
     expect(verifyCheckpoint(relabelled, other.publicKeyPem)).toMatchObject({ ok: false, reason: "bad_signature" });
 
     expect(verifyCheckpoint(signed, "not a pem")).toMatchObject({ ok: false, reason: "invalid_public_key" });
-    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
     expect(verifyCheckpoint(signed, ec)).toMatchObject({ ok: false, reason: "invalid_public_key" });
 
     const extra = { ...signed, checkpoint: { ...signed.checkpoint, note: "x" } };
     expect(verifyCheckpoint(extra, key.publicKeyPem)).toMatchObject({ ok: false, reason: "malformed" });
     const v2 = { ...signed, checkpoint: { ...signed.checkpoint, v: 2 } };
-    expect(verifyCheckpoint(v2, key.publicKeyPem)).toMatchObject({ ok: false, reason: "malformed", message: expect.stringContaining("v") });
+    expect(verifyCheckpoint(v2, key.publicKeyPem)).toMatchObject({
+      ok: false,
+      reason: "malformed",
+      message: expect.stringContaining("v"),
+    });
     const badTime = { ...signed, checkpoint: { ...signed.checkpoint, timestamp: "2026-02-03T04:05:06Z" } };
     expect(verifyCheckpoint(badTime, key.publicKeyPem)).toMatchObject({ ok: false, reason: "malformed" });
     expect(verifyCheckpoint(null, key.publicKeyPem)).toMatchObject({ ok: false, reason: "malformed" });
@@ -209,8 +233,12 @@ describe("checkpoints", () => {
     const after = parseSigningKeyring(`pk:${oldSpki}@${T0.toISOString()}/${T1.toISOString()};${newKey.spec}`);
 
     expect(verifyCheckpointWithKeyring(signed, after)).toMatchObject({ ok: true, keyId: oldKey.keyId });
-    expect(signCheckpoint(after, { ...fields, timestamp: "2026-07-02T00:00:00.000Z" }).checkpoint.key_id).toBe(newKey.keyId);
-    expect(errorOf(() => signCheckpoint(after, { ...fields, timestamp: "2026-03-01T00:00:00.000Z" })).code).toBe("internal");
+    expect(signCheckpoint(after, { ...fields, timestamp: "2026-07-02T00:00:00.000Z" }).checkpoint.key_id).toBe(
+      newKey.keyId,
+    );
+    expect(errorOf(() => signCheckpoint(after, { ...fields, timestamp: "2026-03-01T00:00:00.000Z" })).code).toBe(
+      "internal",
+    );
     expect(errorOf(() => signCheckpoint(after, fields, { keyId: oldKey.keyId })).code).toBe("internal");
   });
 
@@ -220,9 +248,14 @@ describe("checkpoints", () => {
     expect(verifyCheckpointWithKeyring(signed, stranger)).toMatchObject({ ok: false, reason: "unknown_key" });
 
     const narrow = parseSigningKeyring(
-      JSON.stringify([{ public_key: key.publicKeyPem, valid_from: T0.toISOString(), valid_until: "2026-02-01T00:00:00.000Z" }]),
+      JSON.stringify([
+        { public_key: key.publicKeyPem, valid_from: T0.toISOString(), valid_until: "2026-02-01T00:00:00.000Z" },
+      ]),
     );
-    expect(verifyCheckpointWithKeyring(signed, narrow)).toMatchObject({ ok: false, reason: "key_not_valid_at_timestamp" });
+    expect(verifyCheckpointWithKeyring(signed, narrow)).toMatchObject({
+      ok: false,
+      reason: "key_not_valid_at_timestamp",
+    });
     expect(verifyCheckpointWithKeyring({ nope: true }, ring)).toMatchObject({ ok: false, reason: "malformed" });
   });
 });

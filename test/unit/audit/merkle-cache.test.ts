@@ -11,7 +11,13 @@ import {
   type MerkleSource,
   type NodeKey,
 } from "@/lib/audit/merkle-cache";
-import { MerkleRootAccumulator, MerkleTree, computeMerkleRoot, hashLeaf, verifyConsistencyProof } from "@/lib/audit/merkle";
+import {
+  MerkleRootAccumulator,
+  MerkleTree,
+  computeMerkleRoot,
+  hashLeaf,
+  verifyConsistencyProof,
+} from "@/lib/audit/merkle";
 
 /**
  * The cached computation must give exactly the proofs of the full in-memory
@@ -32,7 +38,9 @@ function buildCache(leaves: Buffer[], chunks: number, chunkLevel: number, batch 
   const cache = new Map<string, Buffer>();
   for (let first = 0; first < chunks; first += batch) {
     const count = Math.min(batch, chunks - first);
-    const roots = Array.from({ length: count }, (_, j) => computeMerkleRoot(leaves.slice((first + j) * chunk, (first + j + 1) * chunk)));
+    const roots = Array.from({ length: count }, (_, j) =>
+      computeMerkleRoot(leaves.slice((first + j) * chunk, (first + j + 1) * chunk)),
+    );
     const frontier = new Map<string, Buffer>();
     for (const k of cacheShape(first, chunkLevel).frontier) frontier.set(nodeKeyId(k), cache.get(nodeKeyId(k))!);
     for (const { key, hash } of extendCacheNodes({ chunkLevel, firstChunk: first, chunkRoots: roots, frontier })) {
@@ -45,7 +53,12 @@ function buildCache(leaves: Buffer[], chunks: number, chunkLevel: number, batch 
 
 type Counting = MerkleSource & { leafReads: number; nodeReads: number };
 
-function memorySource(leaves: Buffer[], cache: Map<string, Buffer>, cachedLeaves: number, chunkLevel: number): Counting {
+function memorySource(
+  leaves: Buffer[],
+  cache: Map<string, Buffer>,
+  cachedLeaves: number,
+  chunkLevel: number,
+): Counting {
   const src: Counting = {
     cachedLeaves,
     chunkLevel,
@@ -102,7 +115,9 @@ describe("cache construction", () => {
   });
 
   it("refuses to extend without the left siblings it needs", () => {
-    expect(() => extendCacheNodes({ chunkLevel: 2, firstChunk: 1, chunkRoots: [leavesOf(1)[0]!], frontier: new Map() })).toThrow(/frontier/);
+    expect(() =>
+      extendCacheNodes({ chunkLevel: 2, firstChunk: 1, chunkRoots: [leavesOf(1)[0]!], frontier: new Map() }),
+    ).toThrow(/frontier/);
   });
 });
 
@@ -121,7 +136,7 @@ describe("roots and proofs from the cache equal the full tree's", () => {
         async (n, cachedFraction, oldFraction, holes, seed) => {
           const leaves = leavesOf(n, seed);
           const tree = MerkleTree.fromLeafHashes(leaves);
-          const chunks = Math.floor((Math.floor(n / chunk) * cachedFraction));
+          const chunks = Math.floor(Math.floor(n / chunk) * cachedFraction);
           const cache = buildCache(leaves, chunks, chunkLevel);
           // Knock out a few nodes: the result must not change.
           const ids = [...cache.keys()];

@@ -29,7 +29,16 @@ import { eventLeafHash, rootFromInclusionProof as verifierRootFromInclusionProof
  */
 const h = (hex: string) => Buffer.from(hex, "hex");
 
-const LEAF_INPUTS = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"].map(h);
+const LEAF_INPUTS = [
+  "",
+  "00",
+  "10",
+  "2021",
+  "3031",
+  "40414243",
+  "5051525354555657",
+  "606162636465666768696a6b6c6d6e6f",
+].map(h);
 
 const ROOTS = [
   "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -137,17 +146,27 @@ function flipBit(buf: Uint8Array, byte: number, mask: number): Buffer {
 describe("RFC 6962 hashing", () => {
   it("hashes leaves and nodes with the 0x00 / 0x01 prefixes", () => {
     expect(hashLeaf(Buffer.alloc(0)).toString("hex")).toBe(
-      createHash("sha256").update(Buffer.from([0])).digest("hex"),
+      createHash("sha256")
+        .update(Buffer.from([0]))
+        .digest("hex"),
     );
     const l = Buffer.alloc(32, 1);
     const r = Buffer.alloc(32, 2);
-    expect(hashChildren(l, r)).toEqual(createHash("sha256").update(Buffer.from([1])).update(l).update(r).digest());
+    expect(hashChildren(l, r)).toEqual(
+      createHash("sha256")
+        .update(Buffer.from([1]))
+        .update(l)
+        .update(r)
+        .digest(),
+    );
     expect(EMPTY_TREE_ROOT).toEqual(EMPTY_SHA256);
   });
 
   it("reproduces the reference roots for every size 1..8", () => {
     for (let n = 1; n <= 8; n++) {
-      expect(computeMerkleRoot(LEAF_HASHES, n).toString("hex"), `streaming root n=${n}`).toBe(ROOTS[n - 1]!.toString("hex"));
+      expect(computeMerkleRoot(LEAF_HASHES, n).toString("hex"), `streaming root n=${n}`).toBe(
+        ROOTS[n - 1]!.toString("hex"),
+      );
       expect(MerkleTree.fromLeafHashes(LEAF_HASHES, n).rootHex, `tree root n=${n}`).toBe(ROOTS[n - 1]!.toString("hex"));
     }
     expect(computeMerkleRoot(LEAF_HASHES, 0)).toEqual(EMPTY_SHA256);
@@ -194,9 +213,20 @@ describe("inclusion proofs against the reference vectors", () => {
           root,
           proof: proof.map((p, j) => (i === j ? flipBit(p, 0, 8) : p)),
         })),
-        ...(proof.length > 0 ? [{ desc: "removed component", index, size: v.size, leaf: leafHash, root, proof: proof.slice(0, -1) }] : []),
+        ...(proof.length > 0
+          ? [{ desc: "removed component", index, size: v.size, leaf: leafHash, root, proof: proof.slice(0, -1) }]
+          : []),
         ...(proof.length > 1
-          ? [{ desc: "inserted component", index, size: v.size, leaf: leafHash, root, proof: [proof[0]!, SOME_HASH, ...proof.slice(1)] }]
+          ? [
+              {
+                desc: "inserted component",
+                index,
+                size: v.size,
+                leaf: leafHash,
+                root,
+                proof: [proof[0]!, SOME_HASH, ...proof.slice(1)],
+              },
+            ]
           : []),
       ];
       for (const p of probes) {
@@ -215,7 +245,9 @@ describe("inclusion proofs against the reference vectors", () => {
       [2, 1],
       [1, 1],
     ] as const) {
-      expect(verifyInclusionProof({ leafHash: SOME_HASH, index, treeSize: size, proof: [], root: EMPTY_SHA256 })).toBe(false);
+      expect(verifyInclusionProof({ leafHash: SOME_HASH, index, treeSize: size, proof: [], root: EMPTY_SHA256 })).toBe(
+        false,
+      );
     }
     const tree = MerkleTree.fromLeafHashes(LEAF_HASHES, 7);
     expect(() => tree.inclusionProof(7)).toThrow(RangeError);
@@ -237,7 +269,9 @@ describe("consistency proofs against the reference vectors", () => {
       const root1 = ROOTS[v.size1 - 1]!;
       const root2 = ROOTS[v.size2 - 1]!;
       expect(buildConsistencyProof(LEAF_HASHES, v.size1, v.size2).map((b) => b.toString("hex"))).toEqual(v.proof);
-      expect(verifyConsistencyProof({ oldSize: v.size1, newSize: v.size2, oldRoot: root1, newRoot: root2, proof })).toBe(true);
+      expect(
+        verifyConsistencyProof({ oldSize: v.size1, newSize: v.size2, oldRoot: root1, newRoot: root2, proof }),
+      ).toBe(true);
       if (proof.length === 0) return;
 
       const probes = [
@@ -268,7 +302,10 @@ describe("consistency proofs against the reference vectors", () => {
         })),
       ];
       for (const p of probes) {
-        expect(verifyConsistencyProof({ oldSize: p.s1, newSize: p.s2, oldRoot: p.r1, newRoot: p.r2, proof: p.p }), p.desc).toBe(false);
+        expect(
+          verifyConsistencyProof({ oldSize: p.s1, newSize: p.s2, oldRoot: p.r1, newRoot: p.r2, proof: p.p }),
+          p.desc,
+        ).toBe(false);
       }
     });
   }
@@ -290,7 +327,10 @@ describe("consistency proofs against the reference vectors", () => {
       { s1: 1, s2: 1, r1: EMPTY_SHA256, r2: EMPTY_SHA256, proof: [EMPTY_SHA256], ok: false },
     ];
     for (const c of cases) {
-      expect(verifyConsistencyProof({ oldSize: c.s1, newSize: c.s2, oldRoot: c.r1, newRoot: c.r2, proof: c.proof }), JSON.stringify([c.s1, c.s2])).toBe(c.ok);
+      expect(
+        verifyConsistencyProof({ oldSize: c.s1, newSize: c.s2, oldRoot: c.r1, newRoot: c.r2, proof: c.proof }),
+        JSON.stringify([c.s1, c.s2]),
+      ).toBe(c.ok);
     }
     const tree = MerkleTree.fromLeafHashes(LEAF_HASHES, 5);
     expect(tree.consistencyProof(0)).toEqual([]);
@@ -345,7 +385,9 @@ describe("Merkle properties", () => {
           const badLeaf = t === 0 ? flipBit(leafHash, byte, mask) : leafHash;
           const badRoot = t === 1 ? flipBit(root, byte, mask) : root;
           const badProof = proof.map((p, i) => (t === i + 2 ? flipBit(p, byte, mask) : p));
-          expect(verifyInclusionProof({ leafHash: badLeaf, index, treeSize: n, proof: badProof, root: badRoot })).toBe(false);
+          expect(verifyInclusionProof({ leafHash: badLeaf, index, treeSize: n, proof: badProof, root: badRoot })).toBe(
+            false,
+          );
 
           if (otherIndex !== index) {
             expect(verifyInclusionProof({ leafHash, index: otherIndex, treeSize: n, proof, root })).toBe(false);
@@ -366,7 +408,12 @@ describe("Merkle properties", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 200 }).chain((n) =>
-          fc.record({ n: fc.constant(n), m: fc.integer({ min: 1, max: n }), other: fc.integer({ min: 1, max: n }), seed: fc.integer() }),
+          fc.record({
+            n: fc.constant(n),
+            m: fc.integer({ min: 1, max: n }),
+            other: fc.integer({ min: 1, max: n }),
+            seed: fc.integer(),
+          }),
         ),
         ({ n, m, other, seed }) => {
           const leaves = leavesFor(n, seed);
@@ -376,17 +423,29 @@ describe("Merkle properties", () => {
           expect(verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot, newRoot: tree.root, proof })).toBe(true);
           if (other !== m) {
             const wrongOld = computeMerkleRoot(leaves, other);
-            expect(verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot: wrongOld, newRoot: tree.root, proof })).toBe(false);
+            expect(
+              verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot: wrongOld, newRoot: tree.root, proof }),
+            ).toBe(false);
           }
-          expect(verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot: randomBytes(32), newRoot: tree.root, proof })).toBe(false);
+          expect(
+            verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot: randomBytes(32), newRoot: tree.root, proof }),
+          ).toBe(false);
           if (m < n) {
-            expect(verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot, newRoot: randomBytes(32), proof })).toBe(false);
+            expect(verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot, newRoot: randomBytes(32), proof })).toBe(
+              false,
+            );
             // A tree whose leaf m-1 was replaced afterwards is not an extension of the old one.
             const forked = [...leaves];
             forked[m - 1] = hashLeaf(Buffer.from("forked"));
             const forkedTree = MerkleTree.fromLeafHashes(forked, n);
             expect(
-              verifyConsistencyProof({ oldSize: m, newSize: n, oldRoot, newRoot: forkedTree.root, proof: forkedTree.consistencyProof(m) }),
+              verifyConsistencyProof({
+                oldSize: m,
+                newSize: n,
+                oldRoot,
+                newRoot: forkedTree.root,
+                proof: forkedTree.consistencyProof(m),
+              }),
             ).toBe(false);
           }
         },

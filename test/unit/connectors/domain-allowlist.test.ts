@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { domainAllowlistSchema, hostAllowed, parseDomainAllowlist, parseDomainRule } from "@/lib/connectors/domain-allowlist";
+import {
+  domainAllowlistSchema,
+  hostAllowed,
+  parseDomainAllowlist,
+  parseDomainRule,
+} from "@/lib/connectors/domain-allowlist";
 
 const allowed = (url: string, list: string[]) => hostAllowed(new URL(url).hostname, parseDomainAllowlist(list));
 
@@ -47,13 +52,22 @@ describe("domain allowlist", () => {
     expect(hostAllowed("10.0.0.1", [{ kind: "wildcard", suffix: "0.0.1" }])).toBe(false);
   });
 
-  it.each(["", "*", "*.", "*.com", "*.10.0.0.1", "example.com/path", "example.com:443", "user@example.com", "exa mple.com", "a.*.example.com", "http://example.com"])(
-    "refuses the entry %j",
-    (entry) => {
-      expect(parseDomainRule(entry)).toBeNull();
-      expect(domainAllowlistSchema.safeParse([entry]).success).toBe(false);
-    },
-  );
+  it.each([
+    "",
+    "*",
+    "*.",
+    "*.com",
+    "*.10.0.0.1",
+    "example.com/path",
+    "example.com:443",
+    "user@example.com",
+    "exa mple.com",
+    "a.*.example.com",
+    "http://example.com",
+  ])("refuses the entry %j", (entry) => {
+    expect(parseDomainRule(entry)).toBeNull();
+    expect(domainAllowlistSchema.safeParse([entry]).success).toBe(false);
+  });
 
   it("normalises entries as URL hosts", () => {
     expect(parseDomainRule(" Example.COM. ")).toEqual({ kind: "exact", host: "example.com" });

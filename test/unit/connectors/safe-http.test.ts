@@ -59,12 +59,18 @@ afterAll(async () => {
 });
 
 describe("WHATWG URL normalisation of numeric hosts", () => {
-  it.each(["2130706433", "0177.0.0.1", "0x7f.1", "127.1", "0x7f000001", "017700000001", "127.000.000.001", "0x7f.0x0.0x0.0x1"])(
-    "http://%s/ becomes 127.0.0.1 before any check",
-    (host) => {
-      expect(new URL(`http://${host}/`).hostname).toBe("127.0.0.1");
-    },
-  );
+  it.each([
+    "2130706433",
+    "0177.0.0.1",
+    "0x7f.1",
+    "127.1",
+    "0x7f000001",
+    "017700000001",
+    "127.000.000.001",
+    "0x7f.0x0.0x0.0x1",
+  ])("http://%s/ becomes 127.0.0.1 before any check", (host) => {
+    expect(new URL(`http://${host}/`).hostname).toBe("127.0.0.1");
+  });
 
   it("IPv4-mapped IPv6 is kept as IPv6 hex", () => {
     expect(new URL("http://[::ffff:127.0.0.1]/").hostname).toBe("[::ffff:7f00:1]");
@@ -283,12 +289,20 @@ describe("through an allowed loopback server", () => {
 
   it("a redirect off the allowlist or to another scheme is refused", async () => {
     await expectRefused(
-      { url: `${base()}/redirect?to=${encodeURIComponent("http://evil.example/")}`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      {
+        url: `${base()}/redirect?to=${encodeURIComponent("http://evil.example/")}`,
+        allowDomains: ["127.0.0.1"],
+        allowPrivateCidrs: cidr,
+      },
       "domain_not_allowed",
     );
     for (const to of ["file:///etc/passwd", "gopher://127.0.0.1:70/", "ftp://127.0.0.1/"]) {
       await expectRefused(
-        { url: `${base()}/redirect?to=${encodeURIComponent(to)}`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+        {
+          url: `${base()}/redirect?to=${encodeURIComponent(to)}`,
+          allowDomains: ["127.0.0.1"],
+          allowPrivateCidrs: cidr,
+        },
         "scheme_not_allowed",
       );
     }
@@ -322,7 +336,13 @@ describe("through an allowed loopback server", () => {
 
   it("rewrites POST to GET on 302/303 and keeps it on 307", async () => {
     const echo = encodeURIComponent(`${base()}/echo`);
-    const opts = { allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr, method: "POST" as const, body: "payload", headers: { "content-type": "text/plain" } };
+    const opts = {
+      allowDomains: ["127.0.0.1"],
+      allowPrivateCidrs: cidr,
+      method: "POST" as const,
+      body: "payload",
+      headers: { "content-type": "text/plain" },
+    };
     for (const [status, method, body] of [
       [302, "GET", ""],
       [303, "GET", ""],
@@ -339,7 +359,12 @@ describe("through an allowed loopback server", () => {
 
   it("drops secret headers on a cross-origin redirect and keeps them on the same origin", async () => {
     const headers = { authorization: "Bearer s3cret", "x-api-key": "k", cookie: "a=b", "x-trace": "t" };
-    const opts = { allowDomains: ["127.0.0.1", "localhost"], allowPrivateCidrs: cidr, headers, resolve: fixed("127.0.0.1") };
+    const opts = {
+      allowDomains: ["127.0.0.1", "localhost"],
+      allowPrivateCidrs: cidr,
+      headers,
+      resolve: fixed("127.0.0.1"),
+    };
     const same = await safeRequest({ ...opts, url: `${base()}/redirect?to=/echo` });
     const sameSeen = (JSON.parse(same.body) as { headers: Record<string, string> }).headers;
     expect(sameSeen["authorization"]).toBe("Bearer s3cret");
@@ -378,14 +403,22 @@ describe("through an allowed loopback server", () => {
         "X-Custom": "kept",
       },
     });
-    const seen = (JSON.parse(res.body) as { headers: Record<string, string>; body: string });
+    const seen = JSON.parse(res.body) as { headers: Record<string, string>; body: string };
     expect(seen.body).toBe("abc");
     expect(seen.headers["host"]).toBe(`127.0.0.1:${api.port}`);
     expect(seen.headers["content-length"]).toBe("3");
     expect(seen.headers["accept-encoding"]).toBe("identity");
     expect(seen.headers["x-custom"]).toBe("kept");
     expect(seen.headers["user-agent"]).toBe("warden-http-proxy");
-    for (const h of ["x-secret-hop", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-authorization", "expect"]) {
+    for (const h of [
+      "x-secret-hop",
+      "keep-alive",
+      "transfer-encoding",
+      "te",
+      "upgrade",
+      "proxy-authorization",
+      "expect",
+    ]) {
       expect(seen.headers[h], h).toBeUndefined();
     }
   });
@@ -436,29 +469,51 @@ describe("through an allowed loopback server", () => {
   });
 
   it("reports connect and resolution failures, and a body cut short", async () => {
-    await expectRefused({ url: `${base()}/cut`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr }, "connect_failed");
+    await expectRefused(
+      { url: `${base()}/cut`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      "connect_failed",
+    );
     const port = await closedPort();
-    await expectRefused({ url: `http://127.0.0.1:${port}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr }, "connect_failed");
-    await expectRefused({ url: "http://nowhere.test/", allowDomains: ["nowhere.test"], resolve: resolverFails }, "connect_failed");
-    await expectRefused({ url: "http://nowhere.test/", allowDomains: ["nowhere.test"], resolve: fixed() }, "connect_failed");
+    await expectRefused(
+      { url: `http://127.0.0.1:${port}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      "connect_failed",
+    );
+    await expectRefused(
+      { url: "http://nowhere.test/", allowDomains: ["nowhere.test"], resolve: resolverFails },
+      "connect_failed",
+    );
+    await expectRefused(
+      { url: "http://nowhere.test/", allowDomains: ["nowhere.test"], resolve: fixed() },
+      "connect_failed",
+    );
   });
 });
 
 describe("requests refused on their face", () => {
-  it.each(["ftp://example.com/", "file:///etc/passwd", "gopher://example.com/", "javascript:alert(1)", "data:text/plain,hi", "ws://example.com/"])(
-    "%s → scheme_not_allowed",
-    async (url) => {
-      await expectRefused({ url, allowDomains: ["example.com"], resolve: resolverFails }, "scheme_not_allowed");
-    },
-  );
+  it.each([
+    "ftp://example.com/",
+    "file:///etc/passwd",
+    "gopher://example.com/",
+    "javascript:alert(1)",
+    "data:text/plain,hi",
+    "ws://example.com/",
+  ])("%s → scheme_not_allowed", async (url) => {
+    await expectRefused({ url, allowDomains: ["example.com"], resolve: resolverFails }, "scheme_not_allowed");
+  });
 
   it("refuses unparseable URLs and URLs with credentials", async () => {
     await expectRefused({ url: "not a url", allowDomains: ["example.com"] }, "invalid_request");
-    await expectRefused({ url: "http://user:pw@example.com/", allowDomains: ["example.com"], resolve: resolverFails }, "invalid_request");
+    await expectRefused(
+      { url: "http://user:pw@example.com/", allowDomains: ["example.com"], resolve: resolverFails },
+      "invalid_request",
+    );
   });
 
   it("an empty allowlist allows nothing", async () => {
-    await expectRefused({ url: "https://example.com/", allowDomains: [], resolve: resolverFails }, "domain_not_allowed");
+    await expectRefused(
+      { url: "https://example.com/", allowDomains: [], resolve: resolverFails },
+      "domain_not_allowed",
+    );
   });
 
   it("a malformed allowlist, CIDR list or limit is a configuration error", async () => {

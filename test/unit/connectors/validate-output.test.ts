@@ -23,7 +23,10 @@ describe("validateOutput", () => {
     const body = JSON.stringify({ user: { email: "a@b.com", access_token: "tok", id: 7 }, count: 2 }, null, 2);
     const out = validateOutput(body, { maxLength: 1000, sensitiveKeys: ["id"] });
     expect(out.format).toBe("json");
-    expect(JSON.parse(out.text)).toEqual({ user: { email: "[REDACTED:email]", access_token: "[REDACTED]", id: "[REDACTED]" }, count: 2 });
+    expect(JSON.parse(out.text)).toEqual({
+      user: { email: "[REDACTED:email]", access_token: "[REDACTED]", id: "[REDACTED]" },
+      count: 2,
+    });
     expect(out.redactions).toEqual({ email: 1, key: 2 });
   });
 

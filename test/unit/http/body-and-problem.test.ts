@@ -20,14 +20,18 @@ describe("readJsonBody", () => {
     expect(await readJsonBody(req('{"a":1}'))).toEqual({ a: 1 });
   });
   it("refuses other media types", async () => {
-    expect(await codeOf(readJsonBody(req("a=1", { "content-type": "application/x-www-form-urlencoded" })))).toBe("unsupported_media_type");
+    expect(await codeOf(readJsonBody(req("a=1", { "content-type": "application/x-www-form-urlencoded" })))).toBe(
+      "unsupported_media_type",
+    );
   });
   it("refuses malformed JSON and empty bodies", async () => {
     expect(await codeOf(readJsonBody(req("{nope")))).toBe("bad_request");
     expect(await codeOf(readJsonBody(req("")))).toBe("bad_request");
   });
   it("refuses a declared oversized body without reading it", async () => {
-    expect(await codeOf(readJsonBody(req("{}", { "content-type": "application/json", "content-length": "999999" }), 1024))).toBe("payload_too_large");
+    expect(
+      await codeOf(readJsonBody(req("{}", { "content-type": "application/json", "content-length": "999999" }), 1024)),
+    ).toBe("payload_too_large");
   });
   it("refuses an oversized streamed body even when Content-Length lies or is absent", async () => {
     const big = new ReadableStream({
@@ -36,7 +40,12 @@ describe("readJsonBody", () => {
         c.close();
       },
     });
-    const r = new Request("http://x/api", { method: "POST", body: big, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    const r = new Request("http://x/api", {
+      method: "POST",
+      body: big,
+      headers: { "content-type": "application/json" },
+      duplex: "half",
+    } as RequestInit);
     expect(await codeOf(readJsonBody(r, 2048))).toBe("payload_too_large");
   });
 });

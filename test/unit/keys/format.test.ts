@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { API_KEY_PATTERN, base62ToUuid, displayPrefix, generateApiKey, parseApiKey, uuidToBase62 } from "@/lib/keys/format";
+import {
+  API_KEY_PATTERN,
+  base62ToUuid,
+  displayPrefix,
+  generateApiKey,
+  parseApiKey,
+  uuidToBase62,
+} from "@/lib/keys/format";
 import { sha256Hex } from "@/lib/security/hash";
 
 const ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -32,18 +39,29 @@ describe("API key format", () => {
   it("rejects any single-character typo through the checksum, without needing the database", () => {
     const token = generateApiKey(ID, "live").token;
     fc.assert(
-      fc.property(fc.integer({ min: 9, max: token.length - 1 }), fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), (pos, ch) => {
-        if (token[pos] === ch || token[pos] === "_") return;
-        const typo = token.slice(0, pos) + ch + token.slice(pos + 1);
-        const p = parseApiKey(typo);
-        expect(p.ok).toBe(false);
-      }),
+      fc.property(
+        fc.integer({ min: 9, max: token.length - 1 }),
+        fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        (pos, ch) => {
+          if (token[pos] === ch || token[pos] === "_") return;
+          const typo = token.slice(0, pos) + ch + token.slice(pos + 1);
+          const p = parseApiKey(typo);
+          expect(p.ok).toBe(false);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it("rejects malformed input", () => {
-    for (const bad of ["", "wdn_live_", "Bearer x", "wdn_prod_" + "a".repeat(60), generateApiKey(ID, "live").token + "x", "x".repeat(10_000)]) {
+    for (const bad of [
+      "",
+      "wdn_live_",
+      "Bearer x",
+      "wdn_prod_" + "a".repeat(60),
+      generateApiKey(ID, "live").token + "x",
+      "x".repeat(10_000),
+    ]) {
       expect(parseApiKey(bad).ok).toBe(false);
     }
     const t = generateApiKey(ID, "live").token;

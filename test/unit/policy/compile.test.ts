@@ -68,7 +68,9 @@ describe("syntax errors carry the position a person would look at", () => {
 
   it("reports an unclosed bracket with where it was opened", () => {
     expect(firstError("(((tool").message).toContain("opened at line 1, column 3");
-    expect(firstError('url_host_in(params.url, ["a.io"]').message).toContain("close the call opened at line 1, column 12");
+    expect(firstError('url_host_in(params.url, ["a.io"]').message).toContain(
+      "close the call opened at line 1, column 12",
+    );
   });
 
   it("reports an unterminated string at its opening quote", () => {
@@ -116,7 +118,7 @@ describe("type errors", () => {
   it.each([
     ["parms.url == 'x'", 1, 1, /unknown variable 'parms' \(did you mean 'params'\?\)/],
     ['tool == "x" && user.id == 1', 1, 16, /unknown variable 'user'/],
-    ['[1, 2].exists(x, x > limit)', 1, 22, /unknown variable 'limit'/],
+    ["[1, 2].exists(x, x > limit)", 1, 22, /unknown variable 'limit'/],
     ['agent.slugg == "x"', 1, 6, /agent has no field 'slugg' \(did you mean 'slug'\?\)/],
     ["tool.lowercase() == 'x'", 1, 5, /unknown function 'lowercase'/],
     ["tool + 1 == 'x'", 1, 6, /no matching overload for '\+' applied to \(string, int\)/],
@@ -196,13 +198,17 @@ describe("compileRule", () => {
     const e = thrown(() => compileRule('tool == "x" &&\n  foo == 1'));
     expect(e.code).toBe("validation_failed");
     expect(e.status).toBe(422);
-    expect(e.errors).toEqual([{ path: "condition", message: expect.stringMatching(/^line 2, column 3: unknown variable 'foo'/) }]);
+    expect(e.errors).toEqual([
+      { path: "condition", message: expect.stringMatching(/^line 2, column 3: unknown variable 'foo'/) },
+    ]);
   });
 });
 
 describe("compilePolicy", () => {
   const rules = (conditions: string[]) =>
-    policyInputSchema.parse({ rules: conditions.map((condition, i) => ({ name: `Rule ${i}`, condition, effect: "allow" })) }).rules;
+    policyInputSchema.parse({
+      rules: conditions.map((condition, i) => ({ name: `Rule ${i}`, condition, effect: "allow" })),
+    }).rules;
 
   it("compiles every rule, keeping order and index", () => {
     const compiled = compilePolicy(rules(["true", 'tool == "x"']));
@@ -215,7 +221,12 @@ describe("compilePolicy", () => {
   it("names the rule, its index and the position of a bad condition", () => {
     const e = thrown(() => compilePolicy(rules(["true", "true", "true", 'tool == "x" && nope'])));
     expect(e.code).toBe("validation_failed");
-    expect(e.errors).toEqual([{ path: "rules.3.condition", message: "line 1, column 16: unknown variable 'nope'; available: agent, tool, operation, params, context, env" }]);
+    expect(e.errors).toEqual([
+      {
+        path: "rules.3.condition",
+        message: "line 1, column 16: unknown variable 'nope'; available: agent, tool, operation, params, context, env",
+      },
+    ]);
     expect(e.message).toContain('Rule 4 ("Rule 3")');
   });
 

@@ -23,7 +23,11 @@ describe("default policy", () => {
 
   it("denies every action, naming the default rule", () => {
     const { compiled } = parseAndCompilePolicy(createDefaultPolicy());
-    for (const overrides of [{}, { tool: "payments", params: { amount: 1 } }, { env: "development" as const, operation: "delete" }]) {
+    for (const overrides of [
+      {},
+      { tool: "payments", params: { amount: 1 } },
+      { env: "development" as const, operation: "delete" },
+    ]) {
       const d = evaluatePolicy(compiled, input(overrides));
       expect([d.effect, d.rule?.name, d.outcome]).toEqual(["deny", "Default deny", "matched"]);
     }
@@ -64,8 +68,16 @@ describe("example rules", () => {
   });
 
   it("require two approvals, high risk, for payments over the amount", () => {
-    const d = evaluatePolicy(compiled, input({ tool: "payments", operation: "create_payment", params: { amount: 750 } }));
-    expect([d.effect, d.risk_level, d.approvals_required, d.approval_ttl_seconds]).toEqual(["require_approval", "high", 2, 3600]);
+    const d = evaluatePolicy(
+      compiled,
+      input({ tool: "payments", operation: "create_payment", params: { amount: 750 } }),
+    );
+    expect([d.effect, d.risk_level, d.approvals_required, d.approval_ttl_seconds]).toEqual([
+      "require_approval",
+      "high",
+      2,
+      3600,
+    ]);
     expect(decide({ tool: "payments", operation: "create_payment", params: { amount: 20 } })[0]).toBe("deny");
   });
 

@@ -122,7 +122,9 @@ describe("effects, risk levels and approval fields", () => {
   });
 
   it("an allow rule may carry any risk level", () => {
-    expect(evaluatePolicy(policy([rule("a", "true", "allow", { risk_level: "medium" })]), input()).risk_level).toBe("medium");
+    expect(evaluatePolicy(policy([rule("a", "true", "allow", { risk_level: "medium" })]), input()).risk_level).toBe(
+      "medium",
+    );
   });
 });
 
@@ -159,22 +161,35 @@ describe("fail closed on runtime errors", () => {
   it("an erroring require_approval rule denies with at least high risk", () => {
     const p = policy([rule("r", "params.x == 1", "require_approval", { risk_level: "low" })]);
     const d = evaluatePolicy(p, input());
-    expect([d.effect, d.risk_level, d.approvals_required, d.approval_ttl_seconds]).toEqual(["deny", "high", null, null]);
+    expect([d.effect, d.risk_level, d.approvals_required, d.approval_ttl_seconds]).toEqual([
+      "deny",
+      "high",
+      null,
+      null,
+    ]);
     const critical = policy([rule("r", "params.x == 1", "allow", { risk_level: "critical" })]);
     expect(evaluatePolicy(critical, input()).risk_level).toBe("critical");
   });
 
   it("an error guarded by a false && operand is not an error", () => {
-    const p = policy([rule("payments only", 'tool == "payments" && params.amount > 1000', "deny"), rule("rest", "true", "allow")]);
+    const p = policy([
+      rule("payments only", 'tool == "payments" && params.amount > 1000', "deny"),
+      rule("rest", "true", "allow"),
+    ]);
     expect(evaluatePolicy(p, input({ tool: "search" })).effect).toBe("allow");
     expect(evaluatePolicy(p, input({ tool: "payments", params: { amount: 5000 } })).effect).toBe("deny");
   });
 
   it("division by zero and overflow deny", () => {
-    expect(evaluatePolicy(policy([rule("z", "1 / int(params.n) == 1", "allow")]), input({ params: { n: 0 } })).outcome).toBe("error");
-    expect(evaluatePolicy(policy([rule("o", "9223372036854775807 + int(params.n) > 0", "allow")]), input({ params: { n: 1 } })).outcome).toBe(
-      "error",
-    );
+    expect(
+      evaluatePolicy(policy([rule("z", "1 / int(params.n) == 1", "allow")]), input({ params: { n: 0 } })).outcome,
+    ).toBe("error");
+    expect(
+      evaluatePolicy(
+        policy([rule("o", "9223372036854775807 + int(params.n) > 0", "allow")]),
+        input({ params: { n: 1 } }),
+      ).outcome,
+    ).toBe("error");
   });
 
   it("input nested too deeply denies instead of throwing", () => {

@@ -3,7 +3,12 @@ import { DEFAULT_RISK_LEVEL, evaluationInputSchema, policyInputSchema, ruleInput
 
 const base = { name: "Rule", condition: "true", effect: "allow" } as const;
 
-function issues(schema: { safeParse: (v: unknown) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown) {
+function issues(
+  schema: {
+    safeParse: (v: unknown) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  value: unknown,
+) {
   const r = schema.safeParse(value);
   expect(r.success, "expected the value to be rejected").toBe(false);
   return r.error!.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
@@ -32,7 +37,12 @@ describe("ruleInputSchema", () => {
   it("fills approval defaults for require_approval only", () => {
     const r = ruleInputSchema.parse({ ...base, effect: "require_approval" });
     expect([r.approvals_required, r.approval_ttl_seconds]).toEqual([1, 86_400]);
-    const s = ruleInputSchema.parse({ ...base, effect: "require_approval", approvals_required: 5, approval_ttl_seconds: 604_800 });
+    const s = ruleInputSchema.parse({
+      ...base,
+      effect: "require_approval",
+      approvals_required: 5,
+      approval_ttl_seconds: 604_800,
+    });
     expect([s.approvals_required, s.approval_ttl_seconds]).toEqual([5, 604_800]);
   });
 
@@ -41,18 +51,28 @@ describe("ruleInputSchema", () => {
     expect([r.name, r.reason, r.condition]).toEqual(["Spaced", "why", "  true  "]);
   });
 
-  it.each(["approvals_required", "approval_ttl_seconds"] as const)("rejects %s on allow and deny with a clear message", (field) => {
-    for (const effect of ["allow", "deny"] as const) {
-      const value = field === "approvals_required" ? 2 : 3600;
-      expect(issues(ruleInputSchema, { ...base, effect, [field]: value })).toEqual([
-        { path: field, message: `${field} only applies when effect is "require_approval" (this rule's effect is "${effect}")` },
-      ]);
-    }
-  });
+  it.each(["approvals_required", "approval_ttl_seconds"] as const)(
+    "rejects %s on allow and deny with a clear message",
+    (field) => {
+      for (const effect of ["allow", "deny"] as const) {
+        const value = field === "approvals_required" ? 2 : 3600;
+        expect(issues(ruleInputSchema, { ...base, effect, [field]: value })).toEqual([
+          {
+            path: field,
+            message: `${field} only applies when effect is "require_approval" (this rule's effect is "${effect}")`,
+          },
+        ]);
+      }
+    },
+  );
 
   it("accepts null approval fields on any effect", () => {
-    expect(ruleInputSchema.parse({ ...base, approvals_required: null, approval_ttl_seconds: null }).approvals_required).toBeNull();
-    expect(ruleInputSchema.parse({ ...base, effect: "require_approval", approvals_required: null }).approvals_required).toBe(1);
+    expect(
+      ruleInputSchema.parse({ ...base, approvals_required: null, approval_ttl_seconds: null }).approvals_required,
+    ).toBeNull();
+    expect(
+      ruleInputSchema.parse({ ...base, effect: "require_approval", approvals_required: null }).approvals_required,
+    ).toBe(1);
   });
 
   it.each([
@@ -64,7 +84,9 @@ describe("ruleInputSchema", () => {
     [{ approval_ttl_seconds: 604_801 }, "approval_ttl_seconds"],
     [{ approval_ttl_seconds: 90.5 }, "approval_ttl_seconds"],
   ])("rejects out-of-range approval settings %j", (extra, path) => {
-    expect(issues(ruleInputSchema, { ...base, effect: "require_approval", ...extra }).map((i) => i.path)).toEqual([path]);
+    expect(issues(ruleInputSchema, { ...base, effect: "require_approval", ...extra }).map((i) => i.path)).toEqual([
+      path,
+    ]);
   });
 
   it.each([
@@ -83,7 +105,14 @@ describe("ruleInputSchema", () => {
   });
 
   it("accepts the limits themselves", () => {
-    expect(ruleInputSchema.safeParse({ ...base, name: "x".repeat(100), reason: "y".repeat(500), condition: `${" ".repeat(4092)}true` }).success).toBe(true);
+    expect(
+      ruleInputSchema.safeParse({
+        ...base,
+        name: "x".repeat(100),
+        reason: "y".repeat(500),
+        condition: `${" ".repeat(4092)}true`,
+      }).success,
+    ).toBe(true);
   });
 });
 
@@ -112,9 +141,9 @@ describe("policyInputSchema", () => {
   });
 
   it("reports the rule index in nested paths", () => {
-    expect(issues(policyInputSchema, { rules: [base, { ...base, name: "b", effect: "allow", approvals_required: 2 }] })).toEqual([
-      { path: "rules.1.approvals_required", message: expect.stringContaining("only applies") },
-    ]);
+    expect(
+      issues(policyInputSchema, { rules: [base, { ...base, name: "b", effect: "allow", approvals_required: 2 }] }),
+    ).toEqual([{ path: "rules.1.approvals_required", message: expect.stringContaining("only applies") }]);
   });
 
   it("rejects unknown top-level keys and missing rules", () => {

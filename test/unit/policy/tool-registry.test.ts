@@ -64,7 +64,9 @@ describe("toolRegistrySchema", () => {
 
   it("rejects a tool listed twice in one list", () => {
     const r = toolRegistrySchema.safeParse({ require_approval: ["y", "y"] });
-    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["require_approval.1", '"y" is listed twice in require_approval']]);
+    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["require_approval.1", '"y" is listed twice in require_approval'],
+    ]);
   });
 
   it("rejects unknown keys and oversized lists", () => {

@@ -23,7 +23,11 @@ describe("the verifier's own RFC 8785 canonicaliser", () => {
 
   it("agrees on arbitrary UTF-16 strings as keys and values, lone surrogates included (both refuse them)", () => {
     const anyString = fc.string({ unit: "binary", maxLength: 12 });
-    const value = fc.dictionary(anyString, fc.oneof(anyString, fc.double(), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 6 });
+    const value = fc.dictionary(
+      anyString,
+      fc.oneof(anyString, fc.double(), fc.integer(), fc.boolean(), fc.constant(null)),
+      { maxKeys: 6 },
+    );
     fc.assert(
       fc.property(value, (v) => {
         expect(outcome(() => canonicalJson(v))).toEqual(outcome(() => canonicalize(v)));
@@ -46,11 +50,21 @@ describe("the verifier's own RFC 8785 canonicaliser", () => {
     expect(canonicalJson([333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001, -0])).toBe(
       "[333333333.3333333,1e+30,4.5,0.002,1e-27,0]",
     );
-    const sorted = canonicalJson({ "\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\ud83d\ude00": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis" });
+    const sorted = canonicalJson({
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis",
+    });
     expect(sorted).toBe(
       '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
     );
-    expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: "\u0001\n\"\\" })).toBe('{"a":"\\u0001\\n\\"\\\\","b":[1,{"c":2,"d":1}]}');
+    expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: '\u0001\n"\\' })).toBe(
+      '{"a":"\\u0001\\n\\"\\\\","b":[1,{"c":2,"d":1}]}',
+    );
   });
 
   it("refuses what JSON cannot carry", () => {

@@ -48,14 +48,26 @@ function specFor(seq: number): Spec {
         actor: agentKey,
         action: "action.submitted",
         target: { type: "action", id: OTHER_ACTION },
-        data: { agent_id: AGENT, agent_slug: "billing-bot", tool: "email", operation: "send", payload_hash: "f".repeat(64) },
+        data: {
+          agent_id: AGENT,
+          agent_slug: "billing-bot",
+          tool: "email",
+          operation: "send",
+          payload_hash: "f".repeat(64),
+        },
       };
     case 3:
       return {
         actor: agentKey,
         action: "action.submitted",
         target: { type: "action", id: ACTION },
-        data: { agent_id: AGENT, agent_slug: "billing-bot", tool: "http_proxy", operation: "POST /payments", payload_hash: PAYLOAD_HASH },
+        data: {
+          agent_id: AGENT,
+          agent_slug: "billing-bot",
+          tool: "http_proxy",
+          operation: "POST /payments",
+          payload_hash: PAYLOAD_HASH,
+        },
       };
     case 4:
       return {
@@ -89,7 +101,13 @@ function specFor(seq: number): Spec {
         actor: { type: "user", id: APPROVER_1 },
         action: "approval.approved",
         target: { type: "action", id: ACTION },
-        data: { approval_id: APPROVAL_1, approver_id: APPROVER_1, decision: "approved", reason: "invoice checked", mfa: true },
+        data: {
+          approval_id: APPROVAL_1,
+          approver_id: APPROVER_1,
+          decision: "approved",
+          reason: "invoice checked",
+          mfa: true,
+        },
       };
     case 11:
       return {
@@ -115,7 +133,11 @@ function specFor(seq: number): Spec {
   }
 }
 
-export function makeChain(length = TREE_SIZE, orgId = ORG, edit: (seq: number, spec: Spec) => Spec = (_, s) => s): PackEvent[] {
+export function makeChain(
+  length = TREE_SIZE,
+  orgId = ORG,
+  edit: (seq: number, spec: Spec) => Spec = (_, s) => s,
+): PackEvent[] {
   const rows: PackEvent[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= length; seq++) {
@@ -162,8 +184,22 @@ export const DECISION_JSON = {
 };
 
 export const APPROVALS_JSON = [
-  { approval_id: APPROVAL_1, approver_id: APPROVER_1, decision: "approved", reason: "invoice checked", mfa: true, decided_at: "2026-04-30T12:00:10.000Z" },
-  { approval_id: APPROVAL_2, approver_id: APPROVER_2, decision: "approved", reason: null, mfa: false, decided_at: "2026-04-30T12:00:11.000Z" },
+  {
+    approval_id: APPROVAL_1,
+    approver_id: APPROVER_1,
+    decision: "approved",
+    reason: "invoice checked",
+    mfa: true,
+    decided_at: "2026-04-30T12:00:10.000Z",
+  },
+  {
+    approval_id: APPROVAL_2,
+    approver_id: APPROVER_2,
+    decision: "approved",
+    reason: null,
+    mfa: false,
+    decided_at: "2026-04-30T12:00:11.000Z",
+  },
 ];
 
 export type Scenario = {
@@ -179,7 +215,8 @@ export type Scenario = {
 export const CREATED_AT = new Date("2026-05-02T09:30:00.000Z");
 
 export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec: Spec) => Spec): Scenario {
-  const ring = keyring ?? parseSigningKeyring(generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec);
+  const ring =
+    keyring ?? parseSigningKeyring(generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec);
   const chain = makeChain(TREE_SIZE, ORG, edit);
   const tree = MerkleTree.fromEventHashes(chain.map((r) => r.hash));
   const checkpoint = signCheckpoint(ring, {
@@ -194,7 +231,12 @@ export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec
     createdAt: CREATED_AT,
     action: ACTION_JSON,
     decision: DECISION_JSON,
-    approvals: APPROVALS_JSON.map((a) => ({ ...a, approval_id: (chain.find((r) => r.event.action.startsWith("approval.") && r.event.data.approver_id === a.approver_id)?.event.data.approval_id as string) ?? a.approval_id })),
+    approvals: APPROVALS_JSON.map((a) => ({
+      ...a,
+      approval_id:
+        (chain.find((r) => r.event.action.startsWith("approval.") && r.event.data.approver_id === a.approver_id)?.event
+          .data.approval_id as string) ?? a.approval_id,
+    })),
     events: chain.filter((r) => ACTION_SEQS.includes(r.seq)),
     checkpoint,
     proofs: { tree },
@@ -205,9 +247,14 @@ export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec
 
 // ------------------------------------------------------------ tampering tools
 
-export const text = (files: ReadonlyMap<string, Uint8Array>, name: string): string => Buffer.from(files.get(name)!).toString("utf8");
+export const text = (files: ReadonlyMap<string, Uint8Array>, name: string): string =>
+  Buffer.from(files.get(name)!).toString("utf8");
 
-export function withFile(files: ReadonlyMap<string, Uint8Array>, name: string, content: string | Uint8Array): Map<string, Uint8Array> {
+export function withFile(
+  files: ReadonlyMap<string, Uint8Array>,
+  name: string,
+  content: string | Uint8Array,
+): Map<string, Uint8Array> {
   const out = new Map(files);
   out.set(name, typeof content === "string" ? Buffer.from(content, "utf8") : content);
   return out;
@@ -219,7 +266,11 @@ export function withoutFile(files: ReadonlyMap<string, Uint8Array>, name: string
   return out;
 }
 
-export function editJson<T>(files: ReadonlyMap<string, Uint8Array>, name: string, edit: (value: T) => T): Map<string, Uint8Array> {
+export function editJson<T>(
+  files: ReadonlyMap<string, Uint8Array>,
+  name: string,
+  edit: (value: T) => T,
+): Map<string, Uint8Array> {
   return withFile(files, name, `${JSON.stringify(edit(JSON.parse(text(files, name)) as T), null, 2)}\n`);
 }
 
@@ -227,7 +278,10 @@ export function eventLines(files: ReadonlyMap<string, Uint8Array>): string[] {
   return text(files, "events.jsonl").split("\n").filter(Boolean);
 }
 
-export function withEventLines(files: ReadonlyMap<string, Uint8Array>, lines: readonly string[]): Map<string, Uint8Array> {
+export function withEventLines(
+  files: ReadonlyMap<string, Uint8Array>,
+  lines: readonly string[],
+): Map<string, Uint8Array> {
   return withFile(files, "events.jsonl", lines.map((l) => `${l}\n`).join(""));
 }
 
@@ -242,7 +296,12 @@ export function rehashManifest(files: ReadonlyMap<string, Uint8Array>): Map<stri
 }
 
 /** What a key holder can do: rehash and re-sign the manifest with `keyring`'s key `keyId`. */
-export function resignManifest(files: ReadonlyMap<string, Uint8Array>, keyring: SigningKeyring, keyId: string, manifestKeyId = keyId) {
+export function resignManifest(
+  files: ReadonlyMap<string, Uint8Array>,
+  keyring: SigningKeyring,
+  keyId: string,
+  manifestKeyId = keyId,
+) {
   const key = keyring.keys.find((k) => k.keyId === keyId)!;
   const rehashed = rehashManifest(files);
   const manifest = JSON.parse(text(rehashed, "manifest.json")) as Record<string, unknown>;
@@ -250,5 +309,9 @@ export function resignManifest(files: ReadonlyMap<string, Uint8Array>, keyring: 
   const bytes = Buffer.from(`${canonicalize(manifest)}\n`, "utf8");
   const signature = signWithKey(key, MANIFEST_SIGNING_CONTEXT, bytes);
   const out = withFile(rehashed, "manifest.json", bytes);
-  return withFile(out, "manifest.sig", `${JSON.stringify({ alg: "Ed25519", key_id: manifestKeyId, signature }, null, 2)}\n`);
+  return withFile(
+    out,
+    "manifest.sig",
+    `${JSON.stringify({ alg: "Ed25519", key_id: manifestKeyId, signature }, null, 2)}\n`,
+  );
 }

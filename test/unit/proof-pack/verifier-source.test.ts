@@ -12,6 +12,8 @@ describe("the verifier embedded in packs", () => {
     const imports = [...VERIFY_MJS_SOURCE.matchAll(/^\s*import\s[^;]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1]);
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.every((s) => s!.startsWith("node:"))).toBe(true);
-    expect(VERIFY_MJS_SOURCE).not.toMatch(/\bimport\s*\(|\brequire\s*\(|\bfetch\s*\(|node:(http|https|net|tls|dgram|child_process)/);
+    expect(VERIFY_MJS_SOURCE).not.toMatch(
+      /\bimport\s*\(|\brequire\s*\(|\bfetch\s*\(|node:(http|https|net|tls|dgram|child_process)/,
+    );
   });
 });

@@ -71,7 +71,9 @@ describe("verifyProofPackZip", () => {
     expect(r.problems).toEqual([]);
     expect(r.summary.events).toEqual([3, 4, 6, 10, 11, 15]);
     expect(verifyProofPackZip(zip, { expectKey: r.summary.fingerprint! }).ok).toBe(true);
-    expect(verifyProofPackZip(zip, { expectKey: "0".repeat(64) }).problems.map((p) => p.code)).toEqual(["expected_key_mismatch"]);
+    expect(verifyProofPackZip(zip, { expectKey: "0".repeat(64) }).problems.map((p) => p.code)).toEqual([
+      "expected_key_mismatch",
+    ]);
   });
 
   it("runs the same checks as verify.mjs on a tampered pack", () => {
@@ -79,12 +81,16 @@ describe("verifyProofPackZip", () => {
     lines.pop();
     const r = verifyProofPackZip(zipProofPack(withEventLines(files, lines) as ProofPackFiles));
     expect(r.ok).toBe(false);
-    expect(r.problems.map((p) => p.code)).toEqual(expect.arrayContaining(["file_hash_mismatch", "proof_without_event"]));
+    expect(r.problems.map((p) => p.code)).toEqual(
+      expect.arrayContaining(["file_hash_mismatch", "proof_without_event"]),
+    );
   });
 
   it("reports path-traversal and nested entries by name without extracting them", () => {
     const entries = Object.fromEntries([...files].map(([k, v]) => [k, v]));
-    const r = verifyProofPackZip(rawZip({ ...entries, "../evil.sh": Buffer.from("rm -rf /"), "sub/action.json": Buffer.from("{}") }));
+    const r = verifyProofPackZip(
+      rawZip({ ...entries, "../evil.sh": Buffer.from("rm -rf /"), "sub/action.json": Buffer.from("{}") }),
+    );
     expect(r.problems.map((p) => [p.code, p.file])).toEqual([
       ["file_unexpected", "../evil.sh"],
       ["file_unexpected", "sub/action.json"],
@@ -127,7 +133,10 @@ describe("verifyProofPackZip", () => {
     writeFileSync(bad, zipProofPack(withEventLines(files, lines) as ProofPackFiles));
     const root = resolve(import.meta.dirname, "../../..");
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", "scripts/verify-pack.ts", ...args], { cwd: root, encoding: "utf8" });
+      spawnSync(process.execPath, ["--import", "tsx", "scripts/verify-pack.ts", ...args], {
+        cwd: root,
+        encoding: "utf8",
+      });
 
     const ok = run([good]);
     expect(ok.status).toBe(0);

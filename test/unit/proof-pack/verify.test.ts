@@ -7,7 +7,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generateSigningKey, parseSigningKeyring, signCheckpoint } from "@/lib/audit/checkpoint";
 import { MerkleTree } from "@/lib/audit/merkle";
 import { buildProofPack } from "@/lib/proof-pack/build";
-import { canonicalJson, chainHash, formatReport, main, verifyProofPack, type PackVerification, type ProblemCode } from "@/lib/proof-pack/verify.mjs";
+import {
+  canonicalJson,
+  chainHash,
+  formatReport,
+  main,
+  verifyProofPack,
+  type PackVerification,
+  type ProblemCode,
+} from "@/lib/proof-pack/verify.mjs";
 import {
   ACTION,
   ACTION_SEQS,
@@ -58,7 +66,11 @@ function writePack(pack: ReadonlyMap<string, Uint8Array>): string {
 }
 
 function runVerifier(cwd: string, args: string[] = []) {
-  const r = spawnSync(process.execPath, ["verify.mjs", ...args], { cwd, encoding: "utf8", env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" } });
+  const r = spawnSync(process.execPath, ["verify.mjs", ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -89,7 +101,15 @@ describe("an untouched pack", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^OK: Warden proof pack verified/);
-    for (const s of [ACTION, "http_proxy / POST /payments", `${ACTION_SEQS.length} (seq ${ACTION_SEQS.join(", ")})`, `tree size        ${TREE_SIZE}`, "2026-05-02T09:29:59.000Z", keyId, `sha256:${fingerprint}`]) {
+    for (const s of [
+      ACTION,
+      "http_proxy / POST /payments",
+      `${ACTION_SEQS.length} (seq ${ACTION_SEQS.join(", ")})`,
+      `tree size        ${TREE_SIZE}`,
+      "2026-05-02T09:29:59.000Z",
+      keyId,
+      `sha256:${fingerprint}`,
+    ]) {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toContain("--expect-key");
@@ -147,7 +167,12 @@ describe("tampering is detected and named", () => {
 
   it("an event edited together with its hash fails its inclusion proof and the next event's link", () => {
     const lines = eventLines(files);
-    const row = JSON.parse(lines[3]!) as { seq: number; prev_hash: string; hash: string; event: { data: { reason: string } } };
+    const row = JSON.parse(lines[3]!) as {
+      seq: number;
+      prev_hash: string;
+      hash: string;
+      event: { data: { reason: string } };
+    };
     expect(row.seq).toBe(10);
     row.event.data.reason = "rubber-stamped";
     row.hash = chainHash(row.prev_hash, row.event);
@@ -197,10 +222,19 @@ describe("tampering is detected and named", () => {
   });
 
   it("action.json edited, with and without recomputing the manifest", () => {
-    const edited = editJson<Record<string, unknown>>(files, "action.json", (a) => ({ ...a, operation: "POST /refunds" }));
+    const edited = editJson<Record<string, unknown>>(files, "action.json", (a) => ({
+      ...a,
+      operation: "POST /refunds",
+    }));
     const r = verifyProofPack(edited);
     expectProblem(r, "file_hash_mismatch", "action.json");
-    expectProblem(r, "binding_mismatch", 'action.json field "operation" is "POST /refunds"', "action.submitted event (seq 3)", '"POST /payments"');
+    expectProblem(
+      r,
+      "binding_mismatch",
+      'action.json field "operation" is "POST /refunds"',
+      "action.submitted event (seq 3)",
+      '"POST /payments"',
+    );
 
     const r2 = verifyProofPack(rehashManifest(edited));
     expectProblem(r2, "manifest_signature_invalid");
@@ -211,18 +245,29 @@ describe("tampering is detected and named", () => {
     const r3 = verifyProofPack(resignManifest(edited, keyring, keyId));
     expect(codes(r3)).toEqual(["binding_mismatch"]);
 
-    const noHash = verifyProofPack(editJson<Record<string, unknown>>(files, "action.json", ({ payload_hash: _, ...a }) => a));
+    const noHash = verifyProofPack(
+      editJson<Record<string, unknown>>(files, "action.json", ({ payload_hash: _, ...a }) => a),
+    );
     expectProblem(noHash, "binding_mismatch", 'action.json has no field "payload_hash"');
   });
 
   it("action.json replaced by another action's id", () => {
-    const r = verifyProofPack(resignManifest(editJson<Record<string, unknown>>(files, "action.json", (a) => ({ ...a, id: "someone-else" })), keyring, keyId));
+    const r = verifyProofPack(
+      resignManifest(
+        editJson<Record<string, unknown>>(files, "action.json", (a) => ({ ...a, id: "someone-else" })),
+        keyring,
+        keyId,
+      ),
+    );
     expectProblem(r, "action_mismatch", '"someone-else"');
     expectProblem(r, "binding_mismatch", 'field "id"');
   });
 
   it("decision.json edited, with and without recomputing the manifest", () => {
-    const edited = editJson<{ rule: { name: string } }>(files, "decision.json", (d) => ({ ...d, rule: { ...d.rule, name: "small payments" } }));
+    const edited = editJson<{ rule: { name: string } }>(files, "decision.json", (d) => ({
+      ...d,
+      rule: { ...d.rule, name: "small payments" },
+    }));
     const r = verifyProofPack(edited);
     expectProblem(r, "file_hash_mismatch", "decision.json");
     expectProblem(r, "binding_mismatch", 'decision.json field "rule"', "action.decided event (seq 4)");
@@ -230,25 +275,52 @@ describe("tampering is detected and named", () => {
     expectProblem(r2, "manifest_signature_invalid");
     expectProblem(r2, "binding_mismatch", 'decision.json field "rule"');
 
-    const effect = verifyProofPack(rehashManifest(editJson<Record<string, unknown>>(files, "decision.json", (d) => ({ ...d, effect: "allow" }))));
+    const effect = verifyProofPack(
+      rehashManifest(editJson<Record<string, unknown>>(files, "decision.json", (d) => ({ ...d, effect: "allow" }))),
+    );
     expectProblem(effect, "binding_mismatch", 'decision.json field "effect" is "allow"', '"require_approval"');
   });
 
   it("an approval entry and its event deleted, manifest recomputed: caught by manifest.sig", () => {
-    let t = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => a.filter((x) => x.approval_id !== APPROVAL_2));
-    t = withEventLines(t, eventLines(t).filter((l) => !l.includes(APPROVAL_2)));
-    t = editJson<{ proofs: { seq: number }[] }>(t, "proofs.json", (p) => ({ ...p, proofs: p.proofs.filter((x) => x.seq !== 11) }));
+    let t = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) =>
+      a.filter((x) => x.approval_id !== APPROVAL_2),
+    );
+    t = withEventLines(
+      t,
+      eventLines(t).filter((l) => !l.includes(APPROVAL_2)),
+    );
+    t = editJson<{ proofs: { seq: number }[] }>(t, "proofs.json", (p) => ({
+      ...p,
+      proofs: p.proofs.filter((x) => x.seq !== 11),
+    }));
     const r = verifyProofPack(rehashManifest(t));
     expect(codes(r)).toEqual(["manifest_signature_invalid"]);
     expect(formatReport(r)).toContain("manifest.sig: the signature over manifest.json does not verify");
   });
 
   it("an approval entry deleted but its event kept, or the reverse", () => {
-    const entryGone = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => a.filter((x) => x.approval_id !== APPROVAL_2));
-    expectProblem(verifyProofPack(entryGone), "binding_missing", "approval event seq 11", "has no entry in approvals.json");
-    const mfa = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => a.map((x) => ({ ...x, mfa: true })));
-    expectProblem(verifyProofPack(mfa), "binding_mismatch", 'approvals.json field "mfa" is true', "approval.approved event (seq 11)");
-    const extra = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => [...a, { ...a[0], approval_id: "made-up" }]);
+    const entryGone = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) =>
+      a.filter((x) => x.approval_id !== APPROVAL_2),
+    );
+    expectProblem(
+      verifyProofPack(entryGone),
+      "binding_missing",
+      "approval event seq 11",
+      "has no entry in approvals.json",
+    );
+    const mfa = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) =>
+      a.map((x) => ({ ...x, mfa: true })),
+    );
+    expectProblem(
+      verifyProofPack(mfa),
+      "binding_mismatch",
+      'approvals.json field "mfa" is true',
+      "approval.approved event (seq 11)",
+    );
+    const extra = editJson<Record<string, unknown>[]>(files, "approvals.json", (a) => [
+      ...a,
+      { ...a[0], approval_id: "made-up" },
+    ]);
     expectProblem(verifyProofPack(extra), "binding_missing", 'approvals.json entry for approval "made-up" by approver');
   });
 
@@ -262,10 +334,16 @@ describe("tampering is detected and named", () => {
     expect(approvals.map((a) => a.approval_id)).toEqual([APPROVAL_1, APPROVAL_1]);
     expect(verifyProofPack(quorum.files)).toMatchObject({ ok: true });
 
-    const swapped = editJson<Record<string, unknown>[]>(quorum.files, "approvals.json", (a) => a.map((x, i) => ({ ...x, reason: a[1 - i]!.reason })));
+    const swapped = editJson<Record<string, unknown>[]>(quorum.files, "approvals.json", (a) =>
+      a.map((x, i) => ({ ...x, reason: a[1 - i]!.reason })),
+    );
     expectProblem(verifyProofPack(swapped), "binding_mismatch", 'approvals.json field "reason"');
     const twice = editJson<Record<string, unknown>[]>(quorum.files, "approvals.json", (a) => [a[0]!, a[0]!]);
-    expectProblem(verifyProofPack(twice), "binding_duplicate", `approvals.json lists the decision on approval "${APPROVAL_1}" by approver`);
+    expectProblem(
+      verifyProofPack(twice),
+      "binding_duplicate",
+      `approvals.json lists the decision on approval "${APPROVAL_1}" by approver`,
+    );
     expectProblem(verifyProofPack(twice), "binding_missing", "approval event seq 11");
   });
 
@@ -273,7 +351,11 @@ describe("tampering is detected and named", () => {
     const other = generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") });
     const r = verifyProofPack(withFile(files, "public-key.pem", other.publicKeyPem));
     expectProblem(r, "file_hash_mismatch", "public-key.pem");
-    expectProblem(r, "key_id_mismatch", `checkpoint.json was signed by key "${keyId}" but public-key.pem is key ${other.keyId}`);
+    expectProblem(
+      r,
+      "key_id_mismatch",
+      `checkpoint.json was signed by key "${keyId}" but public-key.pem is key ${other.keyId}`,
+    );
     expectProblem(r, "checkpoint_signature_invalid");
     expectProblem(r, "manifest_signature_invalid");
   });
@@ -287,7 +369,11 @@ describe("tampering is detected and named", () => {
     let t = withFile(files, "public-key.pem", other.publicKeyPem);
     t = withFile(t, "checkpoint.json", JSON.stringify(checkpointJson));
     const r = verifyProofPack(resignManifest(t, otherRing, other.keyId, keyId));
-    expectProblem(r, "key_id_mismatch", `manifest.json names signing key "${keyId}" but public-key.pem is key ${other.keyId}`);
+    expectProblem(
+      r,
+      "key_id_mismatch",
+      `manifest.json names signing key "${keyId}" but public-key.pem is key ${other.keyId}`,
+    );
     expectProblem(r, "checkpoint_signature_invalid");
   });
 
@@ -321,7 +407,9 @@ describe("tampering is detected and named", () => {
     const t = editJson<{ proofs: { seq: number; audit_path: string[] }[] }>(files, "proofs.json", (p) => ({
       ...p,
       proofs: p.proofs.map((x) =>
-        x.seq === 6 ? { ...x, audit_path: x.audit_path.map((h, i) => (i === 1 ? (h[0] === "0" ? "1" : "0") + h.slice(1) : h)) } : x,
+        x.seq === 6
+          ? { ...x, audit_path: x.audit_path.map((h, i) => (i === 1 ? (h[0] === "0" ? "1" : "0") + h.slice(1) : h)) }
+          : x,
       ),
     }));
     const r = verifyProofPack(t);
@@ -331,7 +419,10 @@ describe("tampering is detected and named", () => {
   });
 
   it("a proof missing, or moved to another leaf index", () => {
-    const missing = editJson<{ proofs: { seq: number }[] }>(files, "proofs.json", (p) => ({ ...p, proofs: p.proofs.filter((x) => x.seq !== 4) }));
+    const missing = editJson<{ proofs: { seq: number }[] }>(files, "proofs.json", (p) => ({
+      ...p,
+      proofs: p.proofs.filter((x) => x.seq !== 4),
+    }));
     expectProblem(verifyProofPack(missing), "proof_missing", "event seq 4 has no inclusion proof");
     const moved = editJson<{ proofs: { seq: number; leaf_index: number }[] }>(files, "proofs.json", (p) => ({
       ...p,
@@ -342,17 +433,30 @@ describe("tampering is detected and named", () => {
 
   it("a checkpoint with a smaller tree size than a proven index, even when validly signed", () => {
     const small = MerkleTree.fromEventHashes(scenario.chain.slice(0, 10).map((r) => r.hash));
-    const cp = signCheckpoint(keyring, { org_id: ORG, tree_size: 10, root_hash: small.rootHex, timestamp: "2026-05-02T09:29:59.000Z" });
+    const cp = signCheckpoint(keyring, {
+      org_id: ORG,
+      tree_size: 10,
+      root_hash: small.rootHex,
+      timestamp: "2026-05-02T09:29:59.000Z",
+    });
     const t = resignManifest(withFile(files, "checkpoint.json", JSON.stringify(cp)), keyring, keyId);
     const r = verifyProofPack(t);
-    expectProblem(r, "checkpoint_too_small", "event seq 11 (leaf index 10) is beyond the checkpoint's tree size 10", "event seq 15");
+    expectProblem(
+      r,
+      "checkpoint_too_small",
+      "event seq 11 (leaf index 10) is beyond the checkpoint's tree size 10",
+      "event seq 15",
+    );
     expectProblem(r, "proof_tree_size_mismatch");
     expect(codes(r)).not.toContain("manifest_signature_invalid");
     expect(codes(r)).not.toContain("checkpoint_signature_invalid");
   });
 
   it("a checkpoint edited without its key", () => {
-    const t = editJson<{ checkpoint: { tree_size: number } }>(files, "checkpoint.json", (c) => ({ ...c, checkpoint: { ...c.checkpoint, tree_size: 31 } }));
+    const t = editJson<{ checkpoint: { tree_size: number } }>(files, "checkpoint.json", (c) => ({
+      ...c,
+      checkpoint: { ...c.checkpoint, tree_size: 31 },
+    }));
     const r = verifyProofPack(t);
     expectProblem(r, "checkpoint_signature_invalid", "checkpoint.json");
     expectProblem(r, "proof_tree_size_mismatch");
@@ -363,7 +467,10 @@ describe("tampering is detected and named", () => {
     let t = withEventLines(files, [canonicalJson(foreign), ...eventLines(files)]);
     t = editJson<{ proofs: unknown[] }>(t, "proofs.json", (p) => ({
       ...p,
-      proofs: [{ seq: 2, leaf_index: 1, audit_path: scenario.tree.inclusionProof(1).map((h) => h.toString("hex")) }, ...p.proofs],
+      proofs: [
+        { seq: 2, leaf_index: 1, audit_path: scenario.tree.inclusionProof(1).map((h) => h.toString("hex")) },
+        ...p.proofs,
+      ],
     }));
     const r = verifyProofPack(resignManifest(t, keyring, keyId));
     expectProblem(r, "event_foreign", "event seq 2", "is not about action");
@@ -380,18 +487,30 @@ describe("tampering is detected and named", () => {
   });
 
   it("a manifest that drops a file from its list, or lists an extra one", () => {
-    const dropped = withFile(files, "manifest.json", text(files, "manifest.json").replace(/"README\.txt":"[0-9a-f]{64}",?/, ""));
+    const dropped = withFile(
+      files,
+      "manifest.json",
+      text(files, "manifest.json").replace(/"README\.txt":"[0-9a-f]{64}",?/, ""),
+    );
     const r = verifyProofPack(dropped);
     expectProblem(r, "manifest_incomplete", "manifest.json does not list README.txt");
     expectProblem(r, "manifest_signature_invalid");
-    const padded = withFile(files, "manifest.json", text(files, "manifest.json").replace('"files":{', `"files":{"../x":"${"0".repeat(64)}",`));
+    const padded = withFile(
+      files,
+      "manifest.json",
+      text(files, "manifest.json").replace('"files":{', `"files":{"../x":"${"0".repeat(64)}",`),
+    );
     expectProblem(verifyProofPack(padded), "manifest_unexpected_entry", 'manifest.json lists "../x"');
   });
 
   it("an event from another organization", () => {
     const lines = eventLines(files);
     const manifest = JSON.parse(text(files, "manifest.json")) as Record<string, unknown>;
-    const t = withFile(files, "manifest.json", JSON.stringify({ ...manifest, org_id: "00000000-0000-4000-8000-000000000000" }));
+    const t = withFile(
+      files,
+      "manifest.json",
+      JSON.stringify({ ...manifest, org_id: "00000000-0000-4000-8000-000000000000" }),
+    );
     const r = verifyProofPack(t);
     expectProblem(r, "event_org_mismatch", `event seq ${JSON.parse(lines[0]!).seq}`);
     expectProblem(r, "org_mismatch", "checkpoint.json is for organization");
@@ -408,9 +527,17 @@ describe("tampering is detected and named", () => {
     expectProblem(verifyProofPack(withFile(files, "proofs.json", "{}")), "proofs_malformed");
     expectProblem(verifyProofPack(withFile(files, "public-key.pem", "nope")), "public_key_invalid");
     const leaked = generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).privateKeyPem;
-    expectProblem(verifyProofPack(withFile(files, "public-key.pem", leaked)), "public_key_invalid", "holds a private key");
+    expectProblem(
+      verifyProofPack(withFile(files, "public-key.pem", leaked)),
+      "public_key_invalid",
+      "holds a private key",
+    );
     expectProblem(verifyProofPack(withFile(files, "approvals.json", "{}")), "approvals_malformed");
-    expectProblem(verifyProofPack(withFile(files, "action.json", Buffer.from([0xff, 0xfe]))), "file_malformed", "action.json is not valid UTF-8");
+    expectProblem(
+      verifyProofPack(withFile(files, "action.json", Buffer.from([0xff, 0xfe]))),
+      "file_malformed",
+      "action.json is not valid UTF-8",
+    );
     expectProblem(verifyProofPack(withFile(files, "events.jsonl", "")), "events_empty");
     const everything = verifyProofPack(new Map());
     expect(everything.problems.filter((p) => p.code === "file_missing")).toHaveLength(11);
@@ -432,7 +559,10 @@ describe("tampering is detected and named", () => {
     expect(report).toContain("\\u001b[2Jevil\\u202e.txt");
     expect(report).not.toMatch(/[\u001b\u202e]/);
     const ok = verifyProofPack(files);
-    const hostile = formatReport({ ...ok, summary: { ...ok.summary, tool: "\u001b]0;pwned\u0007", operation: "\u2066x" } });
+    const hostile = formatReport({
+      ...ok,
+      summary: { ...ok.summary, tool: "\u001b]0;pwned\u0007", operation: "\u2066x" },
+    });
     expect(hostile).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u2066]/);
     expect(hostile).toContain("\\u001b]0;pwned\\u0007");
   });
@@ -445,7 +575,11 @@ describe("tampering is detected and named", () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^FAILED: this Warden proof pack does not verify \(\d+ problems\)/);
     expect(r.stdout).toContain("events.jsonl does not match manifest.json");
-    expect(r.stdout).toContain("event seq 4 (events.jsonl line 2): its content does not match its hash; the event was edited");
-    expect(r.stdout).toContain('decision.json field "risk_level" is "high" but the action.decided event (seq 4) records "low"');
+    expect(r.stdout).toContain(
+      "event seq 4 (events.jsonl line 2): its content does not match its hash; the event was edited",
+    );
+    expect(r.stdout).toContain(
+      'decision.json field "risk_level" is "high" but the action.decided event (seq 4) records "low"',
+    );
   });
 });

@@ -96,7 +96,12 @@ it("scans only up to the configured length", () => {
 });
 
 it("runs in bounded time on adversarial input", () => {
-  for (const s of ["ignore ".repeat(100_000), "A".repeat(500_000), "you are now ".repeat(50_000), "<|".repeat(100_000)]) {
+  for (const s of [
+    "ignore ".repeat(100_000),
+    "A".repeat(500_000),
+    "you are now ".repeat(50_000),
+    "<|".repeat(100_000),
+  ]) {
     const t = Date.now();
     detectInjection(s);
     expect(Date.now() - t).toBeLessThan(3000);

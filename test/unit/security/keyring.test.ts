@@ -119,12 +119,16 @@ describe("encrypt / decrypt", () => {
     for (let i = 0; i < ivBytes.length; i++) {
       const t = Buffer.from(ivBytes);
       t[i]! ^= 0x01;
-      expect(reasonOf(() => decrypt(ring, `${v}.${kid}.${t.toString("base64url")}.${body}`, actionId))).toBe("authentication_failed");
+      expect(reasonOf(() => decrypt(ring, `${v}.${kid}.${t.toString("base64url")}.${body}`, actionId))).toBe(
+        "authentication_failed",
+      );
     }
     for (let i = 0; i < bodyBytes.length; i++) {
       const t = Buffer.from(bodyBytes);
       t[i]! ^= 0x80;
-      expect(reasonOf(() => decrypt(ring, `${v}.${kid}.${iv}.${t.toString("base64url")}`, actionId))).toBe("authentication_failed");
+      expect(reasonOf(() => decrypt(ring, `${v}.${kid}.${iv}.${t.toString("base64url")}`, actionId))).toBe(
+        "authentication_failed",
+      );
     }
   });
 

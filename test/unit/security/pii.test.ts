@@ -5,11 +5,17 @@ import { luhnValid, redactPii } from "@/lib/security/pii";
 const r = (s: string) => redactPii(s).text;
 
 describe("Luhn", () => {
-  it.each(["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117", "4222222222222", "79927398713"])(
-    "%s is valid",
-    (n) => expect(luhnValid(n)).toBe(true),
+  it.each([
+    "4111111111111111",
+    "5555555555554444",
+    "378282246310005",
+    "6011111111111117",
+    "4222222222222",
+    "79927398713",
+  ])("%s is valid", (n) => expect(luhnValid(n)).toBe(true));
+  it.each(["4111111111111112", "1234567812345678", "79927398710", "", "41a1"])("%j is not", (n) =>
+    expect(luhnValid(n)).toBe(false),
   );
-  it.each(["4111111111111112", "1234567812345678", "79927398710", "", "41a1"])("%j is not", (n) => expect(luhnValid(n)).toBe(false));
 
   it("changing any one digit breaks it (property)", () => {
     fc.assert(
@@ -116,7 +122,13 @@ it("an email with digits is one email, not a phone", () => {
 });
 
 it("runs in bounded time on adversarial input", () => {
-  const inputs = ["a".repeat(200_000), "1 ".repeat(100_000), "+1".repeat(100_000), "a.".repeat(100_000) + "@", "1-".repeat(100_000)];
+  const inputs = [
+    "a".repeat(200_000),
+    "1 ".repeat(100_000),
+    "+1".repeat(100_000),
+    "a.".repeat(100_000) + "@",
+    "1-".repeat(100_000),
+  ];
   for (const s of inputs) {
     const t = Date.now();
     redactPii(s);

@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { keyTokens, REDACTED, redactParams, redactUrl, sensitiveKeyMatcher, sensitiveKeysSchema } from "@/lib/security/redact";
+import {
+  keyTokens,
+  REDACTED,
+  redactParams,
+  redactUrl,
+  sensitiveKeyMatcher,
+  sensitiveKeysSchema,
+} from "@/lib/security/redact";
 
 describe("secret-named keys", () => {
   const isSensitive = sensitiveKeyMatcher();
@@ -62,12 +69,24 @@ describe("secret-named keys", () => {
     expect(isSensitive(key)).toBe(true);
   });
 
-  it.each(["tokenizer", "max_tokens", "prompt_tokens", "secretary", "passwordless", "username", "email", "session", "key", "api", "card", "description", "keyboard", "authored"])(
-    "%s is not",
-    (key) => {
-      expect(isSensitive(key)).toBe(false);
-    },
-  );
+  it.each([
+    "tokenizer",
+    "max_tokens",
+    "prompt_tokens",
+    "secretary",
+    "passwordless",
+    "username",
+    "email",
+    "session",
+    "key",
+    "api",
+    "card",
+    "description",
+    "keyboard",
+    "authored",
+  ])("%s is not", (key) => {
+    expect(isSensitive(key)).toBe(false);
+  });
 
   it("organizations extend the list, in any spelling", () => {
     const m = sensitiveKeyMatcher(["X-Signature", "pin"]);
@@ -103,7 +122,13 @@ describe("redactParams", () => {
       max_tokens: 256,
     });
     expect(paths.sort()).toEqual(
-      ["/headers/Authorization", "/nested/apiKey", "/nested/deeper/0/X-API-KEY", "/nested/deeper/1/client_secret", "/password"].sort(),
+      [
+        "/headers/Authorization",
+        "/nested/apiKey",
+        "/nested/deeper/0/X-API-KEY",
+        "/nested/deeper/1/client_secret",
+        "/password",
+      ].sort(),
     );
     expect(counts).toEqual({ key: 5 });
   });
@@ -160,7 +185,14 @@ describe("redactParams", () => {
 
   it("keeps __proto__ as data and brings values to their JSON form", () => {
     const input = JSON.parse('{"__proto__": {"polluted": true}, "when": null}') as object;
-    const { redacted } = redactParams({ ...input, d: new Date(0), u: undefined, big: 10n, inf: Infinity, arr: [undefined] });
+    const { redacted } = redactParams({
+      ...input,
+      d: new Date(0),
+      u: undefined,
+      big: 10n,
+      inf: Infinity,
+      arr: [undefined],
+    });
     expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
     expect(JSON.stringify(redacted)).toBe(
       '{"__proto__":{"polluted":true},"when":null,"d":"1970-01-01T00:00:00.000Z","big":"10","inf":null,"arr":[null]}',
@@ -192,7 +224,9 @@ describe("redactUrl", () => {
     expect(redactUrl("https://u:p@api.example.com/v1/users/bob@example.com?api_key=abc&q=hi&email=c%40d.com")).toBe(
       "https://api.example.com/v1/users/[REDACTED:email]?api_key=[REDACTED]&q=hi&email=[REDACTED:email]",
     );
-    expect(redactUrl("https://api.example.com/x?sig=1", { sensitiveKeys: ["sig"] })).toBe("https://api.example.com/x?sig=[REDACTED]");
+    expect(redactUrl("https://api.example.com/x?sig=1", { sensitiveKeys: ["sig"] })).toBe(
+      "https://api.example.com/x?sig=[REDACTED]",
+    );
     expect(redactUrl("https://api.example.com/x?page=2")).toBe("https://api.example.com/x?page=2");
   });
 });

@@ -37,18 +37,22 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
   const subject = `${action.tool}.${action.operation} by ${action.agent.slug ?? "unknown agent"}`;
   const redacted = new Set(action.redacted_paths);
   const slug = ctx.org.slug;
-  const hasContext = action.context !== null && typeof action.context === "object" && Object.keys(action.context as object).length > 0;
+  const hasContext =
+    action.context !== null && typeof action.context === "object" && Object.keys(action.context as object).length > 0;
 
   return (
     <>
       <p className="mb-2 text-sm">
-        <Link href={`/${slug}/actions`} className="text-slate-600 underline">← Actions</Link>
+        <Link href={`/${slug}/actions`} className="text-slate-600 underline">
+          ← Actions
+        </Link>
       </p>
       <PageHeader
         title={`${action.tool}.${action.operation}`}
         description={
           <>
-            Agent <span className="font-medium text-slate-900">{action.agent.slug ?? "—"}</span> · submitted {formatUtc(action.created_at)} (
+            Agent <span className="font-medium text-slate-900">{action.agent.slug ?? "—"}</span> · submitted{" "}
+            {formatUtc(action.created_at)} (
             <Ago iso={action.created_at} />)
           </>
         }
@@ -73,13 +77,18 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
               { label: "Status", value: <StatusBadge status={action.status} /> },
               { label: "Risk", value: <RiskBadge risk={action.risk_level} /> },
               { label: "Reason", value: action.reason, testId: "detail-reason" },
-              { label: "Decided by", value: action.decided_by === "registry" ? "the agent's tool registry" : "the policy" },
+              {
+                label: "Decided by",
+                value: action.decided_by === "registry" ? "the agent's tool registry" : "the policy",
+              },
               {
                 label: "Rule",
                 testId: "detail-rule",
                 value: action.rule ? (
                   <>
-                    <span className="font-medium">#{action.rule.index + 1} {action.rule.name ?? ""}</span>
+                    <span className="font-medium">
+                      #{action.rule.index + 1} {action.rule.name ?? ""}
+                    </span>
                     {action.rule.condition && (
                       <pre className="mt-2 whitespace-pre-wrap break-all rounded bg-slate-50 p-2 font-mono text-xs text-slate-700 ring-1 ring-inset ring-slate-200">
                         {action.rule.condition}
@@ -123,7 +132,14 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
                     ),
                   },
                   action.approval.status === "pending"
-                    ? { label: "Expires", value: <>{formatUtc(action.approval.expires_at)} (<Countdown iso={action.approval.expires_at} />)</> }
+                    ? {
+                        label: "Expires",
+                        value: (
+                          <>
+                            {formatUtc(action.approval.expires_at)} (<Countdown iso={action.approval.expires_at} />)
+                          </>
+                        ),
+                      }
                     : { label: "Closed", value: formatUtc(action.approval.decided_at ?? action.approval.expires_at) },
                 ]}
               />
@@ -133,13 +149,20 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
                 <p className="text-sm text-slate-600">No one has decided yet.</p>
               )}
               {approval?.you_may_decide ? (
-                <ActionDecision org={slug} approvalId={approval.id} payloadHash={action.payload_hash} subject={subject} />
+                <ActionDecision
+                  org={slug}
+                  approvalId={approval.id}
+                  payloadHash={action.payload_hash}
+                  subject={subject}
+                />
               ) : approval && approval.status === "pending" && approval.you_created_key ? (
                 <Alert tone="amber" role="note">
                   You created the API key this agent used, so another approver must decide (separation of duties).
                 </Alert>
               ) : approval && approval.status === "pending" && approval.you_decided ? (
-                <Alert tone="blue" role="note">You have decided on this request; other approvers are still needed.</Alert>
+                <Alert tone="blue" role="note">
+                  You have decided on this request; other approvers are still needed.
+                </Alert>
               ) : null}
             </div>
           )}
@@ -148,11 +171,17 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
         <Card title="Payload" className="lg:col-span-2">
           <div className="space-y-4">
             <div>
-              <h3 className="text-xs font-semibold uppercase text-slate-500">Payload hash (SHA-256 of the original parameters and context)</h3>
-              <code className="mt-1 block break-all font-mono text-xs text-slate-700" data-testid="payload-hash">{action.payload_hash}</code>
+              <h3 className="text-xs font-semibold uppercase text-slate-500">
+                Payload hash (SHA-256 of the original parameters and context)
+              </h3>
+              <code className="mt-1 block break-all font-mono text-xs text-slate-700" data-testid="payload-hash">
+                {action.payload_hash}
+              </code>
             </div>
             {action.payload_expired ? (
-              <Alert tone="blue" role="note">The parameters were removed under the organization&apos;s retention policy; the hash remains.</Alert>
+              <Alert tone="blue" role="note">
+                The parameters were removed under the organization&apos;s retention policy; the hash remains.
+              </Alert>
             ) : (
               <div className="grid gap-4 lg:grid-cols-2">
                 <div>
@@ -161,7 +190,11 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
                 </div>
                 <div>
                   <h3 className="mb-1 text-xs font-semibold uppercase text-slate-500">Context (redacted)</h3>
-                  {hasContext ? <JsonView value={action.context} pointer="/context" redacted={redacted} label="context" /> : <p className="text-sm text-slate-500">No context was sent.</p>}
+                  {hasContext ? (
+                    <JsonView value={action.context} pointer="/context" redacted={redacted} label="context" />
+                  ) : (
+                    <p className="text-sm text-slate-500">No context was sent.</p>
+                  )}
                 </div>
               </div>
             )}
@@ -176,12 +209,16 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
                 items={[
                   { label: "Outcome", value: <StatusBadge status={action.status} /> },
                   { label: "Executed", value: formatUtc(action.executed_at) },
-                  ...(action.error ? [{ label: "Error", value: <span className="text-red-700">{action.error}</span> }] : []),
+                  ...(action.error
+                    ? [{ label: "Error", value: <span className="text-red-700">{action.error}</span> }]
+                    : []),
                 ]}
               />
               {action.result !== null && action.result !== undefined && (
                 <div>
-                  <h3 className="mb-1 text-xs font-semibold uppercase text-slate-500">Result (validated and redacted by Warden)</h3>
+                  <h3 className="mb-1 text-xs font-semibold uppercase text-slate-500">
+                    Result (validated and redacted by Warden)
+                  </h3>
                   <JsonView value={action.result} pointer="/result" redacted={new Set()} label="result" />
                 </div>
               )}
@@ -194,7 +231,8 @@ export default async function ActionPage({ params }: { params: Promise<{ org: st
             <p className="text-sm text-slate-600">Nothing runs until the approval is decided.</p>
           ) : (
             <p className="text-sm text-slate-600">
-              The agent may go ahead. Warden records an execution only when it runs the action itself (managed connectors such as http_proxy).
+              The agent may go ahead. Warden records an execution only when it runs the action itself (managed
+              connectors such as http_proxy).
             </p>
           )}
         </Card>

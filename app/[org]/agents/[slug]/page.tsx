@@ -36,7 +36,9 @@ function RegistryView({ agent }: { agent: AgentView }) {
                     <span className="text-xs text-slate-400">none</span>
                   ) : (
                     agent.tools_by_environment[env][l.name].map((t) => (
-                      <code key={t} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs">{t}</code>
+                      <code key={t} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs">
+                        {t}
+                      </code>
                     ))
                   )}
                 </dd>
@@ -64,13 +66,16 @@ export default async function AgentPage({ params }: { params: Promise<{ org: str
   return (
     <>
       <p className="mb-2 text-sm">
-        <Link href={`${base}/agents`} className="text-slate-600 underline">← Agents</Link>
+        <Link href={`${base}/agents`} className="text-slate-600 underline">
+          ← Agents
+        </Link>
       </p>
       <PageHeader
         title={agent.name}
         description={
           <>
-            <span className="font-mono">{agent.slug}</span> · {agent.environment} · created {formatUtc(agent.created_at)}
+            <span className="font-mono">{agent.slug}</span> · {agent.environment} · created{" "}
+            {formatUtc(agent.created_at)}
           </>
         }
         actions={
@@ -89,7 +94,10 @@ export default async function AgentPage({ params }: { params: Promise<{ org: str
           <DetailList
             items={[
               { label: "Environment", value: agent.environment },
-              { label: "Rate limit", value: agent.rate_limit_per_minute ? `${agent.rate_limit_per_minute} actions per minute` : "none" },
+              {
+                label: "Rate limit",
+                value: agent.rate_limit_per_minute ? `${agent.rate_limit_per_minute} actions per minute` : "none",
+              },
               { label: "Daily budget", value: agent.daily_budget ? `${agent.daily_budget} actions per day` : "none" },
               { label: "Last changed", value: formatUtc(agent.updated_at) },
             ]}
@@ -123,7 +131,9 @@ export default async function AgentPage({ params }: { params: Promise<{ org: str
                     </span>
                     <span className="flex gap-2">
                       <Badge tone={k.environment === "live" ? "violet" : "blue"}>{k.environment}</Badge>
-                      <Badge tone={k.status === "active" ? "green" : k.status === "revoked" ? "red" : "amber"}>{k.status.replace("_", " ")}</Badge>
+                      <Badge tone={k.status === "active" ? "green" : k.status === "revoked" ? "red" : "amber"}>
+                        {k.status.replace("_", " ")}
+                      </Badge>
                     </span>
                   </li>
                 ))}

@@ -16,7 +16,11 @@ export const POST = route(
     return {
       status: 201,
       body: r.body,
-      headers: { ...r.headers, ...(r.replayed ? { "Idempotent-Replayed": "true" } : {}), Location: `/api/v1/actions/${r.body.id}` },
+      headers: {
+        ...r.headers,
+        ...(r.replayed ? { "Idempotent-Replayed": "true" } : {}),
+        Location: `/api/v1/actions/${r.body.id}`,
+      },
     };
   },
 );

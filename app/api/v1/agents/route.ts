@@ -2,7 +2,9 @@ import { createAgent, listAgents } from "@/lib/agents/agents";
 import { createAgentSchema } from "@/lib/agents/schemas";
 import { route } from "@/lib/rbac/route";
 
-export const GET = route({ permission: "agents:read" }, async ({ ctx }) => ({ body: { agents: await listAgents(ctx) } }));
+export const GET = route({ permission: "agents:read" }, async ({ ctx }) => ({
+  body: { agents: await listAgents(ctx) },
+}));
 
 export const POST = route({ permission: "agents:write", body: createAgentSchema }, async ({ ctx, body }) => ({
   status: 201,

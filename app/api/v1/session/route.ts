@@ -18,7 +18,10 @@ export const GET = route({ signedIn: true }, async ({ user }) => {
 
 /** Sign out: revokes the server-side session and clears the cookie. */
 export const DELETE = route({ signedIn: true }, async ({ user, ip, req }) => {
-  await endSession({ sessionId: user.sessionId, userId: user.userId }, { ip, userAgent: req.headers.get("user-agent") });
+  await endSession(
+    { sessionId: user.sessionId, userId: user.userId },
+    { ip, userAgent: req.headers.get("user-agent") },
+  );
   const secure = secureCookies() ? "; Secure" : "";
   return {
     status: 204,

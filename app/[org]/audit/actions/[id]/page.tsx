@@ -59,7 +59,15 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
         <Card title="Request">
           <dl className="divide-y divide-slate-100">
             <Row label="Status">
-              <Badge tone={action.status === "approved" || action.status === "allowed" || action.status === "executed" ? "green" : action.status === "pending" ? "amber" : "red"}>
+              <Badge
+                tone={
+                  action.status === "approved" || action.status === "allowed" || action.status === "executed"
+                    ? "green"
+                    : action.status === "pending"
+                      ? "amber"
+                      : "red"
+                }
+              >
                 {action.status}
               </Badge>
             </Row>
@@ -72,7 +80,9 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
               {action.payload_expired ? (
                 <span className="text-slate-500">Removed by the retention policy (the hash above remains).</span>
               ) : (
-                <pre className="overflow-x-auto rounded bg-slate-50 p-2 font-mono text-xs">{JSON.stringify(action.params, null, 2)}</pre>
+                <pre className="overflow-x-auto rounded bg-slate-50 p-2 font-mono text-xs">
+                  {JSON.stringify(action.params, null, 2)}
+                </pre>
               )}
             </Row>
           </dl>
@@ -86,7 +96,8 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
             <Row label="Rule">
               {action.rule ? (
                 <>
-                  #{action.rule.index} {action.rule.name} <code className="block text-xs text-slate-600">{action.rule.condition}</code>
+                  #{action.rule.index} {action.rule.name}{" "}
+                  <code className="block text-xs text-slate-600">{action.rule.condition}</code>
                 </>
               ) : (
                 `none (${action.decided_by})`

@@ -84,21 +84,33 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
             <Row label="Recomputed">
               <span className="font-mono text-xs break-all">{e.recomputed_hash}</span>
               <div className="mt-1">
-                {e.hash_matches ? <Badge tone="green">matches: content unchanged</Badge> : <Badge tone="red">differs: this event was edited</Badge>}
+                {e.hash_matches ? (
+                  <Badge tone="green">matches: content unchanged</Badge>
+                ) : (
+                  <Badge tone="red">differs: this event was edited</Badge>
+                )}
               </div>
             </Row>
             <Row label="Previous hash">
               <span className="font-mono text-xs break-all">{e.prev_hash}</span>
               <div className="mt-1">
-                {e.linked ? <Badge tone="green">{e.seq === 1 ? "the genesis hash: first event" : `links to #${e.seq - 1}`}</Badge> : <Badge tone="red">does not link to the previous event</Badge>}
+                {e.linked ? (
+                  <Badge tone="green">{e.seq === 1 ? "the genesis hash: first event" : `links to #${e.seq - 1}`}</Badge>
+                ) : (
+                  <Badge tone="red">does not link to the previous event</Badge>
+                )}
               </div>
             </Row>
             <Row label="Inclusion">
               {e.inclusion ? (
                 <>
-                  Leaf {e.inclusion.leaf_index} of checkpoint #{e.inclusion.checkpoint.tree_size} ({e.inclusion.checkpoint.timestamp}, key{" "}
-                  {e.inclusion.checkpoint.key_id}):{" "}
-                  {e.inclusion.leads_to_root ? <Badge tone="green">proof leads to its root</Badge> : <Badge tone="red">proof does not lead to its root</Badge>}
+                  Leaf {e.inclusion.leaf_index} of checkpoint #{e.inclusion.checkpoint.tree_size} (
+                  {e.inclusion.checkpoint.timestamp}, key {e.inclusion.checkpoint.key_id}):{" "}
+                  {e.inclusion.leads_to_root ? (
+                    <Badge tone="green">proof leads to its root</Badge>
+                  ) : (
+                    <Badge tone="red">proof does not lead to its root</Badge>
+                  )}
                   <ol className="mt-2 list-decimal pl-5 font-mono text-xs text-slate-600">
                     {e.inclusion.audit_path.map((h, i) => (
                       <li key={i} className="break-all">
@@ -115,10 +127,15 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
         </Card>
       </div>
       <Card title="Canonical JSON (the exact bytes hashed after the previous hash)" className="mt-6">
-        <pre className="overflow-x-auto rounded bg-slate-50 p-3 font-mono text-xs whitespace-pre-wrap break-all" data-testid="canonical-json">
+        <pre
+          className="overflow-x-auto rounded bg-slate-50 p-3 font-mono text-xs whitespace-pre-wrap break-all"
+          data-testid="canonical-json"
+        >
           {e.canonical}
         </pre>
-        <p className="mt-2 text-xs text-slate-500">hash = SHA-256(previous hash bytes ‖ these UTF-8 bytes), RFC 8785 canonical JSON.</p>
+        <p className="mt-2 text-xs text-slate-500">
+          hash = SHA-256(previous hash bytes ‖ these UTF-8 bytes), RFC 8785 canonical JSON.
+        </p>
       </Card>
     </>
   );

@@ -9,4 +9,7 @@ export const GET = route({ permission: "audit:read", query: listCheckpointsQuery
 }));
 
 /** Signs a checkpoint of the log as it is now. */
-export const POST = route({ permission: "audit:export" }, async ({ ctx }) => ({ status: 201, body: await createCheckpoint(ctx) }));
+export const POST = route({ permission: "audit:export" }, async ({ ctx }) => ({
+  status: 201,
+  body: await createCheckpoint(ctx),
+}));

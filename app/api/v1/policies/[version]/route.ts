@@ -1,6 +1,9 @@
 import { getPolicyVersion, policyVersionParamsSchema } from "@/lib/policy/versions";
 import { route } from "@/lib/rbac/route";
 
-export const GET = route({ permission: "policies:read", params: policyVersionParamsSchema }, async ({ ctx, params }) => ({
-  body: await getPolicyVersion(ctx, params.version),
-}));
+export const GET = route(
+  { permission: "policies:read", params: policyVersionParamsSchema },
+  async ({ ctx, params }) => ({
+    body: await getPolicyVersion(ctx, params.version),
+  }),
+);

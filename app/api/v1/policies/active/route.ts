@@ -1,4 +1,6 @@
 import { getPolicyVersion } from "@/lib/policy/versions";
 import { route } from "@/lib/rbac/route";
 
-export const GET = route({ permission: "policies:read" }, async ({ ctx }) => ({ body: await getPolicyVersion(ctx, "active") }));
+export const GET = route({ permission: "policies:read" }, async ({ ctx }) => ({
+  body: await getPolicyVersion(ctx, "active"),
+}));

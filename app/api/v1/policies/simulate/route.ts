@@ -1,6 +1,9 @@
 import { simulatePolicy, simulateSchema } from "@/lib/policy/simulate";
 import { route } from "@/lib/rbac/route";
 
-export const POST = route({ permission: "policies:read", body: simulateSchema, maxBodyBytes: 512 * 1024 }, async ({ ctx, body }) => ({
-  body: await simulatePolicy(ctx, body),
-}));
+export const POST = route(
+  { permission: "policies:read", body: simulateSchema, maxBodyBytes: 512 * 1024 },
+  async ({ ctx, body }) => ({
+    body: await simulatePolicy(ctx, body),
+  }),
+);

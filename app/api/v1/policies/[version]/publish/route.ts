@@ -1,6 +1,9 @@
 import { policyVersionParamsSchema, publishPolicyVersion } from "@/lib/policy/versions";
 import { route } from "@/lib/rbac/route";
 
-export const POST = route({ permission: "policies:write", params: policyVersionParamsSchema }, async ({ ctx, params }) => ({
-  body: await publishPolicyVersion(ctx, params.version),
-}));
+export const POST = route(
+  { permission: "policies:write", params: policyVersionParamsSchema },
+  async ({ ctx, params }) => ({
+    body: await publishPolicyVersion(ctx, params.version),
+  }),
+);
