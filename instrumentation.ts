@@ -8,4 +8,9 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
   const { startBackgroundJobs } = await import("./lib/jobs/scheduler");
   startBackgroundJobs();
+  const { env } = await import("./lib/env");
+  if (env().WARDEN_ALERT_WORKERS) {
+    const { startAlertWorkers } = await import("./lib/alerts/worker");
+    await startAlertWorkers();
+  }
 }

@@ -53,6 +53,17 @@ const schema = z.object({
     .enum(["0", "1", "true", "false"])
     .default("0")
     .transform((v) => v === "1" || v === "true"),
+  /** Outgoing e-mail (alert channels, invitations, security notices): smtp://user:pass@host:port or smtps://…. Unset: no e-mail. */
+  SMTP_URL: z.string().url().optional(),
+  /** The From address of Warden's e-mail. */
+  SMTP_FROM: z.string().min(3).max(320).default("Warden <warden@localhost>"),
+  /** How often each instance looks for new audit events to evaluate against alert rules (milliseconds). */
+  ALERT_EVALUATION_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(200),
+  /** Runs the alert evaluator and the delivery worker in this process (set 0 on instances that should not). */
+  WARDEN_ALERT_WORKERS: z
+    .enum(["0", "1", "true", "false"])
+    .default("1")
+    .transform((v) => v === "1" || v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

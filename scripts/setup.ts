@@ -20,6 +20,7 @@ import {
   ensureDatabase,
   isLocalUrl,
   migrate,
+  migrateQueue,
   withDatabase,
 } from "./lib/db-admin";
 import { loadSecrets, writeEnvFile } from "./lib/local-env";
@@ -67,6 +68,7 @@ async function main() {
   const created = await ensureDatabase(ownerUrl, { recreate: args.recreate });
   console.log(`  database ${new URL(ownerUrl).pathname.slice(1)}: ${created}`);
   migrate(ownerUrl);
+  await migrateQueue(ownerUrl);
   await configureAppRole(ownerUrl, secrets.WARDEN_APP_DB_PASSWORD!);
 
   const runtime: Record<string, string> = {

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { configureAppRole, ensureDatabase, migrate } from "../scripts/lib/db-admin";
+import { configureAppRole, ensureDatabase, migrate, migrateQueue } from "../scripts/lib/db-admin";
 import { assertLocalTestDatabase } from "./helpers/guard";
 
 /** A fresh test database per run: recreated, migrated, app role configured. */
@@ -8,5 +8,6 @@ export default async function setup(project: TestProject) {
   assertLocalTestDatabase(url);
   await ensureDatabase(url, { recreate: true });
   migrate(url);
+  await migrateQueue(url);
   await configureAppRole(url, project.config.env.WARDEN_APP_DB_PASSWORD as string);
 }

@@ -214,6 +214,7 @@ export async function submitAction(
         action: "action.decided",
         target,
         data: {
+          agent_id: agent.id,
           effect: decision.effect,
           risk_level: decision.risk_level,
           reason: decision.reason,
@@ -231,6 +232,7 @@ export async function submitAction(
         target,
         data: {
           approval_id: approval.id,
+          risk_level: decision.risk_level,
           approvals_required: approval.required,
           expires_at: approval.expires_at,
           payload_hash: payloadHash,

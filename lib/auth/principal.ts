@@ -1,6 +1,6 @@
 import { decode } from "next-auth/jwt";
 import { env } from "../env";
-import { lookupUserMemberships } from "../db/lookup";
+import { lookupUserLocks, lookupUserMemberships } from "../db/lookup";
 import { isRole, type Role } from "../rbac/permissions";
 import { resolveSessionToken, type SessionUser } from "./sessions";
 import { sessionCookieName } from "./next-auth";
@@ -38,10 +38,17 @@ export async function sessionUserFromCookie(cookieValue: string | undefined): Pr
   return sid ? resolveSessionToken(sid) : null;
 }
 
+/**
+ * The organizations a person may use now: their memberships, less those in
+ * which an alert response (lock_user) has locked them.
+ */
 export async function membershipsOf(userId: string): Promise<OrgMembership[]> {
-  const rows = await lookupUserMemberships(userId);
+  const [rows, locks] = await Promise.all([lookupUserMemberships(userId), lookupUserLocks(userId)]);
+  const locked = new Set(locks.map((l) => l.org_id));
   return rows.flatMap((r) =>
-    isRole(r.role) ? [{ org: { id: r.org_id, slug: r.slug, name: r.name }, role: r.role }] : [],
+    isRole(r.role) && !locked.has(r.org_id)
+      ? [{ org: { id: r.org_id, slug: r.slug, name: r.name }, role: r.role }]
+      : [],
   );
 }
 

@@ -1,6 +1,7 @@
 import { lookupSession, lookupUserMemberships, revokeSessionByTokenHash } from "../db/lookup";
 import { enterTenant, withUser, type Tx } from "../db/tenant";
 import { appendAuditEvent } from "../audit/append-event";
+import { evaluateInline } from "../alerts/evaluate-alerts";
 import { randomToken, sha256Hex } from "../security/hash";
 import { log } from "../log";
 
@@ -115,17 +116,35 @@ async function auditEachOrg(
   tx: Tx,
   orgIds: string[],
   e: { userId: string; action: string; sessionId: string | null; ip: string | null; data: Record<string, unknown> },
+  opts: { evaluateAlerts?: boolean } = {},
 ): Promise<void> {
   for (const orgId of orgIds) {
     await enterTenant(tx, orgId);
-    await appendAuditEvent(tx, {
+    const target = e.sessionId ? { type: "session", id: e.sessionId } : null;
+    const appended = await appendAuditEvent(tx, {
       orgId,
       actor: { type: "user", id: e.userId },
       action: e.action,
-      target: e.sessionId ? { type: "session", id: e.sessionId } : null,
+      target,
       ip: e.ip,
       data: e.data,
     });
+    // What must hold at once (the lock after failed sign-ins) is decided here,
+    // in the transaction that records the failure, not when the evaluator gets to it.
+    if (opts.evaluateAlerts) {
+      await evaluateInline(tx, orgId, [
+        {
+          seq: Number(appended.seq),
+          hash: appended.hash,
+          occurred_at: new Date().toISOString(),
+          actor: { type: "user", id: e.userId },
+          action: e.action,
+          target: { type: target?.type ?? null, id: target?.id ?? null },
+          ip: e.ip,
+          data: e.data,
+        },
+      ]);
+    }
   }
 }
 
@@ -144,6 +163,7 @@ export async function auditSignInFailure(userId: string, reason: string, meta: R
         ip: meta.ip,
         data: { reason },
       },
+      { evaluateAlerts: true },
     ),
   );
 }

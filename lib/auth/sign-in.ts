@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { lookupUserByEmail } from "../db/lookup";
+import { lookupUserByEmail, lookupUserLocks } from "../db/lookup";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { sha256Hex } from "../security/hash";
@@ -41,6 +41,13 @@ export async function signInWithPassword(input: unknown, meta: RequestMeta): Pro
   }
 
   const ok = await verifyPassword(user?.password_hash, password);
+  // An account locked by an alert response (lock_user) is refused like a wrong
+  // password, after the same work: the answer tells nobody the lock exists.
+  const locked = ok && user ? (await lookupUserLocks(user.id)).length > 0 : false;
+  if (locked && user) {
+    await auditSignInFailure(user.id, "locked", meta);
+    throw new AppError("unauthenticated", "Invalid email or password");
+  }
   if (!ok || !user) {
     await Promise.all([signInByAccount.fail(email), signInByIp.fail(ipKey)]);
     if (user) {

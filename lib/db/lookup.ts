@@ -162,3 +162,39 @@ export async function lookupOrgsWithExpiredPayloads(limit: number): Promise<stri
     SELECT org_id FROM warden_orgs_with_expired_payloads(${limit}::int)`;
   return rows.map((r) => r.org_id);
 }
+
+/** Organizations with unevaluated audit events or due alert timers (ids only; lib/alerts). */
+export async function orgsWithAlertWork(limit = 50): Promise<string[]> {
+  const { rows } = await db().pool.query<{ org_id: string }>({
+    name: "warden_orgs_with_alert_work",
+    text: "SELECT org_id::text FROM warden_orgs_with_alert_work($1::int)",
+    values: [limit],
+  });
+  return rows.map((r) => r.org_id);
+}
+
+/** The organizations in which a user is locked right now (lock_user responses). */
+export async function lookupUserLocks(userId: string): Promise<{ org_id: string; locked_until: Date }[]> {
+  const { rows } = await db().pool.query<{ org_id: string; locked_until: Date }>({
+    name: "warden_user_locks",
+    text: "SELECT org_id::text, locked_until FROM warden_user_locks($1::uuid)",
+    values: [userId],
+  });
+  return rows;
+}
+
+export type ApiKeyRestrictions = {
+  suspended_at: Date | null;
+  throttle_per_minute: number | null;
+  creator_locked: boolean;
+};
+
+/** Restrictions alert responses put on a key (suspended, throttled, its person locked). */
+export async function lookupApiKeyRestrictions(id: string): Promise<ApiKeyRestrictions | null> {
+  const { rows } = await db().pool.query<ApiKeyRestrictions>({
+    name: "warden_api_key_restrictions",
+    text: "SELECT suspended_at, throttle_per_minute, creator_locked FROM warden_api_key_restrictions($1::uuid)",
+    values: [id],
+  });
+  return rows[0] ?? null;
+}

@@ -1,4 +1,5 @@
-import { lookupApiKey, type ApiKeyLookupRow } from "../db/lookup";
+import { lookupApiKey, lookupApiKeyRestrictions, type ApiKeyLookupRow } from "../db/lookup";
+import { recordKeyRateLimited } from "./record-key-events";
 import { env } from "../env";
 import { scopesWithinRole, type Permission, type Role } from "../rbac/permissions";
 import { constantTimeEqualHex, sha256Hex } from "../security/hash";
@@ -27,6 +28,7 @@ export type KeyStatus =
   | "expired"
   | "ip_not_allowed"
   | "creator_not_member"
+  | "suspended"
   | "insufficient_scope"
   | "rate_limited";
 
@@ -120,7 +122,8 @@ export async function verifyApiKey(
 
   const hint = recentKeys.get(parsed.id);
   const early = hint ? takeCounters(parsed.id, hint.orgId, hint.limit) : null;
-  const row = await lookupApiKey(parsed.id);
+  // Restrictions set by alert responses (suspended, throttled, person locked) come beside the lookup.
+  const [row, restrictions] = await Promise.all([lookupApiKey(parsed.id), lookupApiKeyRestrictions(parsed.id)]);
   const secretOk = constantTimeEqualHex(sha256Hex(parsed.secret), row?.secret_hash ?? DUMMY_HASH);
   if (!row) {
     recentKeys.delete(parsed.id);
@@ -131,7 +134,14 @@ export async function verifyApiKey(
   if (row.expires_at && row.expires_at.getTime() <= now.getTime()) return { status: "expired", headers: {} };
   if (!ipAllowed(opts.ip, row.ip_allowlist)) return { status: "ip_not_allowed", headers: {} };
   const creatorRole = row.creator_role;
-  if (!creatorRole) return { status: "creator_not_member", headers: {} };
+  if (!creatorRole || restrictions?.creator_locked) return { status: "creator_not_member", headers: {} };
+  if (restrictions?.suspended_at) return { status: "suspended", headers: {} };
+  // A throttle (throttle_key) lowers the limit for a while; it never raises it.
+  const configured = row.rate_limit_per_minute ?? env().RATE_LIMIT_KEY_PER_MINUTE;
+  const limit =
+    restrictions?.throttle_per_minute != null
+      ? Math.min(configured, restrictions.throttle_per_minute)
+      : row.rate_limit_per_minute;
   const { usable, suspended } = scopesWithinRole(row.scopes, creatorRole);
 
   const key: VerifiedKey = {
@@ -173,16 +183,16 @@ export async function verifyApiKey(
     return { status: "insufficient_scope", key, headers: {} };
 
   const counters =
-    early && hint!.orgId === row.org_id && hint!.limit === row.rate_limit_per_minute
-      ? early
-      : takeCounters(row.id, row.org_id, row.rate_limit_per_minute);
-  remember(row.id, row.org_id, row.rate_limit_per_minute);
+    early && hint!.orgId === row.org_id && hint!.limit === limit ? early : takeCounters(row.id, row.org_id, limit);
+  remember(row.id, row.org_id, limit);
   const { keySpec, orgSpec } = counters;
   const [perKey, perOrg] = await counters.states;
   const headers = rateLimitHeaders([
     { name: "key", spec: keySpec, state: perKey },
     { name: "organization", spec: orgSpec, state: perOrg },
   ]);
+  // The first refusal in a window is an audit event (api_key.rate_limited), which alert rules count.
+  if (perKey.limited && perKey.consumed === keySpec.points + 1) recordKeyRateLimited(key, keySpec.points, opts.ip);
   if (perKey.limited || perOrg.limited) return { status: "rate_limited", key, headers };
   return { status: "valid", key, headers };
 }

@@ -266,6 +266,7 @@ class Checker {
   constructor(
     env: CelEnv,
     private readonly positions: Readonly<Record<string, number>>,
+    private readonly vars: Readonly<Record<string, Ty>> = CONDITION_VARIABLES,
   ) {
     this.overloads = overloadsOf(env);
   }
@@ -360,12 +361,12 @@ class Checker {
       const local = this.lookup(name);
       if (local !== undefined) return local;
     }
-    const global = CONDITION_VARIABLES[name];
+    const global = this.vars[name];
     if (global !== undefined) return global;
     if (TYPE_IDENTIFIERS.has(name)) return TYPE;
     return this.error(
       e,
-      `unknown variable '${name}'${suggest(name, Object.keys(CONDITION_VARIABLES))}; available: ${Object.keys(CONDITION_VARIABLES).join(", ")}`,
+      `unknown variable '${name}'${suggest(name, Object.keys(this.vars))}; available: ${Object.keys(this.vars).join(", ")}`,
     );
   }
 
@@ -397,7 +398,7 @@ class Checker {
         TYPE_IDENTIFIERS.has(qualified.replace(/^\./, "")) &&
         root !== undefined &&
         this.lookup(root) === undefined &&
-        CONDITION_VARIABLES[root] === undefined
+        this.vars[root] === undefined
       ) {
         return TYPE;
       }
@@ -644,8 +645,12 @@ class Checker {
  * overloads, malformed helper constants, and a result that is known not to be
  * bool. Returns the issues in source order (empty when the condition is fine).
  */
-export function checkParsed(env: CelEnv, parsed: ParsedExpr): CheckIssue[] {
-  const checker = new Checker(env, parsed.sourceInfo?.positions ?? {});
+export function checkParsed(
+  env: CelEnv,
+  parsed: ParsedExpr,
+  variables: Readonly<Record<string, Ty>> = CONDITION_VARIABLES,
+): CheckIssue[] {
+  const checker = new Checker(env, parsed.sourceInfo?.positions ?? {}, variables);
   try {
     const type = checker.check(parsed.expr, 0);
     if (checker.issues.length === 0) {

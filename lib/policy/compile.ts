@@ -1,7 +1,7 @@
 import { type CelResult, celEnv, celType, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { AppError, type FieldError } from "../errors";
-import { checkParsed } from "./check";
+import { checkParsed, type Ty } from "./check";
 import { policyFunctions } from "./functions";
 import type { ConditionBindings } from "./input";
 import { POLICY_LIMITS, type PolicyRule, policyInputSchema } from "./schemas";
@@ -124,7 +124,25 @@ export function checkCondition(condition: string): ConditionError[] {
   return "errors" in result ? result.errors : [];
 }
 
-function compileCondition(src: string): { compiled: CompiledCondition } | { errors: ConditionError[] } {
+/**
+ * The variables a condition may name, with their static types. Policies use
+ * CONDITION_VARIABLES (lib/policy/check.ts); alert rules declare the audit
+ * event's fields (lib/alerts/condition.ts). Same engine, same limits.
+ */
+export type ConditionVariables = Readonly<Record<string, Ty>>;
+
+/** compileCondition for another set of variables (alert rules), without throwing. */
+export function compileConditionWith(
+  src: string,
+  variables: ConditionVariables,
+): { compiled: CompiledCondition } | { errors: ConditionError[] } {
+  return compileCondition(src, variables);
+}
+
+function compileCondition(
+  src: string,
+  variables?: ConditionVariables,
+): { compiled: CompiledCondition } | { errors: ConditionError[] } {
   if (src.length > POLICY_LIMITS.maxConditionLength) {
     return {
       errors: [
@@ -138,7 +156,7 @@ function compileCondition(src: string): { compiled: CompiledCondition } | { erro
   }
   const parsed = parseCondition(src);
   if ("error" in parsed) return { errors: [parsed.error] };
-  const issues = checkParsed(env, parsed.parsed);
+  const issues = checkParsed(env, parsed.parsed, variables);
   if (issues.length > 0) {
     return { errors: issues.map((i) => conditionError(src, "type", i.message, i.offset)) };
   }

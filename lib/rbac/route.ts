@@ -188,6 +188,8 @@ function keyFailure({ status, key, headers }: Verification, permission: Permissi
       return new AppError("unauthenticated", "This API key has expired");
     case "ip_not_allowed":
       return new AppError("unauthenticated", "This API key may not be used from this address");
+    case "suspended":
+      return new AppError("unauthenticated", "This API key is suspended until an admin reinstates it");
     case "creator_not_member":
       return new AppError("unauthenticated", "This API key's creator is no longer a member of the organization");
     case "insufficient_scope":

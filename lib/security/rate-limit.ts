@@ -79,6 +79,8 @@ export type LimitState = {
   remaining: number;
   /** Seconds until the window resets. */
   resetSeconds: number;
+  /** Points counted in this window so far, this request included. */
+  consumed?: number;
 };
 
 function toState(spec: LimiterSpec, res: RateLimiterRes | null, limited: boolean): LimitState {
@@ -88,6 +90,7 @@ function toState(spec: LimiterSpec, res: RateLimiterRes | null, limited: boolean
     limit: spec.points,
     remaining: Math.max(0, spec.points - consumed),
     resetSeconds: res ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : spec.durationSeconds,
+    consumed,
   };
 }
 

@@ -81,6 +81,28 @@ export function migrate(url: string): void {
   for (const line of applied) console.log(`  ${line}`);
 }
 
+/**
+ * The durable job queue (graphile-worker) keeps its own schema. It is created
+ * and migrated here, by the owner, never by warden_app at run time (which owns
+ * nothing); warden_app gets row verbs on its tables and may call its
+ * functions. Its jobs carry only ids: tenant data stays behind RLS.
+ */
+export async function migrateQueue(url: string): Promise<void> {
+  const { runMigrations } = await import("graphile-worker");
+  const { Logger } = await import("graphile-worker");
+  // Errors only: the migrations are not worth a line each.
+  const logger = new Logger(() => (level: string, message: string) => {
+    if (level === "error") console.error(message);
+  });
+  await runMigrations({ connectionString: url, logger });
+  await withClient(url, async (c) => {
+    await c.query(`GRANT USAGE ON SCHEMA graphile_worker TO warden_app`);
+    await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO warden_app`);
+    await c.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA graphile_worker TO warden_app`);
+    await c.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO warden_app`);
+  });
+}
+
 /** Gives warden_app its login password and lets it connect to this database. */
 export async function configureAppRole(url: string, password: string): Promise<void> {
   const name = databaseName(url);

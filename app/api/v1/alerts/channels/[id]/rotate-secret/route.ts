@@ -1,0 +1,7 @@
+import { rotateChannelSecret } from "@/lib/alerts/channels";
+import { idParams } from "@/lib/alerts/routes";
+import { route } from "@/lib/rbac/route";
+
+export const POST = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => ({
+  body: await rotateChannelSecret(ctx, params.id),
+}));

@@ -1,0 +1,8 @@
+import { setChannelEnabled } from "@/lib/alerts/channels";
+import { enabledBody, idParams } from "@/lib/alerts/routes";
+import { route } from "@/lib/rbac/route";
+
+export const PATCH = route(
+  { permission: "alerts:write", params: idParams, body: enabledBody },
+  async ({ ctx, params, body }) => ({ body: await setChannelEnabled(ctx, params.id, body.enabled) }),
+);

@@ -1,0 +1,8 @@
+import { replayDelivery } from "@/lib/alerts/channels";
+import { idParams } from "@/lib/alerts/routes";
+import { route } from "@/lib/rbac/route";
+
+export const POST = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => ({
+  status: 202,
+  body: await replayDelivery(ctx, params.id),
+}));

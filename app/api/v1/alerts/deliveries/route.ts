@@ -1,0 +1,6 @@
+import { listDeliveries } from "@/lib/alerts/channels";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({
+  body: { deliveries: await listDeliveries(ctx) },
+}));

@@ -1,0 +1,7 @@
+import { listFirings } from "@/lib/alerts/history";
+import { firingsQuerySchema } from "@/lib/alerts/schemas";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "alerts:read", query: firingsQuerySchema }, async ({ ctx, query }) => ({
+  body: { firings: await listFirings(ctx, query) },
+}));

@@ -1,0 +1,12 @@
+import { createSilence, listSilences } from "@/lib/alerts/history";
+import { jsonBody } from "@/lib/alerts/routes";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({
+  body: { silences: await listSilences(ctx) },
+}));
+
+export const POST = route({ permission: "alerts:write", body: jsonBody }, async ({ ctx, body }) => ({
+  status: 201,
+  body: await createSilence(ctx, body),
+}));

@@ -1,0 +1,4 @@
+import { ALERT_TEMPLATES } from "@/lib/alerts/templates";
+import { route } from "@/lib/rbac/route";
+
+export const GET = route({ permission: "alerts:read" }, async () => ({ body: { templates: ALERT_TEMPLATES } }));
