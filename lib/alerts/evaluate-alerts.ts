@@ -74,9 +74,10 @@ export type EvaluationStats = { events: number; matched: number; fired: number }
 /** Evaluates what is new in one organization's chain (one batch). */
 export async function evaluateOrganization(
   orgId: string,
-  opts: { now?: () => number } = {},
+  opts: { now?: () => number; batch?: number } = {},
 ): Promise<EvaluationStats & { more: boolean }> {
   const clock = opts.now ?? Date.now;
+  const batch = opts.batch ?? BATCH;
   return withTenant(
     { orgId },
     async (tx) => {
@@ -86,9 +87,9 @@ export async function evaluateOrganization(
       const from = cursor[0]!.seq;
       const rows = await tx.$queryRaw<EventRow[]>`
         SELECT seq, hash, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data
-        FROM audit_events WHERE org_id = ${orgId}::uuid AND seq > ${from} ORDER BY seq LIMIT ${BATCH}`;
+        FROM audit_events WHERE org_id = ${orgId}::uuid AND seq > ${from} ORDER BY seq LIMIT ${batch}`;
       const events = rows.map(toAlertEvent);
-      const more = rows.length === BATCH;
+      const more = rows.length === batch;
       const rules = await loadLiveRules(tx, orgId);
       // Event time while catching up; the wall clock once the chain is read to its end.
       const now = more ? Date.parse(events.at(-1)!.occurred_at) : clock();

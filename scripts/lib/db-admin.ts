@@ -100,6 +100,19 @@ export async function migrateQueue(url: string): Promise<void> {
     await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO warden_app`);
     await c.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA graphile_worker TO warden_app`);
     await c.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO warden_app`);
+    // graphile-worker turns row-level security on for its private tables (to
+    // hide them from API layers). They hold job ids, never tenant data: the
+    // worker role may use every row.
+    const { rows } = await c.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = 'graphile_worker'::regnamespace
+         AND c.relkind IN ('r', 'p') AND c.relrowsecurity`,
+    );
+    for (const { name } of rows) {
+      await c.query(`DROP POLICY IF EXISTS warden_worker ON graphile_worker.${quoteIdent(name)}`);
+      await c.query(
+        `CREATE POLICY warden_worker ON graphile_worker.${quoteIdent(name)} TO warden_app USING (true) WITH CHECK (true)`,
+      );
+    }
   });
 }
 

@@ -9,6 +9,11 @@ import { createAgentWithKey, publishPolicy } from "../helpers/firewall";
 import { sessionCookie, call } from "../helpers/http";
 import { POST as submitAction } from "@/app/api/v1/actions/route";
 import { POST as approveApproval } from "@/app/api/v1/approvals/[id]/approve/route";
+import { createChannel, sendTestMessage } from "@/lib/alerts/channels";
+import { evaluateOrganization } from "@/lib/alerts/evaluate-alerts";
+import { createSilence } from "@/lib/alerts/history";
+import { createRule } from "@/lib/alerts/rules";
+import { memberContext } from "../helpers/keys";
 
 /**
  * The wall itself, tested in SQL as the app role (not through Prisma): for each
@@ -54,6 +59,34 @@ beforeAll(async () => {
     await owner().query(
       `INSERT INTO audit_merkle_nodes (org_id, level, idx, hash) VALUES ($1, 8, 0, repeat('c', 64))`,
       [t.org.id],
+    );
+  }
+  // Alerts: a rule, a channel, a firing with its groups, cursor, notification
+  // and delivery, a silence, a key address and a member lock, in both.
+  for (const t of [a, b]) {
+    const ctx = memberContext(t);
+    const channel = await createChannel(ctx, { kind: "slack", name: "wall", url: "https://hooks.example.test/x" });
+    const rule = await createRule(ctx, {
+      name: "keys",
+      mode: "active",
+      spec: {
+        actions: ["api_key.created"],
+        condition: "true",
+        responses: [{ type: "notify", recipients: ["admins"], channels: [channel.id] }],
+      },
+    });
+    await createKey(t);
+    await evaluateOrganization(t.org.id);
+    await sendTestMessage(ctx, channel.id);
+    await createSilence(ctx, { rule_id: rule.id, reason: "wall", duration_seconds: 600 });
+    const key = await createKey(t);
+    await owner().query(`INSERT INTO api_key_addresses (org_id, key_id, ip) VALUES ($1, $2, '192.0.2.1')`, [
+      t.org.id,
+      key.id,
+    ]);
+    await owner().query(
+      `INSERT INTO member_locks (org_id, user_id, locked_until, reason) VALUES ($1, $2, now() - interval '1 minute', 'wall')`,
+      [t.org.id, t.users.viewer.id],
     );
   }
   for (const t of [a, b]) {
@@ -227,6 +260,100 @@ const TABLES: TableSpec[] = [
       [v.org.id],
     ],
     canUpdate: false,
+  },
+  {
+    table: "alert_rules",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO alert_rules (org_id, name, mode, version) VALUES ($1, 'forged', 'active', 1)`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "alert_rule_versions",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO alert_rule_versions (org_id, rule_id, version, spec) VALUES ($1, gen_random_uuid(), 9, '{}')`,
+      [v.org.id],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "alert_cursors",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO alert_cursors (org_id, seq) VALUES ($1, 0)`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "alert_groups",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO alert_groups (org_id, rule_id, group_key, status) VALUES ($1, gen_random_uuid(), 'x', 'idle')`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "alert_firings",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO alert_firings (org_id, rule_id, rule_version, group_key, dedup_key, outcome, status, severity, summary, triggering, window_start)
+       VALUES ($1, gen_random_uuid(), 1, '[]', 'forged', 'executed', 'firing', 'info', 'forged', '[]', now())`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "alert_silences",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO alert_silences (org_id, reason, created_by_user_id, expires_at) VALUES ($1, 'forged', $2, now() + interval '1 day')`,
+      [v.org.id, atk.users.admin.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "alert_channels",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO alert_channels (org_id, kind, name) VALUES ($1, 'email', 'forged')`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "alert_deliveries",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO alert_deliveries (org_id, channel_id, event_type, payload, status) VALUES ($1, gen_random_uuid(), 'alert.test', '{}', 'pending')`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "notifications",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO notifications (org_id, user_id, severity, title, body) VALUES ($1, $2, 'info', 'forged', 'forged')`,
+      [v.org.id, atk.users.admin.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "api_key_addresses",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO api_key_addresses (org_id, key_id, ip) VALUES ($1, gen_random_uuid(), '203.0.113.9')`,
+      [v.org.id],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "member_locks",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO member_locks (org_id, user_id, locked_until, reason) VALUES ($1, $2, now() + interval '1 day', 'forged')`,
+      [v.org.id, atk.users.admin.id],
+    ],
+    canUpdate: true,
   },
 ];
 
