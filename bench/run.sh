@@ -25,7 +25,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != "1" ]]; then
 fi
 
 benches=("$@")
-[[ ${#benches[@]} -eq 0 ]] && benches=(keys actions audit)
+[[ ${#benches[@]} -eq 0 ]] && benches=(keys actions audit alerts)
 for b in "${benches[@]}"; do
   step "bench: $b"
   npx --no-install tsx "bench/$b.ts"

@@ -2,12 +2,14 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useLiveCounts } from "./alerts/live-counts";
 import { cx } from "./ui";
 
 export type NavItem = { href: string; label: string };
 
 export function NavLinks({ items, horizontal = false }: { items: NavItem[]; horizontal?: boolean }) {
   const pathname = usePathname();
+  const { pending_approvals: pending } = useLiveCounts();
   // The first item is the organization's overview, a prefix of every other path.
   const root = items[0]?.href;
   return (
@@ -25,6 +27,15 @@ export function NavLinks({ items, horizontal = false }: { items: NavItem[]; hori
               )}
             >
               {item.label}
+              {item.href.endsWith("/approvals") && pending !== null && pending > 0 && (
+                <span
+                  data-testid="nav-pending-approvals"
+                  className="ml-2 rounded-full bg-amber-100 px-1.5 text-xs font-semibold text-amber-800"
+                >
+                  {pending}
+                  <span className="sr-only"> pending</span>
+                </span>
+              )}
             </Link>
           </li>
         );

@@ -15,6 +15,7 @@ export const SECTIONS: { path: string; label: string; permission: Permission }[]
   { path: "/policies", label: "Policies", permission: "policies:read" },
   { path: "/keys", label: "API keys", permission: "keys:read" },
   { path: "/audit", label: "Audit", permission: "audit:read" },
+  { path: "/alerts", label: "Alerts", permission: "alerts:read" },
   { path: "/members", label: "Members", permission: "members:read" },
   { path: "/settings", label: "Settings", permission: "org:admin" },
 ];
