@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import { Webhook } from "standardwebhooks";
-import { apiAs, createAgentWithKey } from "./firewall";
+import { apiAs, uniqueSlug } from "./firewall";
 import { DEMO, signIn, watchCsp } from "./helpers";
 
 /**
@@ -57,7 +57,26 @@ test("a rule from a template fires: the inbox shows it and the signed webhook ar
   await expect(page.getByTestId(`rule-${ruleName}`)).toBeVisible();
 
   // The agent is refused ten times (its registry denies the tool).
-  const agent = await createAgentWithKey(page, { prefix: "e2e-alerts", tools: { denied: ["shell"] } });
+  const slug = uniqueSlug("e2e-alerts");
+  const created = await apiAs<{ id: string }>(
+    page,
+    "POST",
+    "/api/v1/agents",
+    {
+      slug,
+      name: `E2E ${slug}`,
+      environment: "production",
+      tools: { allowed: [], require_approval: [], denied: ["shell"] },
+    },
+    "globex",
+  );
+  const agent = await apiAs<{ token: string }>(
+    page,
+    "POST",
+    "/api/v1/auth/api-keys",
+    { name: `${slug} key`, environment: "live", scopes: ["actions:submit", "actions:read"], agent_id: created.id },
+    "globex",
+  );
   for (let i = 0; i < 10; i++) {
     const r = await page.request.post("/api/v1/actions", {
       headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
