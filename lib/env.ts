@@ -33,10 +33,14 @@ const schema = z.object({
   WARDEN_AUDIT_SIGNING_KEYS: z.string().min(1),
   /** How often pending approvals past their expiry are swept (seconds). */
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
-  /** How often each organization whose log grew gets a signed checkpoint (minutes). */
-  CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
-  /** How often action payloads past their organization's retention period are expired (minutes). */
-  RETENTION_SWEEP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /**
+   * How often each organization whose log grew gets a signed checkpoint
+   * (minutes, once per interval across all instances; fractions such as 0.05
+   * = 3 s are for tests).
+   */
+  CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().min(0.02).max(1440).default(60),
+  /** How often action payloads past their organization's retention period are expired (minutes; fractions allowed). */
+  RETENTION_SWEEP_INTERVAL_MINUTES: z.coerce.number().min(0.02).max(1440).default(60),
   /**
    * Which connector each agent environment gets: sandbox (records, sends
    * nothing) or live. Default: development=sandbox,production=live.

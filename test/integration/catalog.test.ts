@@ -9,6 +9,7 @@ const GLOBAL_TABLES: Record<string, string> = {
   users: "global identities; RLS shows a user themself and the members of the current organization",
   sessions: "belong to a user; RLS shows a user only their own sessions",
   rate_limits: "hashed counters, no tenant data",
+  job_runs: "background job ticks (job name, tick, instance, outcome), no tenant data",
   bench_floor: "empty except during `npm run bench`; the floor route is off unless WARDEN_BENCH_ROUTES=1",
 };
 
