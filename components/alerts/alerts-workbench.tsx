@@ -6,7 +6,8 @@ import type { FiringView, SilenceView } from "@/lib/alerts/history";
 import type { RuleView } from "@/lib/alerts/rules";
 import { api } from "../api-client";
 import { useMutation } from "../use-mutation";
-import { Alert, Badge, Button, Card, Dialog, Field, formatUtc, inputClass } from "../ui";
+import { Dialog } from "../dialog";
+import { Alert, Badge, Button, Card, Field, formatUtc, inputClass } from "../ui";
 
 export type AlertsTab = "rules" | "history" | "silences" | "channels" | "deliveries";
 type Template = { id: string; name: string; description: string; spec: unknown };
