@@ -5,7 +5,7 @@ import { readRegistries } from "../agents/schemas";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenantSql } from "../db/sql";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, type OrgContext } from "../rbac/context";
 import type { VerifiedKey } from "../keys/verify-api-key";
 import { encrypt } from "../security/keyring";

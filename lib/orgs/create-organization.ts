@@ -5,7 +5,7 @@ import type { Actor } from "../audit/event";
 import { isUniqueViolation } from "../db/errors";
 import { withTenant } from "../db/tenant";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import type { OrgRef } from "../auth/principal";
 import { createDefaultPolicy, policyInputSchema } from "../policy";
 import { orgSlugSchema } from "./slug";
