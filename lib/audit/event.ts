@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import type { Actor } from "../rbac/context";
 
 /** The chain's genesis: the prev_hash of an organization's first event. */
 export const GENESIS_HASH = "0".repeat(64);
 
-export type ActorType = "user" | "api_key" | "system";
-export type Actor = { type: ActorType; id: string | null };
 export type Target = { type: string; id: string | null };
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };

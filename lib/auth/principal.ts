@@ -2,9 +2,9 @@ import { decode } from "next-auth/jwt";
 import { env, secureCookies } from "../env";
 import { lookupUserMemberships } from "../db/lookup";
 import { isRole, type Role } from "../rbac/permissions";
-import { resolveSessionToken, type SessionUser } from "./sessions";
+import type { OrgRef, SessionUser } from "../rbac/context";
+import { resolveSessionToken } from "./sessions";
 
-export type OrgRef = { id: string; slug: string; name: string };
 export type OrgMembership = { org: OrgRef; role: Role };
 
 /** The next-auth session cookie's name (the `__Secure-` prefix when cookies are secure). */

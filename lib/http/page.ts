@@ -8,10 +8,9 @@ import {
   sessionUserFromCookie,
   type OrgMembership,
 } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
 import { clientIpFrom } from "./client-ip";
 import { safeNextPath } from "./safe-redirect";
-import { can, userContext, type OrgContext } from "../rbac/context";
+import { can, userContext, type OrgContext, type SessionUser } from "../rbac/context";
 import type { Permission, Role } from "../rbac/permissions";
 
 /**

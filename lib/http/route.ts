@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { membershipBySlug, sessionCookieFromHeader, sessionUserFromCookie } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
 import { AppError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
@@ -9,8 +8,8 @@ import { problemResponse, toProblem } from "./problem";
 import { parseOr422 } from "../validation";
 import { env } from "../env";
 import { touchApiKey } from "../keys/touch-api-key";
-import { verifyApiKey, type Verification, type VerifiedKey } from "../keys/verify-api-key";
-import { keyContext, userContext, type OrgContext } from "../rbac/context";
+import { verifyApiKey, type Verification } from "../keys/verify-api-key";
+import { keyContext, userContext, type OrgContext, type SessionUser, type VerifiedKey } from "../rbac/context";
 import type { Permission } from "../rbac/permissions";
 
 /**
