@@ -4,7 +4,7 @@ import type { VerifiedKey } from "../rbac/context";
 import { scopesWithinRole, type Permission } from "../rbac/permissions";
 import { constantTimeEqualHex, sha256Hex } from "../security/hash";
 import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
-import { parseApiKey, type KeyEnvironment } from "./format";
+import { parseApiKey } from "./format";
 import { ipAllowed } from "./ip-allowlist";
 
 /**
