@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JsonValue } from "../audit/event";
+import type { JsonValue } from "../json";
 import { AppError } from "../errors";
 import { parseOr422 } from "../validation";
 import { redactParams, redactUrl, sensitiveKeysSchema } from "../security/redact";
