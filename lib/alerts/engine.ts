@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import type { CompiledCondition } from "../policy/compile";
 import { compileAlertCondition, eventBindings, type AlertEvent } from "./condition";
 import { ALERT_LIMITS, ruleSpecSchema, type RuleSpec } from "./schemas";

@@ -1,7 +1,7 @@
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { compileAlertRule, describeGroup } from "./engine";
 import { ensureCursor } from "./evaluate-alerts";

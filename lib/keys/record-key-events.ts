@@ -1,7 +1,7 @@
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
 import { log } from "../log";
-import type { VerifiedKey } from "./verify-api-key";
+import type { VerifiedKey } from "../rbac/context";
 
 /**
  * Audit events about how keys are used, written off the request's critical

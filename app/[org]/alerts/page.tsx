@@ -5,7 +5,7 @@ import { listFirings, listSilences } from "@/lib/alerts/history";
 import { listRules } from "@/lib/alerts/rules";
 import { ALERT_TEMPLATES } from "@/lib/alerts/templates";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata = { title: "Alerts · Warden" };
 

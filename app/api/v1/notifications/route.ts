@@ -1,5 +1,5 @@
 import { getInbox } from "@/lib/notifications/inbox";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** The caller's inbox in this organization, with the unread count and (for approvers) pending approvals. */
 export const GET = route({ permission: "dashboard:read" }, async ({ ctx }) => ({ body: await getInbox(ctx) }));

@@ -1,6 +1,6 @@
 import { createChannel, listChannels } from "@/lib/alerts/channels";
 import { jsonBody } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({
   body: { channels: await listChannels(ctx) },

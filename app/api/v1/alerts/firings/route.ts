@@ -1,6 +1,6 @@
 import { listFirings } from "@/lib/alerts/history";
 import { firingsQuerySchema } from "@/lib/alerts/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "alerts:read", query: firingsQuerySchema }, async ({ ctx, query }) => ({
   body: { firings: await listFirings(ctx, query) },

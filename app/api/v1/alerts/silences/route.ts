@@ -1,6 +1,6 @@
 import { createSilence, listSilences } from "@/lib/alerts/history";
 import { jsonBody } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({
   body: { silences: await listSilences(ctx) },

@@ -1,4 +1,4 @@
 import { ALERT_TEMPLATES } from "@/lib/alerts/templates";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "alerts:read" }, async () => ({ body: { templates: ALERT_TEMPLATES } }));

@@ -1,6 +1,6 @@
 import { setChannelEnabled } from "@/lib/alerts/channels";
 import { enabledBody, idParams } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const PATCH = route(
   { permission: "alerts:write", params: idParams, body: enabledBody },

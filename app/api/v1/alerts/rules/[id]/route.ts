@@ -1,6 +1,6 @@
 import { getRule, updateRule } from "@/lib/alerts/rules";
 import { idParams, jsonBody } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "alerts:read", params: idParams }, async ({ ctx, params }) => ({
   body: await getRule(ctx, params.id),

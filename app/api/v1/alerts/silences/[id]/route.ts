@@ -1,6 +1,6 @@
 import { endSilence } from "@/lib/alerts/history";
 import { idParams } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Ends a silence now (it stays in the list, ended). */
 export const DELETE = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => {

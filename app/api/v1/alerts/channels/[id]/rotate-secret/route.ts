@@ -1,6 +1,6 @@
 import { rotateChannelSecret } from "@/lib/alerts/channels";
 import { idParams } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => ({
   body: await rotateChannelSecret(ctx, params.id),

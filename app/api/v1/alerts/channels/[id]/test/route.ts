@@ -1,6 +1,6 @@
 import { sendTestMessage } from "@/lib/alerts/channels";
 import { idParams } from "@/lib/alerts/routes";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => ({
   status: 202,

@@ -1,6 +1,6 @@
 import { idParams } from "@/lib/alerts/routes";
 import { reinstateApiKey } from "@/lib/keys/reinstate-api-key";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Lifts an alert response's suspension (and throttle) from a key. */
 export const POST = route({ permission: "keys:write", params: idParams }, async ({ ctx, params }) => ({
