@@ -4,8 +4,10 @@ import { loadSecrets } from "./scripts/lib/local-env.ts";
 
 const root = import.meta.dirname;
 const secrets = loadSecrets(process.env);
+// The owner URL: the environment's (scripts/with-db.ts sets it), else the embedded
+// PostgreSQL's remembered in .warden/local.env, else the local server.
 const ownerUrl = withDatabase(
-  process.env.DATABASE_URL ?? DEFAULT_OWNER_URL,
+  process.env.DATABASE_URL ?? secrets.DATABASE_URL ?? DEFAULT_OWNER_URL,
   process.env.WARDEN_TEST_DATABASE ?? "warden_test",
 );
 
