@@ -57,4 +57,7 @@ load_env_file "$E2E_ENV_FILE"
 npx --no-install next build
 npx --no-install playwright test
 
+step "Three app instances on one database (the production build)"
+WARDEN_CLUSTER_TEST=1 npx --no-install vitest run --project cluster
+
 step "All tests passed in $(( $(date +%s) - started ))s"
