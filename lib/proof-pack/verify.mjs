@@ -231,6 +231,21 @@ function isSeq(v) {
 }
 
 // ---------------------------------------------------------------- verification
+//
+// verifyProofPack runs one named check per pack file, in this order; each
+// check reports what is wrong with its file and hands on what the later
+// checks rely on (the manifest, the key, the checkpoint, the events):
+//
+//   checkFileSet            the fixed file names, nothing else
+//   checkManifest           manifest.json: format, and the SHA-256 of every content file
+//   checkPublicKey          public-key.pem (and --expect-key)
+//   checkManifestSignature  manifest.sig: the signature over manifest.json
+//   checkCheckpoint         checkpoint.json: the signed tree head
+//   checkEvents             events.jsonl: canonical form, hashes, chain links
+//   checkProofs             proofs.json: each event's inclusion proof leads to the checkpoint root
+//   checkAction             action.json: the action the events are about, bound to action.submitted
+//   checkDecision           decision.json: bound to action.decided
+//   checkApprovals          approvals.json: bound one to one to approval.approved/rejected events
 
 /**
  * Verifies a proof pack given as a map from file name to bytes. Every entry
@@ -243,6 +258,26 @@ function isSeq(v) {
  * @param {{ expectKey?: string }} [options]
  */
 export function verifyProofPack(files, options = {}) {
+  const pack = openPack(files);
+  checkFileSet(pack);
+  const manifest = checkManifest(pack);
+  const key = checkPublicKey(pack, manifest, options.expectKey);
+  checkManifestSignature(pack, manifest, key);
+  const checkpoint = checkCheckpoint(pack, manifest, key);
+  const events = checkEvents(pack, manifest?.org_id ?? checkpoint?.org_id);
+  checkProofs(pack, events, checkpoint);
+  const actionId = checkAction(pack, manifest, events);
+  checkDecision(pack, events, actionId);
+  checkApprovals(pack, events);
+  return { ok: pack.problems.length === 0, problems: pack.problems, summary: pack.summary };
+}
+
+/**
+ * The pack under verification: its files, the problems found so far and the
+ * summary of what it shows. A file is decoded and parsed once; one that is
+ * not UTF-8 or not JSON is reported then and reads as absent afterwards.
+ */
+function openPack(files) {
   const problems = [];
   const fail = (code, message, where = {}) => {
     problems.push({ code, message, ...where });
@@ -264,268 +299,288 @@ export function verifyProofPack(files, options = {}) {
     created_at: null,
     expected_key: null,
   };
+  const texts = new Map();
+  const jsons = new Map();
+  const bytesOf = (name) => files.get(name);
+  const textOf = (name) => {
+    if (texts.has(name)) return texts.get(name);
+    const bytes = bytesOf(name);
+    let text;
+    if (bytes !== undefined) {
+      try {
+        text = utf8.decode(bytes);
+      } catch {
+        fail("file_malformed", `${name} is not valid UTF-8`, { file: name });
+      }
+    }
+    texts.set(name, text);
+    return text;
+  };
+  const jsonOf = (name) => {
+    if (jsons.has(name)) return jsons.get(name);
+    const text = textOf(name);
+    let value;
+    if (text !== undefined) {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        fail("file_malformed", `${name} is not valid JSON`, { file: name });
+      }
+    }
+    jsons.set(name, value);
+    return value;
+  };
+  return { files, problems, fail, summary, bytesOf, textOf, jsonOf };
+}
 
-  // -- the file set: fixed names, nothing else
+/** The file set: the fixed names, each present, nothing else. */
+function checkFileSet({ files, fail }) {
   for (const name of files.keys()) {
     if (!PACK_FILES.includes(name)) {
       fail("file_unexpected", `unexpected file ${show(name)}: not part of the proof pack format`, { file: name });
     }
   }
-  const bytesOf = (name) => files.get(name);
   for (const name of PACK_FILES) {
     if (!files.has(name)) fail("file_missing", `missing file ${name}`, { file: name });
   }
-  const textOf = (name) => {
-    const bytes = bytesOf(name);
-    if (bytes === undefined) return undefined;
-    try {
-      return utf8.decode(bytes);
-    } catch {
-      fail("file_malformed", `${name} is not valid UTF-8`, { file: name });
-      return undefined;
-    }
-  };
-  const jsonOf = (name) => {
-    const text = textOf(name);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch {
-      fail("file_malformed", `${name} is not valid JSON`, { file: name });
-      return undefined;
-    }
-  };
+}
 
-  // -- manifest.json
-  const manifestBytes = bytesOf(MANIFEST_FILE);
-  let manifest = jsonOf(MANIFEST_FILE);
-  if (manifest !== undefined) {
-    const shapeOk =
-      isObject(manifest) &&
-      typeof manifest.org_id === "string" &&
-      typeof manifest.action_id === "string" &&
-      typeof manifest.created_at === "string" &&
-      typeof manifest.key_id === "string" &&
-      isObject(manifest.files) &&
-      Object.values(manifest.files).every((h) => typeof h === "string");
-    if (!isObject(manifest) || manifest.format !== PACK_FORMAT) {
-      fail("manifest_malformed", `manifest.json is not a ${PACK_FORMAT} manifest`, { file: MANIFEST_FILE });
-      manifest = undefined;
-    } else if (manifest.version !== PACK_VERSION) {
+/**
+ * manifest.json: a manifest of this format and version that lists the SHA-256
+ * of every content file, and those hashes match the files. Returns the
+ * manifest, or undefined when it cannot be used.
+ */
+function checkManifest({ fail, summary, bytesOf, jsonOf }) {
+  const manifest = jsonOf(MANIFEST_FILE);
+  if (manifest === undefined) return undefined;
+  const shapeOk =
+    isObject(manifest) &&
+    typeof manifest.org_id === "string" &&
+    typeof manifest.action_id === "string" &&
+    typeof manifest.created_at === "string" &&
+    typeof manifest.key_id === "string" &&
+    isObject(manifest.files) &&
+    Object.values(manifest.files).every((h) => typeof h === "string");
+  if (!isObject(manifest) || manifest.format !== PACK_FORMAT) {
+    fail("manifest_malformed", `manifest.json is not a ${PACK_FORMAT} manifest`, { file: MANIFEST_FILE });
+    return undefined;
+  }
+  if (manifest.version !== PACK_VERSION) {
+    fail(
+      "manifest_unsupported",
+      `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`,
+      { file: MANIFEST_FILE },
+    );
+    return undefined;
+  }
+  if (!shapeOk) {
+    fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", {
+      file: MANIFEST_FILE,
+    });
+    return undefined;
+  }
+  summary.org_id = manifest.org_id;
+  summary.action_id = manifest.action_id;
+  summary.created_at = manifest.created_at;
+  for (const name of CONTENT_FILES) {
+    if (!Object.prototype.hasOwnProperty.call(manifest.files, name)) {
+      fail("manifest_incomplete", `manifest.json does not list ${name}`, { file: name });
+      continue;
+    }
+    const bytes = bytesOf(name);
+    if (bytes === undefined) continue;
+    const actual = sha256Hex(bytes);
+    if (actual !== manifest.files[name]) {
       fail(
-        "manifest_unsupported",
-        `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`,
+        "file_hash_mismatch",
+        `${name} does not match manifest.json: its SHA-256 is ${actual}, the manifest says ${HEX64.test(manifest.files[name]) ? manifest.files[name] : show(manifest.files[name])}`,
+        { file: name },
+      );
+    }
+  }
+  for (const name of Object.keys(manifest.files)) {
+    if (!CONTENT_FILES.includes(name)) {
+      fail(
+        "manifest_unexpected_entry",
+        `manifest.json lists ${show(name)}, which is not a content file of the format`,
         {
           file: MANIFEST_FILE,
         },
       );
-      manifest = undefined;
-    } else if (!shapeOk) {
-      fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", {
-        file: MANIFEST_FILE,
-      });
-      manifest = undefined;
     }
   }
-  if (manifest) {
-    summary.org_id = manifest.org_id;
-    summary.action_id = manifest.action_id;
-    summary.created_at = manifest.created_at;
-    for (const name of CONTENT_FILES) {
-      if (!Object.prototype.hasOwnProperty.call(manifest.files, name)) {
-        fail("manifest_incomplete", `manifest.json does not list ${name}`, { file: name });
-        continue;
-      }
-      const bytes = bytesOf(name);
-      if (bytes === undefined) continue;
-      const actual = sha256Hex(bytes);
-      if (actual !== manifest.files[name]) {
-        fail(
-          "file_hash_mismatch",
-          `${name} does not match manifest.json: its SHA-256 is ${actual}, the manifest says ${HEX64.test(manifest.files[name]) ? manifest.files[name] : show(manifest.files[name])}`,
-          { file: name },
-        );
-      }
-    }
-    for (const name of Object.keys(manifest.files)) {
-      if (!CONTENT_FILES.includes(name)) {
-        fail(
-          "manifest_unexpected_entry",
-          `manifest.json lists ${show(name)}, which is not a content file of the format`,
-          {
-            file: MANIFEST_FILE,
-          },
-        );
-      }
-    }
-  }
+  return manifest;
+}
 
-  // -- public-key.pem
-  let publicKey;
-  let keyId;
+/**
+ * public-key.pem: an Ed25519 public key (a private key there means the key
+ * leaked), the one --expect-key names if given, and the one the manifest
+ * names. Returns { publicKey, keyId }, or undefined when there is no usable key.
+ */
+function checkPublicKey({ fail, summary, textOf }, manifest, expectKey) {
+  let key;
   const pem = textOf("public-key.pem");
   if (pem !== undefined && pem.includes("PRIVATE KEY")) {
     fail(
       "public_key_invalid",
       "public-key.pem holds a private key: the signing key has leaked and nothing it signed can be trusted",
-      {
-        file: "public-key.pem",
-      },
+      { file: "public-key.pem" },
     );
   } else if (pem !== undefined) {
     try {
-      const key = createPublicKey(pem);
-      if (key.asymmetricKeyType !== "ed25519") {
-        fail("public_key_invalid", `public-key.pem is a ${key.asymmetricKeyType} key, not Ed25519`, {
+      const publicKey = createPublicKey(pem);
+      if (publicKey.asymmetricKeyType !== "ed25519") {
+        fail("public_key_invalid", `public-key.pem is a ${publicKey.asymmetricKeyType} key, not Ed25519`, {
           file: "public-key.pem",
         });
       } else {
-        publicKey = key;
-        summary.fingerprint = publicKeyFingerprint(key);
-        keyId = keyIdOf(summary.fingerprint);
-        summary.key_id = keyId;
+        summary.fingerprint = publicKeyFingerprint(publicKey);
+        summary.key_id = keyIdOf(summary.fingerprint);
+        key = { publicKey, keyId: summary.key_id };
       }
     } catch {
       fail("public_key_invalid", "public-key.pem is not a PEM public key", { file: "public-key.pem" });
     }
   }
-  if (options.expectKey !== undefined && options.expectKey !== null) {
-    const expected = normaliseExpectedKey(options.expectKey);
+  if (expectKey !== undefined && expectKey !== null) {
+    const expected = normaliseExpectedKey(expectKey);
     summary.expected_key = expected;
     if (expected === null) {
       fail(
         "expected_key_invalid",
         "--expect-key must be a key fingerprint (64 hex characters) or key id (16 hex characters)",
       );
-    } else if (summary.fingerprint !== null) {
-      const actual = expected.length === 64 ? summary.fingerprint : keyId;
+    } else if (key) {
+      const actual = expected.length === 64 ? summary.fingerprint : key.keyId;
       if (actual !== expected) {
         fail(
           "expected_key_mismatch",
-          `public-key.pem is not the expected key: its fingerprint is sha256:${summary.fingerprint} (key id ${keyId}), expected ${expected}`,
+          `public-key.pem is not the expected key: its fingerprint is sha256:${summary.fingerprint} (key id ${key.keyId}), expected ${expected}`,
           { file: "public-key.pem" },
         );
       }
     }
   }
-  if (manifest && keyId !== undefined && manifest.key_id !== keyId) {
+  if (manifest && key && manifest.key_id !== key.keyId) {
     fail(
       "key_id_mismatch",
-      `manifest.json names signing key ${show(manifest.key_id)} but public-key.pem is key ${keyId}`,
+      `manifest.json names signing key ${show(manifest.key_id)} but public-key.pem is key ${key.keyId}`,
       {
         file: MANIFEST_FILE,
       },
     );
   }
+  return key;
+}
 
-  // -- manifest.sig
+/** manifest.sig: an Ed25519 signature over the exact bytes of manifest.json by public-key.pem. */
+function checkManifestSignature({ fail, bytesOf, jsonOf }, manifest, key) {
   const sig = jsonOf(SIGNATURE_FILE);
-  if (sig !== undefined) {
-    if (
-      !isObject(sig) ||
-      sig.alg !== "Ed25519" ||
-      typeof sig.key_id !== "string" ||
-      typeof sig.signature !== "string"
-    ) {
-      fail("manifest_signature_malformed", 'manifest.sig must be {"alg":"Ed25519","key_id":…,"signature":…}', {
+  if (sig === undefined) return;
+  if (!isObject(sig) || sig.alg !== "Ed25519" || typeof sig.key_id !== "string" || typeof sig.signature !== "string") {
+    fail("manifest_signature_malformed", 'manifest.sig must be {"alg":"Ed25519","key_id":…,"signature":…}', {
+      file: SIGNATURE_FILE,
+    });
+    return;
+  }
+  if (manifest && sig.key_id !== manifest.key_id) {
+    fail(
+      "key_id_mismatch",
+      `manifest.sig names key ${show(sig.key_id)} but manifest.json names key ${show(manifest.key_id)}`,
+      {
         file: SIGNATURE_FILE,
-      });
-    } else {
-      if (manifest && sig.key_id !== manifest.key_id) {
-        fail(
-          "key_id_mismatch",
-          `manifest.sig names key ${show(sig.key_id)} but manifest.json names key ${show(manifest.key_id)}`,
-          {
-            file: SIGNATURE_FILE,
-          },
-        );
-      }
-      if (publicKey && manifestBytes !== undefined) {
-        if (!verifyEd25519(publicKey, MANIFEST_SIGNING_CONTEXT, manifestBytes, sig.signature)) {
-          fail(
-            "manifest_signature_invalid",
-            `manifest.sig: the signature over manifest.json does not verify with public-key.pem (key ${keyId}); manifest.json was changed after signing or signed by another key`,
-            { file: SIGNATURE_FILE },
-          );
-        }
-      }
-    }
+      },
+    );
   }
-
-  // -- checkpoint.json
-  let checkpoint;
-  const signedCheckpoint = jsonOf("checkpoint.json");
-  if (signedCheckpoint !== undefined) {
-    const c = isObject(signedCheckpoint) ? signedCheckpoint.checkpoint : undefined;
-    const shapeOk =
-      isObject(signedCheckpoint) &&
-      hasExactKeys(signedCheckpoint, ["checkpoint", "signature"]) &&
-      isObject(c) &&
-      hasExactKeys(c, ["v", "org_id", "tree_size", "root_hash", "timestamp", "key_id"]) &&
-      c.v === 1 &&
-      typeof c.org_id === "string" &&
-      Number.isSafeInteger(c.tree_size) &&
-      c.tree_size >= 0 &&
-      typeof c.root_hash === "string" &&
-      HEX64.test(c.root_hash) &&
-      typeof c.timestamp === "string" &&
-      typeof c.key_id === "string";
-    if (!shapeOk) {
+  const manifestBytes = bytesOf(MANIFEST_FILE);
+  if (key && manifestBytes !== undefined) {
+    if (!verifyEd25519(key.publicKey, MANIFEST_SIGNING_CONTEXT, manifestBytes, sig.signature)) {
       fail(
-        "checkpoint_malformed",
-        "checkpoint.json must be {checkpoint:{v:1,org_id,tree_size,root_hash,timestamp,key_id},signature}",
-        {
-          file: "checkpoint.json",
-        },
+        "manifest_signature_invalid",
+        `manifest.sig: the signature over manifest.json does not verify with public-key.pem (key ${key.keyId}); manifest.json was changed after signing or signed by another key`,
+        { file: SIGNATURE_FILE },
       );
-    } else {
-      checkpoint = c;
-      summary.tree_size = c.tree_size;
-      summary.root_hash = c.root_hash;
-      summary.checkpoint_time = c.timestamp;
-      if (keyId !== undefined && c.key_id !== keyId) {
-        fail(
-          "key_id_mismatch",
-          `checkpoint.json was signed by key ${show(c.key_id)} but public-key.pem is key ${keyId}`,
-          {
-            file: "checkpoint.json",
-          },
-        );
-      }
-      if (publicKey) {
-        let message;
-        try {
-          message = Buffer.from(canonicalJson(c), "utf8");
-        } catch {
-          message = undefined;
-        }
-        if (
-          message === undefined ||
-          !verifyEd25519(publicKey, CHECKPOINT_SIGNING_CONTEXT, message, signedCheckpoint.signature)
-        ) {
-          fail(
-            "checkpoint_signature_invalid",
-            `checkpoint.json: the checkpoint signature does not verify with public-key.pem (key ${keyId})`,
-            {
-              file: "checkpoint.json",
-            },
-          );
-        }
-      }
-      if (manifest && c.org_id !== manifest.org_id) {
-        fail(
-          "org_mismatch",
-          `checkpoint.json is for organization ${show(c.org_id)} but manifest.json is for ${show(manifest.org_id)}`,
-          {
-            file: "checkpoint.json",
-          },
-        );
-      }
     }
   }
-  const orgId = manifest?.org_id ?? checkpoint?.org_id;
+}
 
-  // -- events.jsonl
+/**
+ * checkpoint.json: a signed tree head {v, org_id, tree_size, root_hash,
+ * timestamp, key_id} whose signature verifies with public-key.pem, for the
+ * manifest's organization. Returns the checkpoint, or undefined when malformed.
+ */
+function checkCheckpoint({ fail, summary, jsonOf }, manifest, key) {
+  const signedCheckpoint = jsonOf("checkpoint.json");
+  if (signedCheckpoint === undefined) return undefined;
+  const c = isObject(signedCheckpoint) ? signedCheckpoint.checkpoint : undefined;
+  const shapeOk =
+    isObject(signedCheckpoint) &&
+    hasExactKeys(signedCheckpoint, ["checkpoint", "signature"]) &&
+    isObject(c) &&
+    hasExactKeys(c, ["v", "org_id", "tree_size", "root_hash", "timestamp", "key_id"]) &&
+    c.v === 1 &&
+    typeof c.org_id === "string" &&
+    Number.isSafeInteger(c.tree_size) &&
+    c.tree_size >= 0 &&
+    typeof c.root_hash === "string" &&
+    HEX64.test(c.root_hash) &&
+    typeof c.timestamp === "string" &&
+    typeof c.key_id === "string";
+  if (!shapeOk) {
+    fail(
+      "checkpoint_malformed",
+      "checkpoint.json must be {checkpoint:{v:1,org_id,tree_size,root_hash,timestamp,key_id},signature}",
+      { file: "checkpoint.json" },
+    );
+    return undefined;
+  }
+  summary.tree_size = c.tree_size;
+  summary.root_hash = c.root_hash;
+  summary.checkpoint_time = c.timestamp;
+  if (key && c.key_id !== key.keyId) {
+    fail(
+      "key_id_mismatch",
+      `checkpoint.json was signed by key ${show(c.key_id)} but public-key.pem is key ${key.keyId}`,
+      {
+        file: "checkpoint.json",
+      },
+    );
+  }
+  if (key) {
+    let message;
+    try {
+      message = Buffer.from(canonicalJson(c), "utf8");
+    } catch {
+      message = undefined;
+    }
+    if (
+      message === undefined ||
+      !verifyEd25519(key.publicKey, CHECKPOINT_SIGNING_CONTEXT, message, signedCheckpoint.signature)
+    ) {
+      fail(
+        "checkpoint_signature_invalid",
+        `checkpoint.json: the checkpoint signature does not verify with public-key.pem (key ${key.keyId})`,
+        { file: "checkpoint.json" },
+      );
+    }
+  }
+  if (manifest && c.org_id !== manifest.org_id) {
+    fail(
+      "org_mismatch",
+      `checkpoint.json is for organization ${show(c.org_id)} but manifest.json is for ${show(manifest.org_id)}`,
+      { file: "checkpoint.json" },
+    );
+  }
+  return c;
+}
+
+/**
+ * events.jsonl: one canonical {seq, prev_hash, hash, event} per line, in
+ * increasing seq order, each hash recomputed from its content, consecutive
+ * events linked, all of the organization. Returns the well-formed events
+ * (first occurrence of each seq) as { seq, line, hash, event }.
+ */
+function checkEvents({ fail, summary, textOf }, orgId) {
   const events = [];
   const eventsText = textOf("events.jsonl");
   if (eventsText !== undefined) {
@@ -629,100 +684,106 @@ export function verifyProofPack(files, options = {}) {
     if (lines.length === 0) fail("events_empty", "events.jsonl has no events", { file: "events.jsonl" });
   }
   summary.events = events.map((e) => e.seq);
+  return events;
+}
 
-  // -- proofs.json: one inclusion proof per event, against the checkpoint
+/** proofs.json: exactly one inclusion proof per event, each leading to the checkpoint's root. */
+function checkProofs({ fail, jsonOf }, events, checkpoint) {
   const proofsDoc = jsonOf("proofs.json");
-  if (proofsDoc !== undefined) {
-    if (!isObject(proofsDoc) || !Number.isSafeInteger(proofsDoc.tree_size) || !Array.isArray(proofsDoc.proofs)) {
-      fail("proofs_malformed", "proofs.json must be {tree_size, proofs:[{seq, leaf_index, audit_path}]}", {
+  if (proofsDoc === undefined) return;
+  if (!isObject(proofsDoc) || !Number.isSafeInteger(proofsDoc.tree_size) || !Array.isArray(proofsDoc.proofs)) {
+    fail("proofs_malformed", "proofs.json must be {tree_size, proofs:[{seq, leaf_index, audit_path}]}", {
+      file: "proofs.json",
+    });
+    return;
+  }
+  if (checkpoint && proofsDoc.tree_size !== checkpoint.tree_size) {
+    fail(
+      "proof_tree_size_mismatch",
+      `proofs.json is for tree size ${proofsDoc.tree_size} but the checkpoint is for tree size ${checkpoint.tree_size}`,
+      { file: "proofs.json" },
+    );
+  }
+  const bySeq = new Map();
+  proofsDoc.proofs.forEach((p, i) => {
+    const valid =
+      isObject(p) &&
+      isSeq(p.seq) &&
+      Number.isSafeInteger(p.leaf_index) &&
+      Array.isArray(p.audit_path) &&
+      p.audit_path.every((h) => typeof h === "string" && HEX64.test(h));
+    if (!valid) {
+      fail("proofs_malformed", `proofs.json proofs[${i}] must be {seq, leaf_index, audit_path: [64-hex hashes]}`, {
         file: "proofs.json",
       });
-    } else {
-      if (checkpoint && proofsDoc.tree_size !== checkpoint.tree_size) {
-        fail(
-          "proof_tree_size_mismatch",
-          `proofs.json is for tree size ${proofsDoc.tree_size} but the checkpoint is for tree size ${checkpoint.tree_size}`,
-          { file: "proofs.json" },
-        );
-      }
-      const bySeq = new Map();
-      proofsDoc.proofs.forEach((p, i) => {
-        const valid =
-          isObject(p) &&
-          isSeq(p.seq) &&
-          Number.isSafeInteger(p.leaf_index) &&
-          Array.isArray(p.audit_path) &&
-          p.audit_path.every((h) => typeof h === "string" && HEX64.test(h));
-        if (!valid) {
-          fail("proofs_malformed", `proofs.json proofs[${i}] must be {seq, leaf_index, audit_path: [64-hex hashes]}`, {
-            file: "proofs.json",
-          });
-          return;
-        }
-        if (bySeq.has(p.seq)) {
-          fail("proof_duplicate", `proofs.json has more than one proof for seq ${p.seq}`, {
-            file: "proofs.json",
-            seq: p.seq,
-          });
-          return;
-        }
-        if (p.leaf_index !== p.seq - 1) {
-          fail(
-            "proof_index_mismatch",
-            `proofs.json: the proof for seq ${p.seq} is for leaf index ${p.leaf_index}, expected ${p.seq - 1}`,
-            {
-              file: "proofs.json",
-              seq: p.seq,
-            },
-          );
-        }
-        bySeq.set(p.seq, p);
+      return;
+    }
+    if (bySeq.has(p.seq)) {
+      fail("proof_duplicate", `proofs.json has more than one proof for seq ${p.seq}`, {
+        file: "proofs.json",
+        seq: p.seq,
       });
-      const eventSeqs = new Set(events.map((e) => e.seq));
-      for (const e of events) {
-        const p = bySeq.get(e.seq);
-        if (!p) {
-          fail("proof_missing", `event seq ${e.seq} has no inclusion proof in proofs.json`, {
-            file: "proofs.json",
-            seq: e.seq,
-          });
-          continue;
-        }
-        if (!checkpoint) continue;
-        if (e.seq > checkpoint.tree_size) {
-          fail(
-            "checkpoint_too_small",
-            `event seq ${e.seq} (leaf index ${e.seq - 1}) is beyond the checkpoint's tree size ${checkpoint.tree_size}; the checkpoint does not cover it`,
-            { file: "checkpoint.json", seq: e.seq },
-          );
-          continue;
-        }
-        const root = rootFromInclusionProof(
-          eventLeafHash(e.hash),
-          e.seq - 1,
-          checkpoint.tree_size,
-          p.audit_path.map((h) => Buffer.from(h, "hex")),
-        );
-        if (!root || root.toString("hex") !== checkpoint.root_hash) {
-          fail(
-            "inclusion_proof_invalid",
-            `event seq ${e.seq}: its inclusion proof does not lead to the checkpoint root (tree size ${checkpoint.tree_size})`,
-            { file: "proofs.json", seq: e.seq },
-          );
-        }
-      }
-      for (const seq of bySeq.keys()) {
-        if (!eventSeqs.has(seq)) {
-          fail("proof_without_event", `proofs.json proves seq ${seq} but events.jsonl has no such event (removed?)`, {
-            file: "events.jsonl",
-            seq,
-          });
-        }
-      }
+      return;
+    }
+    if (p.leaf_index !== p.seq - 1) {
+      fail(
+        "proof_index_mismatch",
+        `proofs.json: the proof for seq ${p.seq} is for leaf index ${p.leaf_index}, expected ${p.seq - 1}`,
+        { file: "proofs.json", seq: p.seq },
+      );
+    }
+    bySeq.set(p.seq, p);
+  });
+  const eventSeqs = new Set(events.map((e) => e.seq));
+  for (const e of events) {
+    const p = bySeq.get(e.seq);
+    if (!p) {
+      fail("proof_missing", `event seq ${e.seq} has no inclusion proof in proofs.json`, {
+        file: "proofs.json",
+        seq: e.seq,
+      });
+      continue;
+    }
+    if (!checkpoint) continue;
+    if (e.seq > checkpoint.tree_size) {
+      fail(
+        "checkpoint_too_small",
+        `event seq ${e.seq} (leaf index ${e.seq - 1}) is beyond the checkpoint's tree size ${checkpoint.tree_size}; the checkpoint does not cover it`,
+        { file: "checkpoint.json", seq: e.seq },
+      );
+      continue;
+    }
+    const root = rootFromInclusionProof(
+      eventLeafHash(e.hash),
+      e.seq - 1,
+      checkpoint.tree_size,
+      p.audit_path.map((h) => Buffer.from(h, "hex")),
+    );
+    if (!root || root.toString("hex") !== checkpoint.root_hash) {
+      fail(
+        "inclusion_proof_invalid",
+        `event seq ${e.seq}: its inclusion proof does not lead to the checkpoint root (tree size ${checkpoint.tree_size})`,
+        { file: "proofs.json", seq: e.seq },
+      );
     }
   }
+  for (const seq of bySeq.keys()) {
+    if (!eventSeqs.has(seq)) {
+      fail("proof_without_event", `proofs.json proves seq ${seq} but events.jsonl has no such event (removed?)`, {
+        file: "events.jsonl",
+        seq,
+      });
+    }
+  }
+}
 
-  // -- cross-binding: the content files must say what the signed log says
+/**
+ * action.json: the action the signed manifest names; every event is about it
+ * (its target, or data.action_id); and its fields say what its one
+ * action.submitted event records. Returns the action id the pack is about.
+ */
+function checkAction(pack, manifest, events) {
+  const { fail, summary, jsonOf } = pack;
   const action = jsonOf("action.json");
   const actionOk = isObject(action) && typeof action.id === "string";
   if (action !== undefined && !actionOk) {
@@ -745,12 +806,11 @@ export function verifyProofPack(files, options = {}) {
       );
     }
   }
-
-  const isAboutAction = (e) =>
-    (e.event.target.type === "action" && e.event.target.id === actionId) || e.event.data.action_id === actionId;
   if (actionId !== undefined) {
     for (const e of events) {
-      if (!isAboutAction(e)) {
+      const about =
+        (e.event.target.type === "action" && e.event.target.id === actionId) || e.event.data.action_id === actionId;
+      if (!about) {
         fail(
           "event_foreign",
           `event seq ${e.seq} (${show(e.event.action)}) is not about action ${show(actionId)}: its target is ${show(e.event.target)} and its data.action_id is ${show(e.event.data.action_id)}`,
@@ -759,175 +819,181 @@ export function verifyProofPack(files, options = {}) {
       }
     }
   }
-
-  const single = (name) => {
-    const found = events.filter((e) => e.event.action === name);
-    if (found.length === 0) {
-      fail("binding_missing", `events.jsonl has no ${name} event`, { file: "events.jsonl" });
-      return undefined;
-    }
-    if (found.length > 1) {
-      fail(
-        "binding_duplicate",
-        `events.jsonl has ${found.length} ${name} events (seq ${found.map((e) => e.seq).join(", ")}); expected one`,
-        {
-          file: "events.jsonl",
-        },
-      );
-      return undefined;
-    }
-    const e = found[0];
-    if (actionId !== undefined && !(e.event.target.type === "action" && e.event.target.id === actionId)) {
-      fail(
-        "binding_mismatch",
-        `the ${name} event (seq ${e.seq}) must target {type:"action", id:${show(actionId)}}; it targets ${show(e.event.target)}`,
-        {
-          file: "events.jsonl",
-          seq: e.seq,
-        },
-      );
-    }
-    return e;
-  };
-  const compareField = (file, obj, field, e, recorded) => {
-    if (!Object.prototype.hasOwnProperty.call(obj, field)) {
-      fail(
-        "binding_mismatch",
-        `${file} has no field "${field}" but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
-        {
-          file,
-          field,
-          seq: e.seq,
-        },
-      );
-    } else if (!sameJson(obj[field], recorded)) {
-      fail(
-        "binding_mismatch",
-        `${file} field "${field}" is ${show(obj[field])} but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
-        { file, field, seq: e.seq },
-      );
-    }
-  };
-
   if (events.length > 0) {
-    const submitted = single("action.submitted");
+    const submitted = singleEvent(pack, events, "action.submitted", actionId);
     if (submitted && actionOk) {
-      compareField("action.json", action, "id", submitted, submitted.event.target.id);
+      compareField(pack, "action.json", action, "id", submitted, submitted.event.target.id);
       for (const f of ["tool", "operation", "payload_hash"])
-        compareField("action.json", action, f, submitted, submitted.event.data[f]);
+        compareField(pack, "action.json", action, f, submitted, submitted.event.data[f]);
       for (const f of ["agent_id", "agent_slug"]) {
         if (Object.prototype.hasOwnProperty.call(action, f))
-          compareField("action.json", action, f, submitted, submitted.event.data[f]);
-      }
-    }
-
-    const decision = jsonOf("decision.json");
-    const decided = single("action.decided");
-    if (decision !== undefined && !isObject(decision)) {
-      fail("decision_malformed", "decision.json must be an object", { file: "decision.json" });
-    } else if (decision !== undefined) {
-      summary.effect = typeof decision.effect === "string" ? decision.effect : null;
-      summary.policy_version = decision.policy_version ?? null;
-      if (decided) {
-        for (const f of ["effect", "risk_level", "reason", "policy_version", "rule"]) {
-          compareField("decision.json", decision, f, decided, decided.event.data[f]);
-        }
-      }
-    }
-
-    // One entry per approval decision. An approver decides an approval at most
-    // once, so (approval_id, approver_id) names one decision; with a quorum,
-    // several decisions share the approval_id.
-    const approvals = jsonOf("approvals.json");
-    const approvalEvents = events.filter(
-      (e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected",
-    );
-    const decisionKey = (approvalId, approverId) => canonicalJson([approvalId, approverId]);
-    const eventKey = (e) => {
-      try {
-        return decisionKey(e.event.data.approval_id ?? null, e.event.data.approver_id ?? null);
-      } catch {
-        return null;
-      }
-    };
-    const decisionName = (approvalId, approverId) => `approval ${show(approvalId)} by approver ${show(approverId)}`;
-    if (
-      approvals !== undefined &&
-      (!Array.isArray(approvals) ||
-        !approvals.every((a) => isObject(a) && typeof a.approval_id === "string" && typeof a.approver_id === "string"))
-    ) {
-      fail(
-        "approvals_malformed",
-        "approvals.json must be an array of objects with a string approval_id and approver_id",
-        { file: "approvals.json" },
-      );
-    } else if (approvals !== undefined) {
-      summary.approvals = approvals.length;
-      const entryCount = new Map();
-      for (const a of approvals) {
-        const k = decisionKey(a.approval_id, a.approver_id);
-        entryCount.set(k, (entryCount.get(k) ?? 0) + 1);
-      }
-      const reported = new Set();
-      for (const a of approvals) {
-        const k = decisionKey(a.approval_id, a.approver_id);
-        if (entryCount.get(k) > 1 && !reported.has(k)) {
-          reported.add(k);
-          fail(
-            "binding_duplicate",
-            `approvals.json lists the decision on ${decisionName(a.approval_id, a.approver_id)} ${entryCount.get(k)} times`,
-            {
-              file: "approvals.json",
-            },
-          );
-        }
-      }
-      for (const a of approvals) {
-        const matching = approvalEvents.filter((e) => eventKey(e) === decisionKey(a.approval_id, a.approver_id));
-        if (matching.length === 0) {
-          fail(
-            "binding_missing",
-            `approvals.json entry for ${decisionName(a.approval_id, a.approver_id)} has no approval.approved or approval.rejected event`,
-            { file: "approvals.json" },
-          );
-          continue;
-        }
-        if (matching.length > 1) {
-          fail(
-            "binding_duplicate",
-            `${decisionName(a.approval_id, a.approver_id)} has ${matching.length} approval events (seq ${matching.map((e) => e.seq).join(", ")}); expected one`,
-            { file: "events.jsonl" },
-          );
-          continue;
-        }
-        const e = matching[0];
-        for (const f of ["approver_id", "decision", "reason", "mfa"])
-          compareField("approvals.json", a, f, e, e.event.data[f]);
-      }
-      for (const e of approvalEvents) {
-        if (e.event.action !== `approval.${e.event.data.decision}`) {
-          fail(
-            "binding_mismatch",
-            `event seq ${e.seq} is ${e.event.action} but its data.decision is ${show(e.event.data.decision)}`,
-            {
-              file: "events.jsonl",
-              seq: e.seq,
-              field: "decision",
-            },
-          );
-        }
-        if (!entryCount.has(eventKey(e))) {
-          fail(
-            "binding_missing",
-            `approval event seq ${e.seq} (${decisionName(e.event.data.approval_id, e.event.data.approver_id)}) has no entry in approvals.json`,
-            { file: "approvals.json", seq: e.seq },
-          );
-        }
+          compareField(pack, "action.json", action, f, submitted, submitted.event.data[f]);
       }
     }
   }
+  return actionId;
+}
 
-  return { ok: problems.length === 0, problems, summary };
+/** decision.json: says what the action's one action.decided event records. */
+function checkDecision(pack, events, actionId) {
+  const { fail, summary, jsonOf } = pack;
+  // Without events (already reported) there is nothing to bind it to.
+  if (events.length === 0) return;
+  const decision = jsonOf("decision.json");
+  const decided = singleEvent(pack, events, "action.decided", actionId);
+  if (decision !== undefined && !isObject(decision)) {
+    fail("decision_malformed", "decision.json must be an object", { file: "decision.json" });
+  } else if (decision !== undefined) {
+    summary.effect = typeof decision.effect === "string" ? decision.effect : null;
+    summary.policy_version = decision.policy_version ?? null;
+    if (decided) {
+      for (const f of ["effect", "risk_level", "reason", "policy_version", "rule"]) {
+        compareField(pack, "decision.json", decision, f, decided, decided.event.data[f]);
+      }
+    }
+  }
+}
+
+/**
+ * approvals.json: one entry per approval decision, bound one to one to the
+ * approval.approved / approval.rejected events. An approver decides an
+ * approval at most once, so (approval_id, approver_id) names one decision;
+ * with a quorum, several decisions share the approval_id.
+ */
+function checkApprovals(pack, events) {
+  const { fail, summary, jsonOf } = pack;
+  // Without events (already reported) there is nothing to bind it to.
+  if (events.length === 0) return;
+  const approvals = jsonOf("approvals.json");
+  const approvalEvents = events.filter(
+    (e) => e.event.action === "approval.approved" || e.event.action === "approval.rejected",
+  );
+  const decisionKey = (approvalId, approverId) => canonicalJson([approvalId, approverId]);
+  const eventKey = (e) => {
+    try {
+      return decisionKey(e.event.data.approval_id ?? null, e.event.data.approver_id ?? null);
+    } catch {
+      return null;
+    }
+  };
+  const decisionName = (approvalId, approverId) => `approval ${show(approvalId)} by approver ${show(approverId)}`;
+  if (approvals === undefined) return;
+  if (
+    !Array.isArray(approvals) ||
+    !approvals.every((a) => isObject(a) && typeof a.approval_id === "string" && typeof a.approver_id === "string")
+  ) {
+    fail(
+      "approvals_malformed",
+      "approvals.json must be an array of objects with a string approval_id and approver_id",
+      {
+        file: "approvals.json",
+      },
+    );
+    return;
+  }
+  summary.approvals = approvals.length;
+  const entryCount = new Map();
+  for (const a of approvals) {
+    const k = decisionKey(a.approval_id, a.approver_id);
+    entryCount.set(k, (entryCount.get(k) ?? 0) + 1);
+  }
+  const reported = new Set();
+  for (const a of approvals) {
+    const k = decisionKey(a.approval_id, a.approver_id);
+    if (entryCount.get(k) > 1 && !reported.has(k)) {
+      reported.add(k);
+      fail(
+        "binding_duplicate",
+        `approvals.json lists the decision on ${decisionName(a.approval_id, a.approver_id)} ${entryCount.get(k)} times`,
+        { file: "approvals.json" },
+      );
+    }
+  }
+  for (const a of approvals) {
+    const matching = approvalEvents.filter((e) => eventKey(e) === decisionKey(a.approval_id, a.approver_id));
+    if (matching.length === 0) {
+      fail(
+        "binding_missing",
+        `approvals.json entry for ${decisionName(a.approval_id, a.approver_id)} has no approval.approved or approval.rejected event`,
+        { file: "approvals.json" },
+      );
+      continue;
+    }
+    if (matching.length > 1) {
+      fail(
+        "binding_duplicate",
+        `${decisionName(a.approval_id, a.approver_id)} has ${matching.length} approval events (seq ${matching.map((e) => e.seq).join(", ")}); expected one`,
+        { file: "events.jsonl" },
+      );
+      continue;
+    }
+    const e = matching[0];
+    for (const f of ["approver_id", "decision", "reason", "mfa"])
+      compareField(pack, "approvals.json", a, f, e, e.event.data[f]);
+  }
+  for (const e of approvalEvents) {
+    if (e.event.action !== `approval.${e.event.data.decision}`) {
+      fail(
+        "binding_mismatch",
+        `event seq ${e.seq} is ${e.event.action} but its data.decision is ${show(e.event.data.decision)}`,
+        {
+          file: "events.jsonl",
+          seq: e.seq,
+          field: "decision",
+        },
+      );
+    }
+    if (!entryCount.has(eventKey(e))) {
+      fail(
+        "binding_missing",
+        `approval event seq ${e.seq} (${decisionName(e.event.data.approval_id, e.event.data.approver_id)}) has no entry in approvals.json`,
+        { file: "approvals.json", seq: e.seq },
+      );
+    }
+  }
+}
+
+/** The one event named `name` in events.jsonl, targeting the action; undefined (and reported) otherwise. */
+function singleEvent({ fail }, events, name, actionId) {
+  const found = events.filter((e) => e.event.action === name);
+  if (found.length === 0) {
+    fail("binding_missing", `events.jsonl has no ${name} event`, { file: "events.jsonl" });
+    return undefined;
+  }
+  if (found.length > 1) {
+    fail(
+      "binding_duplicate",
+      `events.jsonl has ${found.length} ${name} events (seq ${found.map((e) => e.seq).join(", ")}); expected one`,
+      { file: "events.jsonl" },
+    );
+    return undefined;
+  }
+  const e = found[0];
+  if (actionId !== undefined && !(e.event.target.type === "action" && e.event.target.id === actionId)) {
+    fail(
+      "binding_mismatch",
+      `the ${name} event (seq ${e.seq}) must target {type:"action", id:${show(actionId)}}; it targets ${show(e.event.target)}`,
+      { file: "events.jsonl", seq: e.seq },
+    );
+  }
+  return e;
+}
+
+/** A content file's field must hold exactly what the event recorded (compared as canonical JSON). */
+function compareField({ fail }, file, obj, field, e, recorded) {
+  if (!Object.prototype.hasOwnProperty.call(obj, field)) {
+    fail(
+      "binding_mismatch",
+      `${file} has no field "${field}" but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
+      { file, field, seq: e.seq },
+    );
+  } else if (!sameJson(obj[field], recorded)) {
+    fail(
+      "binding_mismatch",
+      `${file} field "${field}" is ${show(obj[field])} but the ${e.event.action} event (seq ${e.seq}) records ${show(recorded)}`,
+      { file, field, seq: e.seq },
+    );
+  }
 }
 
 /** Human-readable report of a verifyProofPack result. */
