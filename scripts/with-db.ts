@@ -65,7 +65,7 @@ function portSetting(): number | undefined {
 type Choice = { url: string; label: string; embedded: boolean; stop: () => Promise<void> };
 
 async function startEmbedded(ephemeral: boolean): Promise<Choice> {
-  const bins = embedded.binaries();
+  const bins = embedded.reachableBinaries(embedded.binaries());
   if (ephemeral) {
     const dataDir = mkdtempSync(path.join(tmpdir(), "warden-pg-"));
     rmSync(dataDir, { recursive: true });
@@ -85,15 +85,17 @@ async function startEmbedded(ephemeral: boolean): Promise<Choice> {
       stop: async () => {
         await server.stop();
         rmSync(dataDir, { recursive: true, force: true });
+        bins.cleanup();
       },
     };
   }
 
+  const dataDir = embedded.resolveDataDir(DATA_DIR);
   const stored = readEnvFile(LOCAL_ENV_FILE);
   const remembered = stored.WARDEN_EMBEDDED_DB === "1" && stored.DATABASE_URL ? new URL(stored.DATABASE_URL) : null;
-  if (embedded.isInitialised(DATA_DIR) && !remembered) {
+  if (embedded.isInitialised(dataDir) && !remembered) {
     throw new Error(
-      `${DATA_DIR} holds an embedded PostgreSQL but ${LOCAL_ENV_FILE} no longer has its DATABASE_URL ` +
+      `${dataDir} holds an embedded PostgreSQL but ${LOCAL_ENV_FILE} no longer has its DATABASE_URL ` +
         "(and so its password). Restore that line, or move the directory away to start afresh.",
     );
   }
@@ -110,10 +112,13 @@ async function startEmbedded(ephemeral: boolean): Promise<Choice> {
   return {
     url,
     label:
-      `embedded PostgreSQL ${bins.version} (data in .warden/pgdata, 127.0.0.1:${port}` +
-      `${server.startedHere ? "" : ", already running"})`,
+      `embedded PostgreSQL ${bins.version} (data in ${path.relative(root, dataDir).startsWith("..") ? dataDir : path.relative(root, dataDir)}, ` +
+      `127.0.0.1:${port}${server.startedHere ? "" : ", already running"})`,
     embedded: true,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      bins.cleanup();
+    },
   };
 }
 

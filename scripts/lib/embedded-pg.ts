@@ -13,9 +13,9 @@
  *   blocked by npm's install-script policy; hydrateSymlinks() does its work.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -168,29 +168,65 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Where the data directory can live. As root, the server's OS user must be able
+ * to pass through every directory above it; a checkout under a closed directory
+ * (such as /root) cannot hold it, so the cluster then lives under
+ * /var/lib/warden-pg/<hash of the wanted path>/ instead (said on the console).
+ */
+export function resolveDataDir(wanted: string): string {
+  const user = runAs();
+  if (!user) return wanted;
+  const parent = path.dirname(wanted);
+  mkdirSync(parent, { recursive: true });
+  // .warden may be 0700 for its secrets: allow traversal only (no listing); local.env stays 0600.
+  const mode = statSync(parent).mode & 0o777;
+  if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
+  if (canAccess(user, "-x", parent)) return wanted;
+  const base = "/var/lib/warden-pg";
+  mkdirSync(base, { recursive: true, mode: 0o711 });
+  chmodSync(base, 0o711);
+  const dir = path.join(base, createHash("sha256").update(wanted).digest("hex").slice(0, 16));
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  const fallback = path.join(dir, "pgdata");
+  console.log(
+    `  the OS user ${EMBEDDED_OS_USER} cannot reach ${parent} (a directory above it is closed to other users); ` +
+      `keeping the embedded PostgreSQL's data in ${fallback}`,
+  );
+  return fallback;
+}
+
+/**
+ * The binaries, reachable by the server's OS user. When node_modules sits under
+ * a closed directory, a private copy (root-owned, 0755, fresh each time) is made
+ * in the temporary directory; `cleanup` removes it.
+ */
+export function reachableBinaries(bins: Binaries): Binaries & { cleanup: () => void } {
+  const user = runAs();
+  if (!user || canAccess(user, "-x", bins.postgres)) return { ...bins, cleanup: () => {} };
+  const copy = mkdtempSync(path.join(tmpdir(), "warden-pg-bin-"));
+  chmodSync(copy, 0o755);
+  cpSync(path.join(bins.dir, "native"), path.join(copy, "native"), { recursive: true, verbatimSymlinks: true });
+  const bin = (b: string) => path.join(copy, "native", "bin", b);
+  return {
+    ...bins,
+    dir: copy,
+    initdb: bin("initdb"),
+    postgres: bin("postgres"),
+    cleanup: () => rmSync(copy, { recursive: true, force: true }),
+  };
+}
+
 /** Creates and initialises the data directory (initdb) if it is not yet a cluster. */
 export function initialise(opts: EmbeddedOptions, bins: Binaries = binaries()): boolean {
   if (isInitialised(opts.dataDir)) return false;
   const user = runAs();
-  const parent = path.dirname(opts.dataDir);
-  mkdirSync(parent, { recursive: true });
-  if (user) {
-    // The server's user must pass through the parent (.warden is 0700 for its secrets):
-    // traverse only, no listing; local.env itself stays 0600.
-    const mode = statSync(parent).mode & 0o777;
-    if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
-    for (const [flag, file, what] of [
-      ["-x", parent, "the data directory's parent"],
-      ["-x", bins.postgres, "the PostgreSQL binaries in node_modules"],
-    ] as const) {
-      if (!canAccess(user, flag, file)) {
-        throw new Error(
-          `The OS user ${EMBEDDED_OS_USER} (the embedded PostgreSQL's) cannot reach ${what} (${file}): ` +
-            "a directory above it is closed to other users. Move the checkout (e.g. under /srv or /opt) " +
-            "or open the directories above it for traversal (chmod o+x).",
-        );
-      }
-    }
+  mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  if (user && !canAccess(user, "-x", path.dirname(opts.dataDir))) {
+    throw new Error(
+      `The OS user ${EMBEDDED_OS_USER} (the embedded PostgreSQL's) cannot reach ${path.dirname(opts.dataDir)}; ` +
+        "use resolveDataDir() to pick a data directory it can reach.",
+    );
   }
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   if (user) chownSync(opts.dataDir, user.uid, user.gid);
