@@ -164,39 +164,6 @@ export function fieldAria(id: string, opts: { hint?: boolean; error?: string | n
   return { "aria-describedby": ids || undefined, "aria-invalid": opts.error ? true : undefined } as const;
 }
 
-/** A modal dialog: Escape or the backdrop's buttons close it; the caller renders it only while open. */
-export function Dialog({
-  title,
-  children,
-  onCancel,
-  wide = false,
-}: {
-  title: string;
-  children: ReactNode;
-  onCancel: () => void;
-  wide?: boolean;
-}) {
-  return (
-    <div
-      role="dialog"
-      aria-modal="true"
-      aria-label={title}
-      className="fixed inset-0 z-20 flex items-center justify-center bg-slate-900/40 p-4"
-      onKeyDown={(e) => e.key === "Escape" && onCancel()}
-    >
-      <div
-        className={cx(
-          "max-h-[90vh] w-full overflow-y-auto rounded-lg bg-white p-6 shadow-xl",
-          wide ? "max-w-2xl" : "max-w-md",
-        )}
-      >
-        <h2 className="text-lg font-semibold">{title}</h2>
-        <div className="mt-2">{children}</div>
-      </div>
-    </div>
-  );
-}
-
 /** Links styled as tabs (server-rendered filters that survive a reload). */
 export function TabLinks({
   label,

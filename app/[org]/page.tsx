@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { StatusBadge } from "@/components/firewall/badges";
 import { Countdown } from "@/components/time";
-import { Badge, Card, PageHeader } from "@/components/ui";
+import { Table } from "@/components/table";
+import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { ACTION_STATUSES } from "@/lib/actions/schemas";
 import { getOverview } from "@/lib/orgs/get-overview";
 import { requireOrgPage } from "@/lib/rbac/page";
@@ -123,36 +124,28 @@ export default async function OverviewPage({ params }: { params: Promise<{ org: 
 
       {overview.recent_activity && (
         <Card title="Recent activity" className="mt-6">
-          {overview.recent_activity.length === 0 ? (
-            <p className="text-sm text-slate-600">No events yet.</p>
-          ) : (
-            <table className="w-full text-left text-sm" data-testid="recent-activity">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-2 pr-4 font-medium">#</th>
-                  <th className="py-2 pr-4 font-medium">When</th>
-                  <th className="py-2 pr-4 font-medium">Event</th>
-                  <th className="py-2 pr-4 font-medium">Actor</th>
-                  <th className="py-2 font-medium">Target</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {overview.recent_activity.map((e) => (
-                  <tr key={e.seq}>
-                    <td className="py-2 pr-4 tabular-nums text-slate-500">{e.seq}</td>
-                    <td className="py-2 pr-4 whitespace-nowrap text-slate-600">
-                      <time dateTime={e.occurred_at}>{e.occurred_at.replace("T", " ").slice(0, 19)} UTC</time>
-                    </td>
-                    <td className="py-2 pr-4">
-                      <Badge tone="blue">{e.action}</Badge>
-                    </td>
-                    <td className="py-2 pr-4 text-slate-700">{e.actor}</td>
-                    <td className="py-2 font-mono text-xs text-slate-500">{e.target ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Table
+            rows={overview.recent_activity}
+            rowKey={(e) => e.seq}
+            label="Recent activity"
+            testId="recent-activity"
+            empty="No events yet."
+            columns={[
+              { header: "#", className: "tabular-nums text-slate-500", cell: (e) => e.seq },
+              {
+                header: "When",
+                className: "sm:whitespace-nowrap text-slate-600",
+                cell: (e) => <time dateTime={e.occurred_at}>{formatUtc(e.occurred_at)}</time>,
+              },
+              { header: "Event", cell: (e) => <Badge tone="blue">{e.action}</Badge> },
+              { header: "Actor", className: "text-slate-700 break-all", cell: (e) => e.actor },
+              {
+                header: "Target",
+                className: "font-mono text-xs text-slate-500 break-all",
+                cell: (e) => e.target ?? "—",
+              },
+            ]}
+          />
         </Card>
       )}
     </>

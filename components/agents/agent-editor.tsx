@@ -3,35 +3,27 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { AgentView } from "@/lib/agents/agents";
-import { api, describeError } from "../api-client";
-import { Alert, Button, Card, Dialog } from "../ui";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
+import { Alert, Button, Card } from "../ui";
+import { ConfirmDialog } from "../dialog";
 import { AgentForm } from "./agent-form";
 
 /** An admin's controls on one agent: edit everything but the slug; disable or enable it. */
 export function AgentEditor({ org, agent }: { org: string; agent: AgentView }) {
   const router = useRouter();
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, notice, pending: busy, run, setNotice } = useMutation();
   const [confirm, setConfirm] = useState(false);
-  const [busy, setBusy] = useState(false);
 
-  async function setDisabled(disabled: boolean) {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
+  function setDisabled(disabled: boolean) {
+    return run(disabled ? "disable" : "enable", async () => {
       await api<AgentView>(org, `/api/v1/agents/${agent.slug}`, { method: "PATCH", body: { disabled } });
       setNotice(
         disabled
           ? `“${agent.slug}” is disabled: its actions are refused until it is enabled again.`
           : `“${agent.slug}” is enabled again.`,
       );
-      router.refresh();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -74,26 +66,21 @@ export function AgentEditor({ org, agent }: { org: string; agent: AgentView }) {
         )}
       </Card>
       {confirm && (
-        <Dialog title={`Disable “${agent.slug}”?`} onCancel={() => setConfirm(false)}>
+        <ConfirmDialog
+          title={`Disable “${agent.slug}”?`}
+          confirmLabel="Disable agent"
+          tone="danger"
+          onCancel={() => setConfirm(false)}
+          onConfirm={() => {
+            setConfirm(false);
+            void setDisabled(true);
+          }}
+        >
           <p className="text-sm text-slate-600">
             New actions it submits are refused. Approval requests already in the queue stay there until someone decides
             or they expire.
           </p>
-          <div className="mt-6 flex justify-end gap-3">
-            <Button variant="secondary" onClick={() => setConfirm(false)} autoFocus>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => {
-                setConfirm(false);
-                void setDisabled(true);
-              }}
-            >
-              Disable agent
-            </Button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       )}
     </div>
   );

@@ -2,7 +2,8 @@
 
 import { useState } from "react";
 import type { AgentView } from "@/lib/agents/agents";
-import { api, describeErrorForForm, fieldErrorsOf } from "../api-client";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Button, Field, cx, fieldAria, inputClass } from "../ui";
 import { EMPTY_REGISTRY, LISTS, ToolListEditor, type ListName, type Registry } from "./tool-list-editor";
 
@@ -47,15 +48,10 @@ export function AgentForm({
   });
   const [rate, setRate] = useState(agent?.rate_limit_per_minute?.toString() ?? "");
   const [budget, setBudget] = useState(agent?.daily_budget?.toString() ?? "");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { error, fieldErrors: errors, pending, run } = useMutation({ refresh: false });
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    setPending(true);
-    setError(null);
-    setErrors({});
     const common = {
       name,
       environment,
@@ -63,24 +59,18 @@ export function AgentForm({
       rate_limit_per_minute: numberOrNull(rate),
       daily_budget: numberOrNull(budget),
     };
-    try {
-      const saved = editing
-        ? await api<AgentView>(org, `/api/v1/agents/${agent.slug}`, { method: "PATCH", body: common })
-        : await api<AgentView>(org, "/api/v1/agents", { method: "POST", body: { slug, ...common } });
-      onSaved(saved);
-    } catch (err) {
-      const fields = fieldErrorsOf(err);
-      setErrors(fields);
-      setError(
-        describeErrorForForm(err, (path) =>
-          /^(slug|name|environment|rate_limit_per_minute|daily_budget|tools_by_environment\.(development|production)\.(allowed|require_approval|denied)(\.\d+)?)$/.test(
-            path,
-          ),
-        ),
-      );
-    } finally {
-      setPending(false);
-    }
+    const saved = await run(
+      "save",
+      () =>
+        editing
+          ? api<AgentView>(org, `/api/v1/agents/${agent.slug}`, { method: "PATCH", body: common })
+          : api<AgentView>(org, "/api/v1/agents", { method: "POST", body: { slug, ...common } }),
+      {
+        fields:
+          /^(slug|name|environment|rate_limit_per_minute|daily_budget|tools_by_environment\.(development|production)\.(allowed|require_approval|denied)(\.\d+)?)$/,
+      },
+    );
+    if (saved) onSaved(saved);
   }
 
   /** Errors of one environment's lists ("tools_by_environment.production.allowed.2"). */

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { AgentView } from "@/lib/agents/agents";
+import { Table } from "../table";
 import { Alert, Badge, Button, Card } from "../ui";
 import { AgentForm } from "./agent-form";
 
@@ -54,51 +55,54 @@ export function AgentsManager({ org, agents, canWrite }: { org: string; agents: 
         ))}
 
       <Card title={`${agents.length} agent${agents.length === 1 ? "" : "s"}`}>
-        {agents.length === 0 ? (
-          <p className="text-sm text-slate-600">
-            No agents yet.{canWrite ? " Create one, then give it an API key bound to it." : " An admin registers them."}
-          </p>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="agents-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-2 pr-4 font-medium">Agent</th>
-                  <th className="py-2 pr-4 font-medium">Environment</th>
-                  <th className="py-2 pr-4 font-medium">Tools in force</th>
-                  <th className="py-2 pr-4 font-medium">Limits</th>
-                  <th className="py-2 font-medium">Status</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {agents.map((a) => (
-                  <tr key={a.id} data-testid={`agent-${a.slug}`} className="align-top">
-                    <td className="py-3 pr-4">
-                      <Link
-                        href={`/${org}/agents/${a.slug}`}
-                        className="font-mono font-medium text-slate-900 underline"
-                      >
-                        {a.slug}
-                      </Link>
-                      <div className="text-slate-500">{a.name}</div>
-                    </td>
-                    <td className="py-3 pr-4">
-                      <Badge tone={a.environment === "production" ? "violet" : "blue"}>{a.environment}</Badge>
-                    </td>
-                    <td className="py-3 pr-4 text-xs text-slate-600">{counts(a)}</td>
-                    <td className="py-3 pr-4 text-xs text-slate-600">
-                      <div>{a.rate_limit_per_minute ? `${a.rate_limit_per_minute}/min` : "no per-minute limit"}</div>
-                      <div>{a.daily_budget ? `${a.daily_budget}/day` : "no daily budget"}</div>
-                    </td>
-                    <td className="py-3">
-                      {a.disabled ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Table
+          rows={agents}
+          rowKey={(a) => a.id}
+          rowProps={(a) => ({ "data-testid": `agent-${a.slug}` })}
+          label="Agents"
+          testId="agents-table"
+          empty={
+            <p>
+              No agents yet.
+              {canWrite ? " Create one, then give it an API key bound to it." : " An admin registers them."}
+            </p>
+          }
+          columns={[
+            {
+              header: "Agent",
+              cell: (a) => (
+                <>
+                  <Link
+                    href={`/${org}/agents/${a.slug}`}
+                    className="font-mono font-medium break-all text-slate-900 underline"
+                  >
+                    {a.slug}
+                  </Link>
+                  <div className="text-slate-500">{a.name}</div>
+                </>
+              ),
+            },
+            {
+              header: "Environment",
+              cell: (a) => <Badge tone={a.environment === "production" ? "violet" : "blue"}>{a.environment}</Badge>,
+            },
+            { header: "Tools in force", className: "text-xs text-slate-600", cell: (a) => counts(a) },
+            {
+              header: "Limits",
+              className: "text-xs text-slate-600",
+              cell: (a) => (
+                <>
+                  <div>{a.rate_limit_per_minute ? `${a.rate_limit_per_minute}/min` : "no per-minute limit"}</div>
+                  <div>{a.daily_budget ? `${a.daily_budget}/day` : "no daily budget"}</div>
+                </>
+              ),
+            },
+            {
+              header: "Status",
+              cell: (a) => (a.disabled ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>),
+            },
+          ]}
+        />
       </Card>
     </div>
   );

@@ -1,7 +1,8 @@
 "use client";
 
 import { useId, useState } from "react";
-import { api, ApiError, describeError } from "../api-client";
+import { api } from "../api-client";
+import { invalid, useMutation } from "../use-mutation";
 import { Alert, Button, inputClass } from "../ui";
 
 export type DecisionResult = {
@@ -38,36 +39,30 @@ export function DecisionForm({
 }) {
   const id = useId();
   const [reason, setReason] = useState("");
-  const [fieldError, setFieldError] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<"approved" | "rejected" | null>(null);
+  const { error, busy, fieldErrors, run } = useMutation({ refresh: false });
+  const fieldError = fieldErrors.reason;
 
   async function decide(decision: "approved" | "rejected") {
-    if (reason.trim() === "") {
-      setFieldError("Give a reason: it is recorded with your decision in the audit trail.");
-      return;
-    }
-    setBusy(decision);
-    setFieldError(null);
-    setError(null);
-    try {
-      const r = await api<DecisionResult>(
-        org,
-        `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`,
-        {
-          method: "POST",
-          body: { reason: reason.trim(), payload_hash: payloadHash },
-        },
-      );
-      setReason("");
-      onDecided(outcome(decision, r));
-    } catch (e) {
-      const reasonError = e instanceof ApiError ? e.problem.errors?.find((f) => f.path === "reason") : undefined;
-      if (reasonError) setFieldError(reasonError.message);
-      else setError(describeError(e));
-    } finally {
-      setBusy(null);
-    }
+    const r = await run(
+      decision,
+      async () => {
+        if (reason.trim() === "") {
+          throw invalid(
+            { reason: "Give a reason: it is recorded with your decision in the audit trail." },
+            "Your decision needs a reason.",
+          );
+        }
+        return api<DecisionResult>(
+          org,
+          `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`,
+          { method: "POST", body: { reason: reason.trim(), payload_hash: payloadHash } },
+        );
+      },
+      { fields: /^reason$/ },
+    );
+    if (!r) return;
+    setReason("");
+    onDecided(outcome(decision, r));
   }
 
   const reasonId = `${id}-reason`;

@@ -1,28 +1,18 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { useState } from "react";
 import type { CheckpointView } from "@/lib/audit/checkpoint-view";
-import { api, describeError } from "../api-client";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Button } from "../ui";
 
 export function CheckpointButton({ org }: { org: string }) {
-  const router = useRouter();
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ tone: "green" | "red"; text: string } | null>(null);
+  const { error, notice, pending: busy, run, setNotice } = useMutation();
 
   async function sign() {
-    setBusy(true);
-    setMessage(null);
-    try {
+    await run("sign", async () => {
       const cp = await api<CheckpointView>(org, "/api/v1/audit/checkpoints", { method: "POST" });
-      setMessage({ tone: "green", text: `Signed checkpoint #${cp.tree_size} with key ${cp.key_id}.` });
-      router.refresh();
-    } catch (e) {
-      setMessage({ tone: "red", text: describeError(e) });
-    } finally {
-      setBusy(false);
-    }
+      setNotice(`Signed checkpoint #${cp.tree_size} with key ${cp.key_id}.`);
+    });
   }
 
   return (
@@ -30,11 +20,12 @@ export function CheckpointButton({ org }: { org: string }) {
       <Button variant="secondary" onClick={() => void sign()} disabled={busy}>
         {busy ? "Signing…" : "Sign a checkpoint now"}
       </Button>
-      {message && (
-        <Alert tone={message.tone} role="status">
-          {message.text}
+      {notice && (
+        <Alert tone="green" role="status">
+          {notice}
         </Alert>
       )}
+      {error && <Alert>{error}</Alert>}
     </div>
   );
 }

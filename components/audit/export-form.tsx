@@ -1,7 +1,7 @@
 "use client";
 
-import { useState } from "react";
-import { Alert, Button, inputClass } from "../ui";
+import { invalid, useMutation } from "../use-mutation";
+import { Alert, Button, Field, fieldAria, inputClass } from "../ui";
 
 /** datetime-local values are read as UTC, like every time on these pages. */
 export function utcFromLocalInput(value: string): string | null {
@@ -16,18 +16,18 @@ export function utcFromLocalInput(value: string): string | null {
  * query string because a link cannot carry the X-Warden-Org header.
  */
 export function ExportForm({ org }: { org: string }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, fieldErrors, run } = useMutation({ refresh: false });
 
   function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
+    void run("export", async () => download(form), { fields: /^(from|to)$/ });
+  }
+
+  function download(form: FormData) {
     const from = utcFromLocalInput(String(form.get("from") ?? ""));
     const to = utcFromLocalInput(String(form.get("to") ?? ""));
-    if (from && to && from >= to) {
-      setError("The start must be before the end.");
-      return;
-    }
-    setError(null);
+    if (from && to && from >= to) throw invalid({ to: "Choose an end after the start." }, "The range is empty.");
     const q = new URLSearchParams({ org, format: String(form.get("format") ?? "jsonl") });
     if (from) q.set("from", from);
     if (to) q.set("to", to);
@@ -42,21 +42,32 @@ export function ExportForm({ org }: { org: string }) {
   return (
     <form onSubmit={onSubmit} aria-label="Export the audit trail" className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-3">
-        <label className="block text-sm">
-          <span className="font-medium text-slate-700">From (UTC)</span>
-          <input type="datetime-local" name="from" step="1" className={inputClass} />
-        </label>
-        <label className="block text-sm">
-          <span className="font-medium text-slate-700">To (UTC)</span>
-          <input type="datetime-local" name="to" step="1" className={inputClass} />
-        </label>
-        <label className="block text-sm">
-          <span className="font-medium text-slate-700">Format</span>
-          <select name="format" className={inputClass} defaultValue="jsonl">
+        <Field id="export-from" label="From (UTC)" error={fieldErrors.from}>
+          <input
+            id="export-from"
+            type="datetime-local"
+            name="from"
+            step="1"
+            className={inputClass}
+            {...fieldAria("export-from", { error: fieldErrors.from })}
+          />
+        </Field>
+        <Field id="export-to" label="To (UTC)" error={fieldErrors.to}>
+          <input
+            id="export-to"
+            type="datetime-local"
+            name="to"
+            step="1"
+            className={inputClass}
+            {...fieldAria("export-to", { error: fieldErrors.to })}
+          />
+        </Field>
+        <Field id="export-format" label="Format">
+          <select id="export-format" name="format" className={inputClass} defaultValue="jsonl">
             <option value="jsonl">JSON Lines (one canonical event per line)</option>
             <option value="csv">CSV (spreadsheets)</option>
           </select>
-        </label>
+        </Field>
       </div>
       {error && <Alert>{error}</Alert>}
       <div className="flex items-center gap-3">

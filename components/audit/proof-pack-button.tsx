@@ -1,7 +1,7 @@
 "use client";
 
-import { useState } from "react";
-import { describeError, ApiError } from "../api-client";
+import { ApiError } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Button } from "../ui";
 
 /**
@@ -17,13 +17,10 @@ export function ProofPackButton({
   actionId: string;
   variant?: "primary" | "secondary";
 }) {
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ tone: "green" | "red"; text: string } | null>(null);
+  const { error, notice, pending: busy, run, setNotice } = useMutation({ refresh: false });
 
   async function exportPack() {
-    setBusy(true);
-    setMessage(null);
-    try {
+    await run("export", async () => {
       const res = await fetch(`/api/v1/proof-pack/${actionId}`, {
         headers: { "x-warden-org": org },
         credentials: "same-origin",
@@ -54,15 +51,8 @@ export function ProofPackButton({
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      setMessage({
-        tone: "green",
-        text: `Saved ${name}. Unzip it and run "node verify.mjs" in the folder to check it offline.`,
-      });
-    } catch (e) {
-      setMessage({ tone: "red", text: describeError(e) });
-    } finally {
-      setBusy(false);
-    }
+      setNotice(`Saved ${name}. Unzip it and run "node verify.mjs" in the folder to check it offline.`);
+    });
   }
 
   return (
@@ -70,11 +60,12 @@ export function ProofPackButton({
       <Button variant={variant} onClick={() => void exportPack()} disabled={busy}>
         {busy ? "Preparing…" : "Export proof pack"}
       </Button>
-      {message && (
-        <Alert tone={message.tone} role="status">
-          {message.text}
+      {notice && (
+        <Alert tone="green" role="status">
+          {notice}
         </Alert>
       )}
+      {error && <Alert>{error}</Alert>}
     </div>
   );
 }

@@ -3,12 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { AuditVerification } from "@/lib/audit/verify-audit-log";
 import { api, describeError } from "../api-client";
-import { Badge, Button } from "../ui";
-
-/** UTC, like every time on the audit pages. */
-function when(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-}
+import { Badge, Button, formatUtc } from "../ui";
 
 /**
  * The chain and checkpoint status. Verification rereads the whole log, so it
@@ -54,7 +49,7 @@ export function VerificationBadge({ org }: { org: string }) {
         {chain &&
           (chain.ok ? (
             <Badge tone="green">
-              Chain verified through #{chain.length} at {when(chain.verified_at)}
+              Chain verified through #{chain.length} at {formatUtc(chain.verified_at)}
             </Badge>
           ) : (
             <Badge tone="red">
@@ -69,7 +64,7 @@ export function VerificationBadge({ org }: { org: string }) {
         <div className="text-xs text-slate-600">
           {latest ? (
             <>
-              Latest checkpoint #{latest.tree_size} signed {when(latest.timestamp)} by key {latest.key_id}:{" "}
+              Latest checkpoint #{latest.tree_size} signed {formatUtc(latest.timestamp)} by key {latest.key_id}:{" "}
               {latest.signature_valid && latest.matches_chain ? (
                 <span className="font-medium text-emerald-700">matches the chain</span>
               ) : (

@@ -1,8 +1,9 @@
 "use client";
 
 import { useState } from "react";
-import { api, describeError } from "../api-client";
-import { Alert, Button, Card, inputClass } from "../ui";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
+import { Alert, Button, Card, Field, cx, fieldAria, inputClass } from "../ui";
 
 const AGENT_PRESET = ["actions:submit", "actions:read"];
 
@@ -27,8 +28,7 @@ export function CreateKeyForm({
   initialAgentId?: string;
   onCreated: (name: string, token: string) => void;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { error, pending, fieldErrors, run } = useMutation({ refresh: false });
   const [scopes, setScopes] = useState<string[]>(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
   const initialAgent = agents.find((a) => a.id === initialAgentId);
   const [agentId, setAgentId] = useState(initialAgent?.id ?? "");
@@ -56,34 +56,32 @@ export function CreateKeyForm({
       rate_limit_per_minute: rate ? Number(rate) : null,
       agent_id: agentId || null,
     };
-    setPending(true);
-    setError(null);
-    try {
-      const res = await api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", {
-        method: "POST",
-        body,
-      });
-      formEl.reset();
-      setScopes(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
-      setAgentId("");
-      setEnvironment("live");
-      onCreated(res.key.name, res.token);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setPending(false);
-    }
+    const res = await run(
+      "create",
+      () => api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", { method: "POST", body }),
+      { fields: /^(name|environment|scopes|expires_at|ip_allowlist|rate_limit_per_minute|agent_id)(\.\d+)?$/ },
+    );
+    if (!res) return;
+    formEl.reset();
+    setScopes(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
+    setAgentId("");
+    setEnvironment("live");
+    onCreated(res.key.name, res.token);
   }
+
+  const ipError = Object.entries(fieldErrors).find(([p]) => p.startsWith("ip_allowlist"))?.[1];
 
   return (
     <Card title="Create a key">
-      <form onSubmit={onSubmit} className="space-y-4" aria-label="Create a key">
+      <form onSubmit={onSubmit} className="space-y-4" aria-label="Create a key" noValidate>
         {error && <Alert>{error}</Alert>}
         <div className="grid gap-4 md:grid-cols-2">
-          <div>
-            <label htmlFor="key-agent" className="block text-sm font-medium text-slate-700">
-              Agent
-            </label>
+          <Field
+            id="key-agent"
+            label="Agent"
+            hint="Actions submitted with a bound key are that agent's: its tool registry and limits apply."
+            error={fieldErrors.agent_id}
+          >
             <select
               id="key-agent"
               value={agentId}
@@ -93,8 +91,8 @@ export function CreateKeyForm({
                 // The key's environment must match the agent's; pick the one that works.
                 if (picked) setEnvironment(picked.environment === "production" ? "live" : "test");
               }}
-              aria-describedby="key-agent-hint"
-              className={`${inputClass} mt-1`}
+              className={inputClass}
+              {...fieldAria("key-agent", { hint: true, error: fieldErrors.agent_id })}
             >
               <option value="">Not bound to an agent (scripts, automation)</option>
               {agents.map((a) => (
@@ -104,55 +102,53 @@ export function CreateKeyForm({
                 </option>
               ))}
             </select>
-            <p id="key-agent-hint" className="mt-1 text-xs text-slate-500">
-              Actions submitted with a bound key are that agent&apos;s: its tool registry and limits apply.
-            </p>
-          </div>
+          </Field>
         </div>
         <div className="grid gap-4 md:grid-cols-3">
-          <div>
-            <label htmlFor="key-name" className="block text-sm font-medium text-slate-700">
-              Name
-            </label>
+          <Field id="key-name" label="Name" error={fieldErrors.name}>
             <input
               id="key-name"
               name="name"
               required
               maxLength={100}
               placeholder="billing-agent (prod)"
-              className={`${inputClass} mt-1`}
+              className={inputClass}
+              {...fieldAria("key-name", { error: fieldErrors.name })}
             />
-          </div>
-          <div>
-            <label htmlFor="key-env" className="block text-sm font-medium text-slate-700">
-              Environment
-            </label>
+          </Field>
+          <Field
+            id="key-env"
+            label="Environment"
+            hint={
+              mismatch
+                ? `${agent.slug} runs in ${agent.environment}: it needs a ${agent.environment === "production" ? "live" : "test"} key.`
+                : undefined
+            }
+            error={fieldErrors.environment}
+          >
             <select
               id="key-env"
               name="environment"
               value={environment}
               onChange={(e) => setEnvironment(e.target.value === "test" ? "test" : "live")}
-              aria-describedby={mismatch ? "key-env-warning" : undefined}
-              className={`${inputClass} mt-1`}
+              className={inputClass}
+              {...fieldAria("key-env", { hint: Boolean(mismatch), error: fieldErrors.environment })}
             >
               <option value="live">live (wdn_live_…)</option>
               <option value="test">test (wdn_test_…)</option>
             </select>
-            {mismatch && (
-              <p id="key-env-warning" className="mt-1 text-xs font-medium text-amber-800">
-                {agent.slug} runs in {agent.environment}: it needs a{" "}
-                {agent.environment === "production" ? "live" : "test"} key.
-              </p>
-            )}
-          </div>
-          <div>
-            <label htmlFor="key-expiry" className="block text-sm font-medium text-slate-700">
-              Expires (optional)
-            </label>
-            <input id="key-expiry" name="expires_at" type="datetime-local" className={`${inputClass} mt-1`} />
-          </div>
+          </Field>
+          <Field id="key-expiry" label="Expires (optional)" error={fieldErrors.expires_at}>
+            <input
+              id="key-expiry"
+              name="expires_at"
+              type="datetime-local"
+              className={inputClass}
+              {...fieldAria("key-expiry", { error: fieldErrors.expires_at })}
+            />
+          </Field>
         </div>
-        <fieldset>
+        <fieldset aria-describedby={fieldErrors.scopes ? "key-scopes-error" : undefined}>
           <legend className="text-sm font-medium text-slate-700">Scopes</legend>
           <p className="text-xs text-slate-500">Agents usually need actions:submit and actions:read.</p>
           <div className="mt-2 grid gap-1 sm:grid-cols-2 md:grid-cols-4">
@@ -167,34 +163,39 @@ export function CreateKeyForm({
               </label>
             ))}
           </div>
+          {fieldErrors.scopes && (
+            <p id="key-scopes-error" className="mt-1 text-xs font-medium text-red-700">
+              {fieldErrors.scopes}
+            </p>
+          )}
         </fieldset>
         <div className="grid gap-4 md:grid-cols-2">
-          <div>
-            <label htmlFor="key-ips" className="block text-sm font-medium text-slate-700">
-              IP allowlist (optional)
-            </label>
+          <Field
+            id="key-ips"
+            label="IP allowlist (optional)"
+            hint="IPv4/IPv6 addresses or CIDRs; empty allows any address."
+            error={ipError}
+          >
             <textarea
               id="key-ips"
               name="ip_allowlist"
               rows={2}
               placeholder="203.0.113.0/24, 2001:db8::/32"
-              className={`${inputClass} mt-1 font-mono`}
+              className={cx(inputClass, "font-mono")}
+              {...fieldAria("key-ips", { hint: true, error: ipError })}
             />
-            <p className="mt-1 text-xs text-slate-500">IPv4/IPv6 addresses or CIDRs; empty allows any address.</p>
-          </div>
-          <div>
-            <label htmlFor="key-rate" className="block text-sm font-medium text-slate-700">
-              Rate limit per minute (optional)
-            </label>
+          </Field>
+          <Field id="key-rate" label="Rate limit per minute (optional)" error={fieldErrors.rate_limit_per_minute}>
             <input
               id="key-rate"
               name="rate_limit_per_minute"
               type="number"
               min={1}
               max={100000}
-              className={`${inputClass} mt-1`}
+              className={inputClass}
+              {...fieldAria("key-rate", { error: fieldErrors.rate_limit_per_minute })}
             />
-          </div>
+          </Field>
         </div>
         <Button type="submit" disabled={pending || scopes.length === 0}>
           {pending ? "Creating…" : "Create key"}

@@ -1,15 +1,15 @@
 "use client";
 
 import { useState } from "react";
-import { api, describeError } from "../api-client";
-import { Alert, Button, Card, inputClass } from "../ui";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
+import { Alert, Button, Card, Field, fieldAria, inputClass } from "../ui";
 
 /** Revokes every key of the organization; the admin types the organization's slug to confirm. */
 export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked: number) => void }) {
   const [reason, setReason] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { error, pending, fieldErrors, run } = useMutation({ refresh: false });
   const ready = reason.trim().length >= 3 && confirm === org;
 
   return (
@@ -24,36 +24,32 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
         onSubmit={async (e) => {
           e.preventDefault();
           if (!ready) return;
-          setPending(true);
-          setError(null);
-          try {
-            const res = await api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", {
-              method: "POST",
-              body: { reason },
-            });
-            setReason("");
-            setConfirm("");
-            onDone(res.revoked_count);
-          } catch (err) {
-            setError(describeError(err));
-          } finally {
-            setPending(false);
-          }
+          const res = await run(
+            "revoke-all",
+            () =>
+              api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", {
+                method: "POST",
+                body: { reason },
+              }),
+            { fields: /^reason$/ },
+          );
+          if (!res) return;
+          setReason("");
+          setConfirm("");
+          onDone(res.revoked_count);
         }}
       >
         {error && <Alert>{error}</Alert>}
-        <div>
-          <label htmlFor="er-reason" className="block text-sm font-medium text-slate-700">
-            Reason (recorded in the audit trail)
-          </label>
+        <Field id="er-reason" label="Reason (recorded in the audit trail)" error={fieldErrors.reason}>
           <input
             id="er-reason"
             value={reason}
             onChange={(e) => setReason(e.target.value)}
             maxLength={500}
-            className={`${inputClass} mt-1`}
+            className={inputClass}
+            {...fieldAria("er-reason", { error: fieldErrors.reason })}
           />
-        </div>
+        </Field>
         <div>
           <label htmlFor="er-confirm" className="block text-sm font-medium text-slate-700">
             Type <span className="font-mono">{org}</span> to confirm

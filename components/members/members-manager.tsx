@@ -3,7 +3,9 @@
 import { useState } from "react";
 import { api } from "../api-client";
 import { useMutation } from "../use-mutation";
-import { Alert, Badge, Button, Card, inputClass } from "../ui";
+import { ConfirmDialog } from "../dialog";
+import { Table } from "../table";
+import { Alert, Badge, Button, Card, Field, fieldAria, formatUtc, inputClass } from "../ui";
 
 type Role = "admin" | "approver" | "auditor" | "viewer";
 const ROLES: { value: Role; label: string; hint: string }[] = [
@@ -37,7 +39,7 @@ export function MembersManager({
   canWrite: boolean;
   currentUserId: string;
 }) {
-  const { error, notice, busy, run, setNotice } = useMutation();
+  const { error, notice, busy, fieldErrors, run, setNotice } = useMutation();
   const [invitation, setInvitation] = useState<Invitation | null>(null);
   const [confirmRemove, setConfirmRemove] = useState<Member | null>(null);
 
@@ -46,15 +48,19 @@ export function MembersManager({
     const formEl = e.currentTarget;
     const form = new FormData(formEl);
     const email = String(form.get("email") ?? "");
-    await run("add", async () => {
-      const res = await api<{
-        member: { email: string; status: string };
-        invitation: { path: string; expires_at: string } | null;
-      }>(org, "/api/v1/members", { method: "POST", body: { email, role: form.get("role") } });
-      formEl.reset();
-      if (res.invitation) setInvitation({ email: res.member.email, ...res.invitation });
-      else setNotice(`${res.member.email} was added.`);
-    });
+    await run(
+      "add",
+      async () => {
+        const res = await api<{
+          member: { email: string; status: string };
+          invitation: { path: string; expires_at: string } | null;
+        }>(org, "/api/v1/members", { method: "POST", body: { email, role: form.get("role") } });
+        formEl.reset();
+        if (res.invitation) setInvitation({ email: res.member.email, ...res.invitation });
+        else setNotice(`${res.member.email} was added.`);
+      },
+      { fields: /^(email|role)$/ },
+    );
   }
 
   return (
@@ -70,32 +76,33 @@ export function MembersManager({
       {canWrite && (
         <Card title="Add a member">
           <form onSubmit={onAdd} className="flex flex-wrap items-end gap-3" aria-label="Add a member">
-            <div className="min-w-64 flex-1">
-              <label htmlFor="new-email" className="block text-sm font-medium text-slate-700">
-                Email
-              </label>
+            <Field id="new-email" label="Email" error={fieldErrors.email} className="min-w-0 flex-1 sm:min-w-64">
               <input
                 id="new-email"
                 name="email"
                 type="email"
                 required
                 maxLength={320}
-                className={`${inputClass} mt-1`}
+                className={inputClass}
                 placeholder="person@example.com"
+                {...fieldAria("new-email", { error: fieldErrors.email })}
               />
-            </div>
-            <div>
-              <label htmlFor="new-role" className="block text-sm font-medium text-slate-700">
-                Role
-              </label>
-              <select id="new-role" name="role" defaultValue="viewer" className={`${inputClass} mt-1`}>
+            </Field>
+            <Field id="new-role" label="Role" error={fieldErrors.role}>
+              <select
+                id="new-role"
+                name="role"
+                defaultValue="viewer"
+                className={inputClass}
+                {...fieldAria("new-role", { error: fieldErrors.role })}
+              >
                 {ROLES.map((r) => (
                   <option key={r.value} value={r.value}>
                     {r.label}
                   </option>
                 ))}
               </select>
-            </div>
+            </Field>
             <Button type="submit" disabled={busy === "add"}>
               {busy === "add" ? "Adding…" : "Add member"}
             </Button>
@@ -105,23 +112,26 @@ export function MembersManager({
       )}
 
       <Card title={`${members.length} member${members.length === 1 ? "" : "s"}`}>
-        <table className="w-full text-left text-sm" data-testid="members-table">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2 pr-4 font-medium">Member</th>
-              <th className="py-2 pr-4 font-medium">Role</th>
-              <th className="py-2 pr-4 font-medium">Status</th>
-              {canWrite && <th className="py-2 text-right font-medium">Actions</th>}
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {members.map((m) => (
-              <tr key={m.user_id} data-testid={`member-${m.email}`}>
-                <td className="py-3 pr-4">
+        <Table
+          rows={members}
+          rowKey={(m) => m.user_id}
+          rowProps={(m) => ({ "data-testid": `member-${m.email}` })}
+          label="Members"
+          testId="members-table"
+          columns={[
+            {
+              header: "Member",
+              cell: (m) => (
+                <>
                   <div className="font-medium text-slate-900">{m.name || m.email}</div>
-                  {m.name && <div className="text-slate-500">{m.email}</div>}
-                </td>
-                <td className="py-3 pr-4">
+                  {m.name && <div className="break-all text-slate-500">{m.email}</div>}
+                </>
+              ),
+            },
+            {
+              header: "Role",
+              cell: (m) => (
+                <>
                   {canWrite ? (
                     <select
                       aria-label={`Role of ${m.email}`}
@@ -138,7 +148,7 @@ export function MembersManager({
                           );
                         });
                       }}
-                      className="rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+                      className="rounded-md border-0 py-1 pr-8 pl-2 text-sm ring-1 ring-slate-300 ring-inset"
                     >
                       {ROLES.map((r) => (
                         <option key={r.value} value={r.value}>
@@ -150,99 +160,98 @@ export function MembersManager({
                     <span className="capitalize">{m.role}</span>
                   )}
                   {busy === `role-${m.user_id}` && <span className="ml-2 text-xs text-slate-500">saving…</span>}
-                </td>
-                <td className="py-3 pr-4">
+                </>
+              ),
+            },
+            {
+              header: "Status",
+              cell: (m) => (
+                <>
                   {m.status === "active" ? (
                     <Badge tone="green">Active</Badge>
                   ) : (
-                    <span title={m.invitation_expires_at ? `Link expires ${m.invitation_expires_at}` : "No valid link"}>
+                    <span
+                      title={
+                        m.invitation_expires_at ? `Link expires ${formatUtc(m.invitation_expires_at)}` : "No valid link"
+                      }
+                    >
                       <Badge tone="amber">Invited</Badge>
                     </span>
                   )}
                   {m.user_id === currentUserId && <span className="ml-2 text-xs text-slate-500">(you)</span>}
-                </td>
-                {canWrite && (
-                  <td className="py-3 text-right whitespace-nowrap">
-                    {m.status === "invited" && (
-                      <Button
-                        variant="ghost"
-                        disabled={busy !== null}
-                        onClick={() =>
-                          run(`link-${m.user_id}`, async () => {
-                            const res = await api<{ path: string; expires_at: string }>(
-                              org,
-                              `/api/v1/members/${m.user_id}/invitation`,
-                              { method: "POST" },
-                            );
-                            setInvitation({ email: m.email, ...res });
-                          })
-                        }
-                      >
-                        New link
-                      </Button>
-                    )}
+                </>
+              ),
+            },
+            canWrite && {
+              header: "Actions",
+              align: "right",
+              className: "sm:whitespace-nowrap",
+              cell: (m) => (
+                <>
+                  {m.status === "invited" && (
                     <Button
                       variant="ghost"
-                      className="text-red-700"
                       disabled={busy !== null}
-                      onClick={() => setConfirmRemove(m)}
+                      onClick={() =>
+                        run(`link-${m.user_id}`, async () => {
+                          const res = await api<{ path: string; expires_at: string }>(
+                            org,
+                            `/api/v1/members/${m.user_id}/invitation`,
+                            { method: "POST" },
+                          );
+                          setInvitation({ email: m.email, ...res });
+                        })
+                      }
                     >
-                      Remove
+                      New link
                     </Button>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                  )}
+                  <Button
+                    variant="ghost"
+                    className="text-red-700"
+                    disabled={busy !== null}
+                    onClick={() => setConfirmRemove(m)}
+                  >
+                    Remove
+                  </Button>
+                </>
+              ),
+            },
+          ]}
+        />
       </Card>
 
       {confirmRemove && (
-        <div
-          role="dialog"
-          aria-modal="true"
-          aria-labelledby="remove-title"
-          className="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 p-4"
+        <ConfirmDialog
+          title={`Remove ${confirmRemove.email}?`}
+          confirmLabel="Remove member"
+          tone="danger"
+          pending={busy !== null}
+          onCancel={() => setConfirmRemove(null)}
+          onConfirm={() => {
+            const m = confirmRemove;
+            setConfirmRemove(null);
+            void run(`remove-${m.user_id}`, async () => {
+              await api(org, `/api/v1/members/${m.user_id}`, { method: "DELETE" });
+              setNotice(
+                m.api_keys > 0
+                  ? `${m.email} was removed, and ${m.api_keys === 1 ? "the API key" : `${m.api_keys} API keys`} they created revoked.`
+                  : `${m.email} was removed.`,
+              );
+            });
+          }}
         >
-          <div className="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
-            <h2 id="remove-title" className="text-lg font-semibold">
-              Remove {confirmRemove.email}?
-            </h2>
-            <p className="mt-2 text-sm text-slate-600">
-              They lose access to this organization on their next request. Their account and other organizations are not
-              affected.
+          <p className="text-sm text-slate-600">
+            They lose access to this organization on their next request. Their account and other organizations are not
+            affected.
+          </p>
+          {confirmRemove.api_keys > 0 && (
+            <p className="mt-2 text-sm font-medium text-red-700" data-testid="remove-keys-warning">
+              {confirmRemove.api_keys === 1 ? "The API key" : `The ${confirmRemove.api_keys} API keys`} they created
+              will be revoked too; agents using {confirmRemove.api_keys === 1 ? "it" : "them"} stop working at once.
             </p>
-            {confirmRemove.api_keys > 0 && (
-              <p className="mt-2 text-sm font-medium text-red-700" data-testid="remove-keys-warning">
-                {confirmRemove.api_keys === 1 ? "The API key" : `The ${confirmRemove.api_keys} API keys`} they created
-                will be revoked too; agents using {confirmRemove.api_keys === 1 ? "it" : "them"} stop working at once.
-              </p>
-            )}
-            <div className="mt-6 flex justify-end gap-3">
-              <Button variant="secondary" onClick={() => setConfirmRemove(null)}>
-                Cancel
-              </Button>
-              <Button
-                variant="danger"
-                disabled={busy !== null}
-                onClick={() => {
-                  const m = confirmRemove;
-                  setConfirmRemove(null);
-                  void run(`remove-${m.user_id}`, async () => {
-                    await api(org, `/api/v1/members/${m.user_id}`, { method: "DELETE" });
-                    setNotice(
-                      m.api_keys > 0
-                        ? `${m.email} was removed, and ${m.api_keys === 1 ? "the API key" : `${m.api_keys} API keys`} they created revoked.`
-                        : `${m.email} was removed.`,
-                    );
-                  });
-                }}
-              >
-                Remove member
-              </Button>
-            </div>
-          </div>
-        </div>
+          )}
+        </ConfirmDialog>
       )}
     </div>
   );
@@ -255,7 +264,7 @@ function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onD
     <div className="rounded-lg border border-amber-300 bg-amber-50 p-4" data-testid="invitation-link">
       <p className="text-sm font-medium text-amber-900">
         {invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only
-        now and expires {new Date(invitation.expires_at).toLocaleString()}.
+        now and expires {formatUtc(invitation.expires_at)}.
       </p>
       <div className="mt-3 flex gap-2">
         <input

@@ -1,9 +1,10 @@
 "use client";
 
-import { useState } from "react";
 import type { PolicyVersionView } from "@/lib/policy/versions";
-import { api, describeError } from "../api-client";
-import { Alert, Button, Dialog } from "../ui";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
+import { Alert, Button } from "../ui";
+import { Dialog } from "../dialog";
 
 /** Confirms and makes a version the active policy: a draft is published, an older published version re-activated. */
 export function PublishDialog({
@@ -19,8 +20,7 @@ export function PublishDialog({
   onDone: (view: PolicyVersionView) => void;
   onCancel: () => void;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { error, pending, run } = useMutation({ refresh: false });
   const rollback = target.status === "published";
   const title = rollback ? `Re-activate v${target.version}?` : `Publish v${target.version}?`;
   return (
@@ -38,23 +38,16 @@ export function PublishDialog({
         </div>
       )}
       <div className="mt-6 flex justify-end gap-3">
-        <Button variant="secondary" onClick={onCancel} autoFocus>
+        <Button variant="secondary" onClick={onCancel} data-autofocus>
           Cancel
         </Button>
         <Button
           disabled={pending}
           onClick={async () => {
-            setPending(true);
-            setError(null);
-            try {
-              onDone(
-                await api<PolicyVersionView>(org, `/api/v1/policies/${target.version}/publish`, { method: "POST" }),
-              );
-            } catch (e) {
-              setError(describeError(e));
-            } finally {
-              setPending(false);
-            }
+            const view = await run("publish", () =>
+              api<PolicyVersionView>(org, `/api/v1/policies/${target.version}/publish`, { method: "POST" }),
+            );
+            if (view) onDone(view);
           }}
         >
           {pending ? "Working…" : rollback ? `Re-activate v${target.version}` : `Publish v${target.version}`}

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { PolicyVersionView } from "@/lib/policy/versions";
 import { Alert, Badge, Button, Card, cx, formatUtc } from "../ui";
+import { Table } from "../table";
 import { PublishDialog } from "./publish-dialog";
 
 export function VersionHistory({
@@ -32,77 +33,89 @@ export function VersionHistory({
           </Alert>
         </div>
       )}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm" data-testid="policy-versions">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2 pr-4 font-medium">Version</th>
-              <th className="py-2 pr-4 font-medium">State</th>
-              <th className="py-2 pr-4 font-medium">Saved</th>
-              <th className="py-2 pr-4 font-medium">Published</th>
-              <th className="py-2 text-right font-medium">Actions</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {versions.map((v) => (
-              <tr
-                key={v.id}
-                data-testid={`policy-version-${v.version}`}
-                className={cx("align-top", v.version === selected && "bg-slate-50")}
-              >
-                <td className="py-2 pr-4">
-                  <span className="font-semibold">v{v.version}</span>
-                  <div className="text-xs text-slate-500">
-                    {v.rule_count} rule{v.rule_count === 1 ? "" : "s"}
-                    {v.description ? ` · ${v.description}` : ""}
-                  </div>
-                </td>
-                <td className="py-2 pr-4">
-                  {v.active ? (
-                    <Badge tone="green">active</Badge>
-                  ) : v.status === "draft" ? (
-                    <Badge tone="amber">draft</Badge>
-                  ) : (
-                    <Badge>published</Badge>
-                  )}
-                </td>
-                <td className="py-2 pr-4 text-xs text-slate-600">
-                  {formatUtc(v.created_at)}
-                  <div>by {v.created_by ?? "system"}</div>
-                </td>
-                <td className="py-2 pr-4 text-xs text-slate-600">
-                  {v.published_at ? (
-                    <>
-                      {formatUtc(v.published_at)}
-                      <div>by {v.published_by ?? "system"}</div>
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-                <td className="py-2 text-right whitespace-nowrap">
-                  <Link
-                    href={`/${org}/policies?version=${v.version}`}
-                    className="px-2 text-sm font-medium underline"
-                    aria-label={`${canWrite ? "Open" : "View"} v${v.version}`}
+      <Table
+        rows={versions}
+        rowKey={(v) => v.id}
+        rowProps={(v) => ({
+          "data-testid": `policy-version-${v.version}`,
+          className: cx(v.version === selected && "bg-slate-50"),
+        })}
+        label="Policy versions"
+        testId="policy-versions"
+        columns={[
+          {
+            header: "Version",
+            cell: (v) => (
+              <>
+                <span className="font-semibold">v{v.version}</span>
+                <div className="text-xs text-slate-500">
+                  {v.rule_count} rule{v.rule_count === 1 ? "" : "s"}
+                  {v.description ? ` · ${v.description}` : ""}
+                </div>
+              </>
+            ),
+          },
+          {
+            header: "State",
+            cell: (v) =>
+              v.active ? (
+                <Badge tone="green">active</Badge>
+              ) : v.status === "draft" ? (
+                <Badge tone="amber">draft</Badge>
+              ) : (
+                <Badge>published</Badge>
+              ),
+          },
+          {
+            header: "Saved",
+            className: "text-xs text-slate-600",
+            cell: (v) => (
+              <>
+                {formatUtc(v.created_at)}
+                <div>by {v.created_by ?? "system"}</div>
+              </>
+            ),
+          },
+          {
+            header: "Published",
+            className: "text-xs text-slate-600",
+            cell: (v) =>
+              v.published_at ? (
+                <>
+                  {formatUtc(v.published_at)}
+                  <div>by {v.published_by ?? "system"}</div>
+                </>
+              ) : (
+                "—"
+              ),
+          },
+          {
+            header: "Actions",
+            align: "right",
+            className: "sm:whitespace-nowrap",
+            cell: (v) => (
+              <>
+                <Link
+                  href={`/${org}/policies?version=${v.version}`}
+                  className="px-2 text-sm font-medium underline"
+                  aria-label={`${canWrite ? "Open" : "View"} v${v.version}`}
+                >
+                  {canWrite ? "Open in editor" : "View"}
+                </Link>
+                {canWrite && !v.active && (
+                  <Button
+                    variant="ghost"
+                    onClick={() => setTarget(v)}
+                    aria-label={`${v.status === "draft" ? "Publish" : "Re-activate"} v${v.version}`}
                   >
-                    {canWrite ? "Open in editor" : "View"}
-                  </Link>
-                  {canWrite && !v.active && (
-                    <Button
-                      variant="ghost"
-                      onClick={() => setTarget(v)}
-                      aria-label={`${v.status === "draft" ? "Publish" : "Re-activate"} v${v.version}`}
-                    >
-                      {v.status === "draft" ? "Publish" : "Re-activate"}
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                    {v.status === "draft" ? "Publish" : "Re-activate"}
+                  </Button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
       {target && (
         <PublishDialog
           org={org}

@@ -1,9 +1,9 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { OrgSettings } from "@/lib/orgs/settings";
-import { api, describeErrorForForm, fieldErrorsOf } from "../api-client";
+import { api } from "../api-client";
+import { useMutation } from "../use-mutation";
 import { Alert, Button, Card, Field, cx, fieldAria, inputClass } from "../ui";
 
 function lines(s: string): string[] {
@@ -24,7 +24,6 @@ function listError(errors: Record<string, string>, field: string, entries: strin
 }
 
 export function SettingsForm({ org, settings }: { org: string; settings: OrgSettings }) {
-  const router = useRouter();
   const [name, setName] = useState(settings.name);
   const [idle, setIdle] = useState(String(settings.session_idle_timeout_seconds / 60));
   const [absolute, setAbsolute] = useState(String(settings.session_absolute_timeout_seconds / 60));
@@ -32,10 +31,7 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
   const [domains, setDomains] = useState(settings.http_allowed_domains.join("\n"));
   const [cidrs, setCidrs] = useState(settings.http_allowed_private_cidrs.join("\n"));
   const [retention, setRetention] = useState(settings.payload_retention_days?.toString() ?? "");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const { error, notice, pending, fieldErrors: errors, run, setNotice } = useMutation();
 
   const body = {
     name: name.trim(),
@@ -49,26 +45,17 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    setPending(true);
-    setErrors({});
-    setError(null);
-    setNotice(null);
-    try {
-      await api<OrgSettings>(org, "/api/v1/org/settings", { method: "PATCH", body });
-      setNotice("Settings saved. Changes apply to the next request; each change is in the audit trail.");
-      router.refresh();
-    } catch (err) {
-      setErrors(fieldErrorsOf(err));
-      setError(
-        describeErrorForForm(err, (path) =>
-          /^(name|session_idle_timeout_seconds|session_absolute_timeout_seconds|payload_retention_days|(sensitive_keys|http_allowed_domains|http_allowed_private_cidrs)(\.\d+)?)$/.test(
-            path,
-          ),
-        ),
-      );
-    } finally {
-      setPending(false);
-    }
+    await run(
+      "save",
+      async () => {
+        await api<OrgSettings>(org, "/api/v1/org/settings", { method: "PATCH", body });
+        setNotice("Settings saved. Changes apply to the next request; each change is in the audit trail.");
+      },
+      {
+        fields:
+          /^(name|session_idle_timeout_seconds|session_absolute_timeout_seconds|payload_retention_days|(sensitive_keys|http_allowed_domains|http_allowed_private_cidrs)(\.\d+)?)$/,
+      },
+    );
   }
 
   const idleErr = errors.session_idle_timeout_seconds;

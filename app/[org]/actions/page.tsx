@@ -3,6 +3,7 @@ import Link from "next/link";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { EffectBadge, RiskBadge, StatusBadge } from "@/components/firewall/badges";
 import { Ago } from "@/components/time";
+import { Table } from "@/components/table";
 import { Button, Card, PageHeader, inputClass } from "@/components/ui";
 import { redirect } from "next/navigation";
 import { listActions } from "@/lib/actions/get-action";
@@ -108,59 +109,63 @@ export default async function ActionsPage({
           ) : undefined
         }
       >
-        {actions.length === 0 ? (
-          <p className="text-sm text-slate-600" data-testid="actions-empty">
-            {status || agent || cursor
-              ? "No actions match these filters."
-              : "No actions yet. They appear here as soon as an agent submits one."}
-          </p>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="actions-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-2 pr-4 font-medium">When</th>
-                  <th className="py-2 pr-4 font-medium">Agent</th>
-                  <th className="py-2 pr-4 font-medium">Action</th>
-                  <th className="py-2 pr-4 font-medium">Status</th>
-                  <th className="py-2 pr-4 font-medium">Decision</th>
-                  <th className="py-2 font-medium">Rule</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {actions.map((a) => (
-                  <tr key={a.id} data-testid={`action-row-${a.id}`} className="align-top">
-                    <td className="whitespace-nowrap py-2 pr-4 text-slate-600">
-                      <Ago iso={a.created_at} />
-                    </td>
-                    <td className="whitespace-nowrap py-2 pr-4 font-mono text-xs">{a.agent.slug ?? "—"}</td>
-                    <td className="py-2 pr-4">
-                      <Link href={`${base}/${a.id}`} className="font-mono text-xs font-medium text-slate-900 underline">
-                        {a.tool}.{a.operation}
-                      </Link>
-                    </td>
-                    <td className="py-2 pr-4">
-                      <StatusBadge status={a.status} />
-                    </td>
-                    <td className="py-2 pr-4">
-                      <div className="flex flex-wrap gap-1">
-                        <EffectBadge effect={a.decision} />
-                        <RiskBadge risk={a.risk_level} />
-                      </div>
-                    </td>
-                    <td className="py-2 text-xs text-slate-600">
-                      {a.rule
-                        ? `${a.rule.name ?? `rule ${a.rule.index + 1}`} (v${a.policy_version ?? "?"})`
-                        : a.decided_by === "registry"
-                          ? "tool registry"
-                          : "—"}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Table
+          rows={actions}
+          rowKey={(a) => a.id}
+          rowProps={(a) => ({ "data-testid": `action-row-${a.id}` })}
+          label="Actions"
+          testId="actions-table"
+          empty={
+            <p data-testid="actions-empty">
+              {status || agent || cursor
+                ? "No actions match these filters."
+                : "No actions yet. They appear here as soon as an agent submits one."}
+            </p>
+          }
+          columns={[
+            {
+              header: "When",
+              className: "sm:whitespace-nowrap text-slate-600",
+              cell: (a) => <Ago iso={a.created_at} />,
+            },
+            {
+              header: "Agent",
+              className: "sm:whitespace-nowrap font-mono text-xs",
+              cell: (a) => a.agent.slug ?? "—",
+            },
+            {
+              header: "Action",
+              cell: (a) => (
+                <Link
+                  href={`${base}/${a.id}`}
+                  className="font-mono text-xs font-medium break-all text-slate-900 underline"
+                >
+                  {a.tool}.{a.operation}
+                </Link>
+              ),
+            },
+            { header: "Status", cell: (a) => <StatusBadge status={a.status} /> },
+            {
+              header: "Decision",
+              cell: (a) => (
+                <div className="flex flex-wrap gap-1">
+                  <EffectBadge effect={a.decision} />
+                  <RiskBadge risk={a.risk_level} />
+                </div>
+              ),
+            },
+            {
+              header: "Rule",
+              className: "text-xs text-slate-600",
+              cell: (a) =>
+                a.rule
+                  ? `${a.rule.name ?? `rule ${a.rule.index + 1}`} (v${a.policy_version ?? "?"})`
+                  : a.decided_by === "registry"
+                    ? "tool registry"
+                    : "—",
+            },
+          ]}
+        />
         {nextCursor && (
           <div className="mt-4 flex justify-end">
             <Link href={`${base}${query(filters, { cursor: nextCursor })}`} className="text-sm font-medium underline">

@@ -3,7 +3,8 @@ import Link from "next/link";
 import { CheckpointButton } from "@/components/audit/checkpoint-button";
 import { ExportForm } from "@/components/audit/export-form";
 import { VerificationBadge } from "@/components/audit/verification-badge";
-import { Alert, Badge, Card, PageHeader, inputClass } from "@/components/ui";
+import { Table } from "@/components/table";
+import { Alert, Badge, Card, PageHeader, formatUtc, inputClass } from "@/components/ui";
 import { listCheckpoints } from "@/lib/audit/list-checkpoints";
 import { listAuditEvents, type AuditEventPage } from "@/lib/audit/list-events";
 import { listEventsQuerySchema } from "@/lib/audit/schemas";
@@ -45,10 +46,6 @@ function asUtc(v: string): string {
 
 function withoutZone(iso: string): string {
   return iso.replace(/Z$/, "").replace(/\.000$/, "");
-}
-
-function when(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
 export default async function AuditPage({
@@ -188,83 +185,84 @@ export default async function AuditPage({
             </div>
           }
         >
-          {page.events.length === 0 ? (
-            <p className="text-sm text-slate-600">No events match.</p>
-          ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm" data-testid="audit-events">
-                <thead className="text-xs uppercase text-slate-500">
-                  <tr>
-                    <th className="py-2 pr-4 font-medium">#</th>
-                    <th className="py-2 pr-4 font-medium">When (UTC)</th>
-                    <th className="py-2 pr-4 font-medium">Actor</th>
-                    <th className="py-2 pr-4 font-medium">Event</th>
-                    <th className="py-2 pr-4 font-medium">Target</th>
-                    <th className="py-2 font-medium">Hash</th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {page.events.map((e) => {
-                    const ev = e.event;
-                    return (
-                      <tr key={e.seq} data-testid={`event-${e.seq}`} className="align-top">
-                        <td className="py-2 pr-4 tabular-nums">
-                          <Link className="text-slate-900 underline" href={`${base}/events/${e.seq}`}>
-                            {e.seq}
-                          </Link>
-                        </td>
-                        <td className="py-2 pr-4 whitespace-nowrap text-slate-600">{when(ev.occurred_at)}</td>
-                        <td className="py-2 pr-4">
-                          {ev.actor.id ? (
-                            <Link
-                              className="text-slate-700 hover:underline"
-                              href={link({ actor: ev.actor.id, cursor: "" })}
-                              title={ev.actor.id}
-                            >
-                              {e.actor_label ?? `${ev.actor.type} ${ev.actor.id.slice(0, 8)}…`}
-                            </Link>
-                          ) : (
-                            <Badge>{ev.actor.type}</Badge>
-                          )}
-                        </td>
-                        <td className="py-2 pr-4 font-mono text-xs">
-                          <Link className="hover:underline" href={link({ action: ev.action, cursor: "" })}>
-                            {ev.action}
-                          </Link>
-                        </td>
-                        <td className="py-2 pr-4 text-xs">
-                          {ev.target.type && ev.target.id ? (
-                            ev.target.type === "action" ? (
-                              <Link
-                                className="font-mono text-slate-900 underline"
-                                href={`${base}/actions/${ev.target.id}`}
-                                title="Open the action"
-                              >
-                                action {ev.target.id.slice(0, 8)}…
-                              </Link>
-                            ) : (
-                              <Link
-                                className="font-mono text-slate-700 hover:underline"
-                                href={link({ target_type: ev.target.type, target_id: ev.target.id, cursor: "" })}
-                              >
-                                {ev.target.type}{" "}
-                                {ev.target.id.length > 12 ? `${ev.target.id.slice(0, 8)}…` : ev.target.id}
-                              </Link>
-                            )
-                          ) : (
-                            <span className="text-slate-400">—</span>
-                          )}
-                        </td>
-                        <td className="py-2 font-mono text-xs text-slate-500" title={e.hash}>
-                          {e.hash.slice(0, 12)}…
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <Table
+            rows={page.events}
+            rowKey={(e) => e.seq}
+            rowProps={(e) => ({ "data-testid": `event-${e.seq}` })}
+            label="Audit events"
+            testId="audit-events"
+            empty="No events match."
+            columns={[
+              {
+                header: "#",
+                className: "tabular-nums",
+                cell: (e) => (
+                  <Link className="text-slate-900 underline" href={`${base}/events/${e.seq}`}>
+                    {e.seq}
+                  </Link>
+                ),
+              },
+              {
+                header: "When (UTC)",
+                className: "sm:whitespace-nowrap text-slate-600",
+                cell: (e) => <time dateTime={e.event.occurred_at}>{formatUtc(e.event.occurred_at)}</time>,
+              },
+              {
+                header: "Actor",
+                cell: ({ event: ev, actor_label }) =>
+                  ev.actor.id ? (
+                    <Link
+                      className="break-all text-slate-700 hover:underline"
+                      href={link({ actor: ev.actor.id, cursor: "" })}
+                      title={ev.actor.id}
+                    >
+                      {actor_label ?? `${ev.actor.type} ${ev.actor.id.slice(0, 8)}…`}
+                    </Link>
+                  ) : (
+                    <Badge>{ev.actor.type}</Badge>
+                  ),
+              },
+              {
+                header: "Event",
+                className: "font-mono text-xs",
+                cell: ({ event: ev }) => (
+                  <Link className="hover:underline" href={link({ action: ev.action, cursor: "" })}>
+                    {ev.action}
+                  </Link>
+                ),
+              },
+              {
+                header: "Target",
+                className: "text-xs",
+                cell: ({ event: ev }) =>
+                  ev.target.type && ev.target.id ? (
+                    ev.target.type === "action" ? (
+                      <Link
+                        className="font-mono text-slate-900 underline"
+                        href={`${base}/actions/${ev.target.id}`}
+                        title="Open the action"
+                      >
+                        action {ev.target.id.slice(0, 8)}…
+                      </Link>
+                    ) : (
+                      <Link
+                        className="font-mono text-slate-700 hover:underline"
+                        href={link({ target_type: ev.target.type, target_id: ev.target.id, cursor: "" })}
+                      >
+                        {ev.target.type} {ev.target.id.length > 12 ? `${ev.target.id.slice(0, 8)}…` : ev.target.id}
+                      </Link>
+                    )
+                  ) : (
+                    <span className="text-slate-400">—</span>
+                  ),
+              },
+              {
+                header: "Hash",
+                className: "font-mono text-xs text-slate-500",
+                cell: (e) => <span title={e.hash}>{e.hash.slice(0, 12)}…</span>,
+              },
+            ]}
+          />
         </Card>
       )}
 
@@ -280,7 +278,7 @@ export default async function AuditPage({
                 <li key={c.id} className="py-2">
                   <div className="flex justify-between gap-2">
                     <span className="font-medium tabular-nums">#{c.tree_size}</span>
-                    <span className="text-slate-600">{when(c.timestamp)}</span>
+                    <span className="text-slate-600">{formatUtc(c.timestamp)}</span>
                   </div>
                   <div className="flex justify-between gap-2 text-xs text-slate-500">
                     <span className="font-mono" title={c.root_hash}>

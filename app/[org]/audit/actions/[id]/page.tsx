@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ProofPackButton } from "@/components/audit/proof-pack-button";
-import { Badge, Card, PageHeader } from "@/components/ui";
+import { Table } from "@/components/table";
+import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { getAction } from "@/lib/actions/get-action";
 import { listActionAuditEvents } from "@/lib/audit/action-events";
 import { isUuid } from "@/lib/db/tenant";
@@ -72,7 +73,7 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
               </Badge>
             </Row>
             <Row label="Agent">{action.agent.slug ?? action.agent.id}</Row>
-            <Row label="Submitted (UTC)">{action.created_at}</Row>
+            <Row label="Submitted (UTC)">{formatUtc(action.created_at)}</Row>
             <Row label="Payload hash">
               <span className="font-mono text-xs break-all">{action.payload_hash}</span>
             </Row>
@@ -112,7 +113,7 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
                   </li>
                   {action.approval.decisions.map((d) => (
                     <li key={d.approver_id} className="text-xs text-slate-600">
-                      {d.decision} by {d.approver_email ?? d.approver_id} at {d.decided_at}
+                      {d.decision} by {d.approver_email ?? d.approver_id} at {formatUtc(d.decided_at)}
                       {d.mfa ? " (MFA)" : ""}: {d.reason}
                     </li>
                   ))}
@@ -125,30 +126,30 @@ export default async function AuditActionPage({ params }: { params: Promise<{ or
         </Card>
       </div>
       <Card title={`Audit events (${events.length})`} className="mt-6">
-        <table className="w-full text-left text-sm" data-testid="action-events">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2 pr-4 font-medium">#</th>
-              <th className="py-2 pr-4 font-medium">When (UTC)</th>
-              <th className="py-2 pr-4 font-medium">Event</th>
-              <th className="py-2 font-medium">Actor</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {events.map((e) => (
-              <tr key={e.seq}>
-                <td className="py-2 pr-4 tabular-nums">
-                  <Link className="underline" href={`${base}/events/${e.seq}`}>
-                    {e.seq}
-                  </Link>
-                </td>
-                <td className="py-2 pr-4 text-slate-600">{e.event.occurred_at.replace("T", " ").slice(0, 19)}</td>
-                <td className="py-2 pr-4 font-mono text-xs">{e.event.action}</td>
-                <td className="py-2 text-slate-600">{e.actor_label ?? e.event.actor.type}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={events}
+          rowKey={(e) => e.seq}
+          label="Audit events of this action"
+          testId="action-events"
+          columns={[
+            {
+              header: "#",
+              className: "tabular-nums",
+              cell: (e) => (
+                <Link className="underline" href={`${base}/events/${e.seq}`}>
+                  {e.seq}
+                </Link>
+              ),
+            },
+            {
+              header: "When (UTC)",
+              className: "text-slate-600",
+              cell: (e) => <time dateTime={e.event.occurred_at}>{formatUtc(e.event.occurred_at)}</time>,
+            },
+            { header: "Event", className: "font-mono text-xs", cell: (e) => e.event.action },
+            { header: "Actor", className: "text-slate-600", cell: (e) => e.actor_label ?? e.event.actor.type },
+          ]}
+        />
       </Card>
     </>
   );

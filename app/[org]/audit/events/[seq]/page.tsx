@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { Badge, Card, PageHeader } from "@/components/ui";
+import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { getAuditEvent } from "@/lib/audit/get-event";
 import { AppError } from "@/lib/errors";
 import { requireOrgPage } from "@/lib/rbac/page";
@@ -52,7 +52,9 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Event">
           <dl className="divide-y divide-slate-100">
-            <Row label="When (UTC)">{ev.occurred_at}</Row>
+            <Row label="When (UTC)">
+              <time dateTime={ev.occurred_at}>{formatUtc(ev.occurred_at)}</time>
+            </Row>
             <Row label="Actor">
               {ev.actor.type} {e.actor_label ?? ev.actor.id ?? ""}
               {ev.actor.id && <div className="font-mono text-xs text-slate-500">{ev.actor.id}</div>}
@@ -105,7 +107,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
               {e.inclusion ? (
                 <>
                   Leaf {e.inclusion.leaf_index} of checkpoint #{e.inclusion.checkpoint.tree_size} (
-                  {e.inclusion.checkpoint.timestamp}, key {e.inclusion.checkpoint.key_id}):{" "}
+                  {formatUtc(e.inclusion.checkpoint.timestamp)}, key {e.inclusion.checkpoint.key_id}):{" "}
                   {e.inclusion.leads_to_root ? (
                     <Badge tone="green">proof leads to its root</Badge>
                   ) : (
