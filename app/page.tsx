@@ -2,7 +2,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { SignOutButton } from "@/components/sign-out-button";
 import { ROLE_LABEL } from "@/lib/rbac/permissions";
-import { currentMemberships, requireUser } from "@/lib/rbac/page";
+import { currentMemberships, requireUser } from "@/lib/http/page";
 
 export default async function Home() {
   const user = await requireUser("/");

@@ -1,6 +1,6 @@
 import { AppShell } from "@/components/app-shell";
 import { navFor } from "@/lib/rbac/navigation";
-import { currentMemberships, requireOrgPage } from "@/lib/rbac/page";
+import { currentMemberships, requireOrgPage } from "@/lib/http/page";
 import { ROLE_LABEL } from "@/lib/rbac/permissions";
 
 export default async function OrgLayout({

@@ -6,7 +6,7 @@ import { Table } from "@/components/table";
 import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { ACTION_STATUSES } from "@/lib/actions/schemas";
 import { getOverview } from "@/lib/orgs/get-overview";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 import { ROLE_LABEL, ROLES } from "@/lib/rbac/permissions";
 
 export const metadata: Metadata = { title: "Overview" };

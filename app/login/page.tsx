@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/login-form";
-import { currentUser } from "@/lib/rbac/page";
+import { currentUser } from "@/lib/http/page";
 import { safeNextPath } from "@/lib/http/safe-redirect";
 
 export const metadata: Metadata = { title: "Sign in" };

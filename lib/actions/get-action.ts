@@ -1,7 +1,7 @@
 import { withTenantSql } from "../db/sql";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { expireDueApprovals } from "../approvals/expire";
 import { waitForActionChange } from "./notify";

@@ -1,13 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
-import canonicalize from "canonicalize";
 import { auditAppendStatement, checkAppended, type AuditInput } from "../audit/append-event";
 import { readRegistries } from "../agents/schemas";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenantSql } from "../db/sql";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
-import { actorOf, type OrgContext } from "../rbac/context";
-import type { VerifiedKey } from "../keys/verify-api-key";
+import { canonicalJson } from "../json";
+import { parseOr422 } from "../validation";
+import { actorOf, type OrgContext, type VerifiedKey } from "../rbac/context";
 import { encrypt } from "../security/keyring";
 import { consume, rateLimitHeaders, type LimiterSpec, type LimitState } from "../security/rate-limit";
 import { redactParams } from "../security/redact";
@@ -33,9 +32,11 @@ export type SubmitResult = { body: SubmitResponse; replayed: boolean; headers: R
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const canon = (v: unknown) => {
-  const c = canonicalize(v);
-  if (c === undefined) throw new AppError("validation_failed", "The body is not serialisable JSON");
-  return c;
+  try {
+    return canonicalJson(v);
+  } catch (e) {
+    throw new AppError("validation_failed", "The body is not serialisable JSON", { cause: e });
+  }
 };
 
 /**

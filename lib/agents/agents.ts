@@ -3,7 +3,7 @@ import type { Agent } from "../db/generated/client";
 import { isUniqueViolation } from "../db/errors";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import type { ToolRegistry } from "../policy";
 import {

@@ -1,7 +1,7 @@
 import { appendAuditEvents, type AuditInput } from "../audit/append-event";
 import { withTenantSql } from "../db/sql";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { assertCan, type OrgContext } from "../rbac/context";
 import { expireDueApprovals } from "./expire";
 import { decideApprovalSchema } from "./schemas";

@@ -1,5 +1,5 @@
 import { withTenant } from "../db/tenant";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { toActionView, ACTION_INCLUDE, type ActionView } from "../actions/view";
 import type { Approval } from "../db/generated/client";

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Sql } from "../db/sql";
 import type { Tx } from "../db/tenant";
-import { canonicalEvent, normaliseData, type Actor, type HashedEvent } from "./event";
+import type { Actor } from "../rbac/context";
+import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
 
 export type AuditInput = {
   orgId: string;

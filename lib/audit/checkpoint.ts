@@ -7,9 +7,9 @@ import {
   verify,
   type KeyObject,
 } from "node:crypto";
-import canonicalize from "canonicalize";
 import { z } from "zod";
 import { AppError, type FieldError } from "../errors";
+import { canonicalJson } from "../json";
 
 /**
  * Signed checkpoints: an Ed25519 signature over (organization, tree size,
@@ -329,9 +329,7 @@ export function signWithKey(key: SigningKey, context: string, message: Uint8Arra
 }
 
 export function checkpointSigningBytes(checkpoint: Checkpoint): Buffer {
-  const canonical = canonicalize(checkpoint);
-  if (canonical === undefined) throw new Error("checkpoint is not serialisable");
-  return Buffer.from(CHECKPOINT_SIGNING_CONTEXT + canonical, "utf8");
+  return Buffer.from(CHECKPOINT_SIGNING_CONTEXT + canonicalJson(checkpoint), "utf8");
 }
 
 const checkpointFieldsSchema = z.strictObject({

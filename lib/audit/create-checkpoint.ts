@@ -1,4 +1,4 @@
-import { signingKeyring } from "../config/crypto";
+import { signingKeyring } from "./signing-keyring";
 import { lookupOrgsNeedingCheckpoint } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
 import { log } from "../log";

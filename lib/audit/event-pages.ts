@@ -1,6 +1,5 @@
 import { withTenantSql } from "../db/sql";
-import type { HashedEvent, JsonObject } from "./event";
-import type { ChainedEvent } from "./event-row";
+import { chainedEventOf, type ChainedEvent, type StoredEvent } from "./event-row";
 
 /**
  * Keyset pages of an organization's chain for the readers that walk all of
@@ -8,37 +7,6 @@ import type { ChainedEvent } from "./event-row";
  * costs about half what the typed client's decoding costs, which is most of
  * a million-event walk. Each page is its own short tenant transaction.
  */
-
-type Row = {
-  org_id: string;
-  seq: string;
-  id: string;
-  occurred_at: Date;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  data: JsonObject | null;
-  prev_hash: string;
-  hash: string;
-};
-
-function chained(r: Row): ChainedEvent {
-  const event: HashedEvent = {
-    v: 1,
-    id: r.id,
-    org_id: r.org_id,
-    occurred_at: r.occurred_at.toISOString(),
-    actor: { type: r.actor_type as HashedEvent["actor"]["type"], id: r.actor_id },
-    action: r.action,
-    target: { type: r.target_type, id: r.target_id },
-    ip: r.ip,
-    data: r.data ?? {},
-  };
-  return { seq: Number(r.seq), prev_hash: r.prev_hash, hash: r.hash, event };
-}
 
 export type PageQuery = {
   /** Events with seq > afterSeq … */
@@ -53,8 +21,10 @@ export type PageQuery = {
 
 export async function readEventPage(orgId: string, q: PageQuery): Promise<ChainedEvent[]> {
   const rows = await withTenantSql({ orgId }, (sql) =>
-    sql.query<Row>(
-      `SELECT org_id, seq::text AS seq, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data, prev_hash, hash
+    sql.query<StoredEvent>(
+      `SELECT org_id AS "orgId", seq::text AS seq, id, occurred_at AS "occurredAt", actor_type AS "actorType",
+              actor_id AS "actorId", action, target_type AS "targetType", target_id AS "targetId", ip, data,
+              prev_hash AS "prevHash", hash
        FROM audit_events
        WHERE org_id = $1 AND seq > $2 AND seq <= $3
          AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)
@@ -64,7 +34,7 @@ export async function readEventPage(orgId: string, q: PageQuery): Promise<Chaine
       "audit_event_page",
     ),
   );
-  return rows.map(chained);
+  return rows.map(chainedEventOf);
 }
 
 /**

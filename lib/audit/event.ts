@@ -1,14 +1,11 @@
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import { canonicalJson, type JsonObject } from "../json";
+import type { Actor } from "../rbac/context";
 
 /** The chain's genesis: the prev_hash of an organization's first event. */
 export const GENESIS_HASH = "0".repeat(64);
 
-export type ActorType = "user" | "api_key" | "system";
-export type Actor = { type: ActorType; id: string | null };
 export type Target = { type: string; id: string | null };
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
-export type JsonObject = { [k: string]: JsonValue };
 
 /**
  * What is hashed for one event. The chain position (seq) is not part of it:
@@ -28,9 +25,7 @@ export type HashedEvent = {
 };
 
 export function canonicalEvent(e: HashedEvent): string {
-  const out = canonicalize(e);
-  if (out === undefined) throw new Error("event is not serialisable");
-  return out;
+  return canonicalJson(e);
 }
 
 /** hash = SHA-256(prev_hash bytes ‖ UTF-8 canonical JSON), hex encoded. */

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { withTenant } from "../db/tenant";
+import { canonicalJson } from "../json";
 import { log } from "../log";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { appendAuditEvent } from "./append-event";
 import { readEventPage } from "./event-pages";
-import type { ChainedEvent } from "./event-row";
+import { eventLine, type ChainedEvent } from "./event-row";
 import type { ExportQuery } from "./schemas";
 
 /**
@@ -58,16 +58,6 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function canonical(value: unknown): string {
-  const out = canonicalize(value);
-  if (out === undefined) throw new Error("not serialisable");
-  return out;
-}
-
-export function jsonlLine(e: ChainedEvent): string {
-  return `${canonical({ seq: e.seq, prev_hash: e.prev_hash, hash: e.hash, event: e.event })}\n`;
-}
-
 export function csvHeader(): string {
   return `${CSV_COLUMNS.join(",")}\r\n`;
 }
@@ -84,7 +74,7 @@ export function csvLine(e: ChainedEvent): string {
       ev.target.type,
       ev.target.id,
       ev.ip,
-      canonical(ev.data),
+      canonicalJson(ev.data),
       e.prev_hash,
       e.hash,
     ]
@@ -166,7 +156,7 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
             controller.close();
             return;
           }
-          emit(controller, page.map(query.format === "csv" ? csvLine : jsonlLine).join(""));
+          emit(controller, page.map(query.format === "csv" ? csvLine : eventLine).join(""));
           events += page.length;
           firstSeq ??= page[0]!.seq;
           lastSeq = page[page.length - 1]!.seq;

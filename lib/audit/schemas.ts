@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoDateTime } from "../http/zod";
+import { isoDateTime } from "../validation";
 
 /** An optional query parameter; an empty value (a blank form field) counts as absent. */
 function optional<S extends z.ZodType>(schema: S) {

@@ -1,4 +1,4 @@
-import { signingKeyring } from "../config/crypto";
+import { signingKeyring } from "./signing-keyring";
 import { withTenant } from "../db/tenant";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { verifyCheckpointWithKeyring } from "./checkpoint";

@@ -1,12 +1,16 @@
 import { decode } from "next-auth/jwt";
-import { env } from "../env";
+import { env, secureCookies } from "../env";
 import { lookupUserMemberships } from "../db/lookup";
 import { isRole, type Role } from "../rbac/permissions";
-import { resolveSessionToken, type SessionUser } from "./sessions";
-import { sessionCookieName } from "./next-auth";
+import type { OrgRef, SessionUser } from "../rbac/context";
+import { resolveSessionToken } from "./sessions";
 
-export type OrgRef = { id: string; slug: string; name: string };
 export type OrgMembership = { org: OrgRef; role: Role };
+
+/** The next-auth session cookie's name (the `__Secure-` prefix when cookies are secure). */
+export function sessionCookieName(): string {
+  return secureCookies() ? "__Secure-next-auth.session-token" : "next-auth.session-token";
+}
 
 /** Reads the session cookie out of a Cookie header. */
 export function sessionCookieFromHeader(cookieHeader: string | null): string | undefined {

@@ -3,19 +3,11 @@ import { enterTenant, withUser, type Tx } from "../db/tenant";
 import { appendAuditEvent } from "../audit/append-event";
 import { randomToken, sha256Hex } from "../security/hash";
 import { log } from "../log";
+import type { SessionUser } from "../rbac/context";
 
 /** Server-side sessions. The browser holds a random token; the database holds its SHA-256. */
 
 export type AuthMethod = "pwd" | "otp" | "webauthn" | "sso";
-
-export type SessionUser = {
-  sessionId: string;
-  userId: string;
-  email: string;
-  name: string;
-  authMethods: string[];
-  createdAt: Date;
-};
 
 /** last_seen_at is written at most this often per session. */
 const TOUCH_AFTER_SECONDS = 60;

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { JsonValue } from "../audit/event";
+import type { JsonValue } from "../json";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { redactParams, redactUrl, sensitiveKeysSchema } from "../security/redact";
 import { privateCidrsSchema } from "./address-policy";
 import { domainAllowlistSchema } from "./domain-allowlist";

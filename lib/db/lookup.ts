@@ -1,5 +1,5 @@
 import { db } from "./client";
-import type { Role } from "../rbac/permissions";
+import type { MemberRole } from "./generated/enums";
 
 /**
  * The cross-tenant lookups, each a narrow SECURITY DEFINER function in the
@@ -100,7 +100,7 @@ export type ApiKeyLookupRow = {
   replaced_by: string | null;
   created_by_user_id: string | null;
   /** The creator's current role in the key's organization; null when they are no longer a member. */
-  creator_role: Role | null;
+  creator_role: MemberRole | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
   agent_slug: string | null;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { Permission } from "../rbac/permissions";
 import { generateApiKey } from "./format";

@@ -1,7 +1,7 @@
 import { cancelPendingWorkOfKeys } from "../approvals/cancel";
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { emergencyRevokeSchema } from "./schemas";
 

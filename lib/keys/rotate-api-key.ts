@@ -1,7 +1,7 @@
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { assertScopesWithin, insertApiKey, type CreatedKey } from "./create-api-key";
 import { rotateApiKeySchema } from "./schemas";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PERMISSIONS } from "../rbac/permissions";
-import { isoDateTime } from "../http/zod";
+import { isoDateTime } from "../validation";
 import { normaliseCidr } from "./ip-allowlist";
 
 export const MAX_KEY_LIFETIME_DAYS = 730;

@@ -1,6 +1,6 @@
 import { withTenant } from "../db/tenant";
 import { log } from "../log";
-import type { VerifiedKey } from "./verify-api-key";
+import type { VerifiedKey } from "../rbac/context";
 
 /**
  * Records when and from where a key was last used. Written at most once a

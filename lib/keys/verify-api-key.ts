@@ -1,9 +1,10 @@
 import { lookupApiKey, type ApiKeyLookupRow } from "../db/lookup";
 import { env } from "../env";
-import { scopesWithinRole, type Permission, type Role } from "../rbac/permissions";
+import type { VerifiedKey } from "../rbac/context";
+import { scopesWithinRole, type Permission } from "../rbac/permissions";
 import { constantTimeEqualHex, sha256Hex } from "../security/hash";
 import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
-import { parseApiKey, type KeyEnvironment } from "./format";
+import { parseApiKey } from "./format";
 import { ipAllowed } from "./ip-allowlist";
 
 /**
@@ -29,40 +30,6 @@ export type KeyStatus =
   | "creator_not_member"
   | "insufficient_scope"
   | "rate_limited";
-
-export type VerifiedKey = {
-  id: string;
-  orgId: string;
-  orgSlug: string;
-  orgName: string;
-  environment: KeyEnvironment;
-  name: string;
-  /** The scopes the key acts with: those it was granted that its creator still holds. */
-  scopes: Permission[];
-  /** Granted scopes the creator no longer holds (after a role change), not usable until they do again. */
-  suspendedScopes: Permission[];
-  creatorRole: Role;
-  agentId: string | null;
-  createdByUserId: string | null;
-  expiresAt: Date | null;
-  rotating: boolean;
-  lastUsedAt: Date | null;
-  lastUsedIp: string | null;
-  /** The agent the key is bound to (its identity for actions), if any. */
-  agent: {
-    id: string;
-    slug: string;
-    name: string;
-    environment: "development" | "production";
-    toolRegistry: unknown;
-    rateLimitPerMinute: number | null;
-    dailyBudget: number | null;
-    disabled: boolean;
-  } | null;
-  activePolicy: { id: string; version: number } | null;
-  /** The organization's extra secret-looking parameter names, for redaction. */
-  orgSensitiveKeys: string[];
-};
 
 export type Verification = {
   status: KeyStatus;

@@ -4,7 +4,7 @@ import { lookupUserByEmail } from "../db/lookup";
 import { isUniqueViolation } from "../db/errors";
 import { withTenant } from "../db/tenant";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { Role } from "../rbac/permissions";
 import { issueInvitation, type IssuedInvitation } from "./invitations";

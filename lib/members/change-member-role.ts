@@ -1,7 +1,7 @@
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
 import { notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { Role } from "../rbac/permissions";
 import { assertAnotherAdminRemains } from "./admins";

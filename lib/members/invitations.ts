@@ -3,7 +3,7 @@ import { hashPassword, passwordProblems } from "../auth/password";
 import { lookupInvitation, type InvitationRow } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound, conflict } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { randomToken, sha256Hex } from "../security/hash";
 import { acceptInvitationSchema } from "./schemas";

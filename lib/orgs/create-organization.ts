@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { appendAuditEvent } from "../audit/append-event";
-import type { Actor } from "../audit/event";
 import { isUniqueViolation } from "../db/errors";
 import { withTenant } from "../db/tenant";
 import { AppError } from "../errors";
-import { parseOr422 } from "../http/zod";
-import type { OrgRef } from "../auth/principal";
+import { parseOr422 } from "../validation";
+import type { Actor, OrgRef } from "../rbac/context";
 import { createDefaultPolicy, policyInputSchema } from "../policy";
 import { orgSlugSchema } from "./slug";
 

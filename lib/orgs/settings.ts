@@ -4,7 +4,7 @@ import { parseCidrList } from "../connectors/address-policy";
 import { parseDomainAllowlist } from "../connectors/domain-allowlist";
 import { withTenant } from "../db/tenant";
 import { AppError, type FieldError } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { DEFAULT_SENSITIVE_KEYS } from "../security/redact";
 

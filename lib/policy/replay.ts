@@ -4,7 +4,7 @@ import { decideAction, type ActionDecision } from "../actions/decide";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenant } from "../db/tenant";
 import { notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { decrypt } from "../security/keyring";
 import { parseAndCompilePolicy } from "./compile";

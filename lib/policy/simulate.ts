@@ -4,7 +4,7 @@ import { decideAction, type ActionDecision } from "../actions/decide";
 import { cachedPolicy, compileAndCache } from "../actions/policy-cache";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { parseAndCompilePolicy } from "./compile";
 import { explainPolicy, type RuleTrace } from "./evaluate";

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { z } from "zod";
 import { appendAuditEvent } from "../audit/append-event";
 import type { PolicyVersion } from "../db/generated/client";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
-import { parseOr422 } from "../http/zod";
+import { canonicalJson } from "../json";
+import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { parseAndCompilePolicy } from "./compile";
 import { policyInputSchema } from "./schemas";
@@ -43,7 +43,7 @@ export type PolicyVersionView = {
 
 const rulesHash = (rules: unknown) =>
   createHash("sha256")
-    .update(canonicalize(rules) ?? "null")
+    .update(canonicalJson(rules ?? null))
     .digest("hex");
 
 export function toPolicyView(

@@ -1,4 +1,3 @@
-import canonicalize from "canonicalize";
 import { zipSync, type Zippable } from "fflate";
 import { z } from "zod";
 import {
@@ -10,8 +9,10 @@ import {
   type SigningKeyring,
 } from "../audit/checkpoint";
 import type { HashedEvent } from "../audit/event";
+import { eventLine } from "../audit/event-row";
 import { MerkleTree } from "../audit/merkle";
 import { AppError } from "../errors";
+import { canonicalJson } from "../json";
 import { renderReadme } from "./readme";
 import { VERIFY_MJS_SOURCE } from "./verifier-source";
 import {
@@ -100,15 +101,9 @@ function fieldErrors(issues: readonly z.core.$ZodIssue[]) {
   return issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
 }
 
-function canonical(value: unknown): string {
-  const out = canonicalize(value);
-  if (out === undefined) throw new Error("value is not serialisable");
-  return out;
-}
-
 /** Two-space JSON with keys in canonical order, for the files people open. */
 function prettyJson(value: unknown): Uint8Array {
-  return Buffer.from(`${JSON.stringify(JSON.parse(canonical(value)), null, 2)}\n`, "utf8");
+  return Buffer.from(`${JSON.stringify(JSON.parse(canonicalJson(value)), null, 2)}\n`, "utf8");
 }
 
 export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): ProofPackFiles {
@@ -180,12 +175,7 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
     "action.json": prettyJson(input.action),
     "decision.json": prettyJson(input.decision),
     "approvals.json": prettyJson(input.approvals),
-    "events.jsonl": Buffer.from(
-      events
-        .map((e) => `${canonical({ seq: e.seq, prev_hash: e.prev_hash, hash: e.hash, event: e.event })}\n`)
-        .join(""),
-      "utf8",
-    ),
+    "events.jsonl": Buffer.from(events.map(eventLine).join(""), "utf8"),
     "proofs.json": prettyJson({ tree_size: checkpoint.tree_size, proofs }),
     "checkpoint.json": prettyJson({ checkpoint, signature: input.checkpoint.signature }),
     "public-key.pem": Buffer.from(key.publicKeyPem, "utf8"),
@@ -214,7 +204,7 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
     key_id: key.keyId,
     files: Object.fromEntries(CONTENT_FILES.map((name) => [name, sha256Hex(content[name])])),
   };
-  const manifestBytes = Buffer.from(`${canonical(manifest)}\n`, "utf8");
+  const manifestBytes = Buffer.from(`${canonicalJson(manifest)}\n`, "utf8");
   const signature = signWithKey(key, MANIFEST_SIGNING_CONTEXT, manifestBytes);
 
   const files = new Map<PackFileName, Uint8Array>([

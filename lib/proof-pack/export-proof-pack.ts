@@ -4,7 +4,7 @@ import type { CheckpointView } from "../audit/checkpoint-view";
 import { auditHeadSeq, insertCheckpoint } from "../audit/create-checkpoint";
 import { eventsAboutAction } from "../audit/action-events";
 import { fillMerkleCache, inclusionProofs } from "../audit/merkle-store";
-import { signingKeyring } from "../config/crypto";
+import { signingKeyring } from "../audit/signing-keyring";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";

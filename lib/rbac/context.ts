@@ -1,10 +1,64 @@
-import type { Actor } from "../audit/event";
-import type { OrgRef } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
+import type { AgentEnvironment, ApiKeyEnvironment } from "../db/generated/enums";
 import type { TenantScope } from "../db/tenant";
 import { AppError } from "../errors";
-import type { VerifiedKey } from "../keys/verify-api-key";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "./permissions";
+
+/**
+ * The shapes of who can act. The areas that establish them (lib/auth for
+ * sessions, lib/keys for API keys) produce these; every area below them can
+ * take an OrgContext without importing them.
+ */
+
+export type OrgRef = { id: string; slug: string; name: string };
+
+/** A signed-in person, as resolved from their session (lib/auth/sessions.ts). */
+export type SessionUser = {
+  sessionId: string;
+  userId: string;
+  email: string;
+  name: string;
+  authMethods: string[];
+  createdAt: Date;
+};
+
+/** An API key as verified for this request (lib/keys/verify-api-key.ts). */
+export type VerifiedKey = {
+  id: string;
+  orgId: string;
+  orgSlug: string;
+  orgName: string;
+  environment: ApiKeyEnvironment;
+  name: string;
+  /** The scopes the key acts with: those it was granted that its creator still holds. */
+  scopes: Permission[];
+  /** Granted scopes the creator no longer holds (after a role change), not usable until they do again. */
+  suspendedScopes: Permission[];
+  creatorRole: Role;
+  agentId: string | null;
+  createdByUserId: string | null;
+  expiresAt: Date | null;
+  rotating: boolean;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  /** The agent the key is bound to (its identity for actions), if any. */
+  agent: {
+    id: string;
+    slug: string;
+    name: string;
+    environment: AgentEnvironment;
+    toolRegistry: unknown;
+    rateLimitPerMinute: number | null;
+    dailyBudget: number | null;
+    disabled: boolean;
+  } | null;
+  activePolicy: { id: string; version: number } | null;
+  /** The organization's extra secret-looking parameter names, for redaction. */
+  orgSensitiveKeys: string[];
+};
+
+/** Who did something, as the audit log records it. */
+export type ActorType = "user" | "api_key" | "system";
+export type Actor = { type: ActorType; id: string | null };
 
 /**
  * Who is calling: a signed-in person, an API key (an agent or a script), or the

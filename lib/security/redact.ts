@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JsonValue } from "../audit/event";
+import type { JsonValue } from "../json";
 import { addCounts, isCardNumberValue, piiMarker, redactPii, type PiiKind } from "./pii";
 
 /**

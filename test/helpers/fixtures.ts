@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { provisionMember } from "@/lib/members/provision-member";
 import { createOrganization } from "@/lib/orgs/create-organization";
-import type { OrgRef } from "@/lib/auth/principal";
+import type { OrgRef } from "@/lib/rbac/context";
 import { ROLES, type Role } from "@/lib/rbac/permissions";
 
 export const TEST_PASSWORD = "correct-horse-battery-staple";

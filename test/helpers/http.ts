@@ -1,6 +1,6 @@
 import { encode } from "next-auth/jwt";
 import { createSession } from "@/lib/auth/sessions";
-import type { RouteHandler } from "@/lib/rbac/route";
+import type { RouteHandler } from "@/lib/http/route";
 
 export const BASE = "http://localhost:3999";
 

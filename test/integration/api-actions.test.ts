@@ -360,6 +360,13 @@ describe("POST /api/v1/actions — refusals", () => {
     ).toBe(415);
   });
 
+  it("422 for text that has no canonical JSON form (a lone surrogate), nothing written", async () => {
+    const before = await actionCount();
+    const res = await send(agent.token, { tool: "payments", operation: "x", params: { note: "\ud800" } });
+    expect(res.status).toBe(422);
+    expect(await actionCount()).toBe(before);
+  });
+
   it("429 with headers once the agent's per-minute limit or daily budget is spent", async () => {
     const limited = await createAgentWithKey(t, { tools: { allowed: ["payments"] }, rate_limit_per_minute: 2 });
     expect((await send(limited.token, { tool: "payments", operation: "x" })).status).toBe(201);

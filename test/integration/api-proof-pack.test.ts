@@ -7,7 +7,7 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as PACK } from "@/app/api/v1/proof-pack/[actionId]/route";
 import { generateSigningKey, publicKeyFingerprint } from "@/lib/audit/checkpoint";
-import { signingKeyring } from "@/lib/config/crypto";
+import { signingKeyring } from "@/lib/audit/signing-keyring";
 import { closeDb } from "@/lib/db/client";
 import { PACK_FILES } from "@/lib/proof-pack/verify.mjs";
 import { verifyProofPackZip } from "@/lib/proof-pack/verify-zip";

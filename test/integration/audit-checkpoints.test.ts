@@ -7,7 +7,7 @@ import { CACHE_LEVEL, cacheShape } from "@/lib/audit/merkle-cache";
 import { fillMerkleCache, inclusionProofs, merkleRoot } from "@/lib/audit/merkle-store";
 import { proveConsistency } from "@/lib/audit/prove-consistency";
 import { verifyAuditLog } from "@/lib/audit/verify-audit-log";
-import { signingKeyring } from "@/lib/config/crypto";
+import { signingKeyring } from "@/lib/audit/signing-keyring";
 import { closeDb } from "@/lib/db/client";
 import { lookupOrgsNeedingCheckpoint } from "@/lib/db/lookup";
 import { withTenant } from "@/lib/db/tenant";

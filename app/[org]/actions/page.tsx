@@ -11,7 +11,7 @@ import { ACTION_STATUSES } from "@/lib/actions/schemas";
 import { listAgents } from "@/lib/agents/agents";
 import { AppError } from "@/lib/errors";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Actions" };
 

@@ -3,7 +3,7 @@ import { AgentsManager } from "@/components/agents/agents-manager";
 import { PageHeader } from "@/components/ui";
 import { listAgents } from "@/lib/agents/agents";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Agents" };
 

@@ -3,7 +3,7 @@ import { ApprovalQueue } from "@/components/approvals/approval-queue";
 import { PageHeader, TabLinks } from "@/components/ui";
 import { listApprovals } from "@/lib/approvals/list-approvals";
 import { APPROVAL_STATUSES } from "@/lib/approvals/schemas";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Approvals" };
 

@@ -8,9 +8,9 @@ import { Alert, Badge, Card, PageHeader, formatUtc, inputClass } from "@/compone
 import { listCheckpoints } from "@/lib/audit/list-checkpoints";
 import { listAuditEvents, type AuditEventPage } from "@/lib/audit/list-events";
 import { listEventsQuerySchema } from "@/lib/audit/schemas";
-import { fieldErrors } from "@/lib/http/zod";
+import { fieldErrors } from "@/lib/validation";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Audit trail" };
 

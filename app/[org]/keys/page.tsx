@@ -4,7 +4,7 @@ import { PageHeader } from "@/components/ui";
 import { listAgents } from "@/lib/agents/agents";
 import { listApiKeys } from "@/lib/keys/list-api-keys";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 import { PERMISSIONS } from "@/lib/rbac/permissions";
 
 export const metadata: Metadata = { title: "API keys" };

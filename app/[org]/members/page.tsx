@@ -3,7 +3,7 @@ import { MembersManager } from "@/components/members/members-manager";
 import { PageHeader } from "@/components/ui";
 import { listMembers } from "@/lib/members/list-members";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Members" };
 

@@ -8,7 +8,7 @@ import { Alert, Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { listAgents } from "@/lib/agents/agents";
 import { listPolicyVersions } from "@/lib/policy/versions";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Policies" };
 

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { SettingsForm } from "@/components/settings/settings-form";
 import { PageHeader } from "@/components/ui";
 import { getOrgSettings } from "@/lib/orgs/settings";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Settings" };
 

@@ -14,7 +14,7 @@ import { actionParamsSchema } from "@/lib/actions/schemas";
 import { getApprovalForAction } from "@/lib/approvals/list-approvals";
 import { AppError } from "@/lib/errors";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Action" };
 

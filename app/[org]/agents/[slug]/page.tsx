@@ -8,7 +8,7 @@ import { agentParamsSchema } from "@/lib/agents/schemas";
 import { AppError } from "@/lib/errors";
 import { listApiKeys } from "@/lib/keys/list-api-keys";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Agent" };
 

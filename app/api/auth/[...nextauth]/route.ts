@@ -1,5 +1,5 @@
 import NextAuth from "next-auth";
-import { authOptions } from "@/lib/auth/next-auth";
+import { authOptions } from "@/lib/http/next-auth";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 

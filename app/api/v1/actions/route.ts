@@ -2,7 +2,7 @@ import { z } from "zod";
 import { listActions } from "@/lib/actions/get-action";
 import { MAX_ACTION_BODY_BYTES } from "@/lib/actions/schemas";
 import { submitAction } from "@/lib/actions/submit-action";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /**
  * An agent asks before it acts. 201 with the decision (allow / deny /

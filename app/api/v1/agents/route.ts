@@ -1,6 +1,6 @@
 import { createAgent, listAgents } from "@/lib/agents/agents";
 import { createAgentSchema } from "@/lib/agents/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "agents:read" }, async ({ ctx }) => ({
   body: { agents: await listAgents(ctx) },

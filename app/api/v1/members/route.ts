@@ -1,7 +1,7 @@
 import { addMember } from "@/lib/members/add-member";
 import { listMembers } from "@/lib/members/list-members";
 import { addMemberSchema } from "@/lib/members/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "members:read" }, async ({ ctx }) => ({
   body: { members: await listMembers(ctx) },

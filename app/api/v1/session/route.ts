@@ -1,8 +1,8 @@
-import { sessionCookieName } from "@/lib/auth/next-auth";
+import { sessionCookieName } from "@/lib/auth/principal";
 import { membershipsOf } from "@/lib/auth/principal";
 import { endSession } from "@/lib/auth/sessions";
 import { secureCookies } from "@/lib/env";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** The signed-in user and their organizations. */
 export const GET = route({ signedIn: true }, async ({ user }) => {

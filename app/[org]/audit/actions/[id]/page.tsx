@@ -9,7 +9,7 @@ import { listActionAuditEvents } from "@/lib/audit/action-events";
 import { isUuid } from "@/lib/db/tenant";
 import { AppError } from "@/lib/errors";
 import { can } from "@/lib/rbac/context";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Action" };
 

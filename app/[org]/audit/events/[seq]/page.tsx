@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { getAuditEvent } from "@/lib/audit/get-event";
 import { AppError } from "@/lib/errors";
-import { requireOrgPage } from "@/lib/rbac/page";
+import { requireOrgPage } from "@/lib/http/page";
 
 export const metadata: Metadata = { title: "Audit event" };
 

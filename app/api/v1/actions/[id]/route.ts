@@ -1,6 +1,6 @@
 import { getAction } from "@/lib/actions/get-action";
 import { actionParamsSchema } from "@/lib/actions/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** The action's current state; `?wait=N` (≤ 30 s) long-polls while it is pending. */
 export const GET = route({ permission: "actions:read", params: actionParamsSchema }, async ({ ctx, params, req }) => ({

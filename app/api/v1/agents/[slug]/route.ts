@@ -1,6 +1,6 @@
 import { getAgent, updateAgent } from "@/lib/agents/agents";
 import { agentParamsSchema, updateAgentSchema } from "@/lib/agents/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "agents:read", params: agentParamsSchema }, async ({ ctx, params }) => ({
   body: await getAgent(ctx, params.slug),

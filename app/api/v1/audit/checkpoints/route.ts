@@ -1,7 +1,7 @@
 import { createCheckpoint } from "@/lib/audit/create-checkpoint";
 import { listCheckpoints } from "@/lib/audit/list-checkpoints";
 import { listCheckpointsQuerySchema } from "@/lib/audit/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Signed checkpoints, newest first, with every public key of the signing key ring (retired ones included). */
 export const GET = route({ permission: "audit:read", query: listCheckpointsQuerySchema }, async ({ ctx, query }) => ({

@@ -1,6 +1,6 @@
 import { proveConsistency } from "@/lib/audit/prove-consistency";
 import { consistencyQuerySchema } from "@/lib/audit/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** RFC 6962 consistency proof between two checkpoints (ids) or tree sizes: the log at `from` is a prefix of the log at `to`. */
 export const GET = route({ permission: "audit:read", query: consistencyQuerySchema }, async ({ ctx, query }) => ({

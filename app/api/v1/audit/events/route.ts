@@ -1,6 +1,6 @@
 import { listAuditEvents } from "@/lib/audit/list-events";
 import { listEventsQuerySchema } from "@/lib/audit/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** The audit trail, newest first: filters (actor, event type, target, time range) and cursor pagination. */
 export const GET = route({ permission: "audit:read", query: listEventsQuerySchema }, async ({ ctx, query }) => ({

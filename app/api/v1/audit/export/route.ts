@@ -1,6 +1,6 @@
 import { exportAuditEvents } from "@/lib/audit/export-events";
 import { exportQuerySchema } from "@/lib/audit/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** A time range of the audit trail as JSONL or CSV, streamed; the export is itself audited with its size. */
 export const GET = route(

@@ -1,5 +1,5 @@
 import { verifyAuditLog } from "@/lib/audit/verify-audit-log";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /**
  * Recomputes the organization's hash chain from the events, names the first

@@ -1,7 +1,7 @@
 import { createApiKey } from "@/lib/keys/create-api-key";
 import { listApiKeys } from "@/lib/keys/list-api-keys";
 import { createApiKeySchema } from "@/lib/keys/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "keys:read" }, async ({ ctx }) => ({ body: { keys: await listApiKeys(ctx) } }));
 

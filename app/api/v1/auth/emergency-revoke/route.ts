@@ -1,6 +1,6 @@
 import { emergencyRevoke } from "@/lib/keys/emergency-revoke";
 import { emergencyRevokeSchema } from "@/lib/keys/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route({ permission: "org:admin", body: emergencyRevokeSchema }, async ({ ctx, body }) => ({
   body: await emergencyRevoke(ctx, body),

@@ -1,5 +1,5 @@
 import { displayPrefix } from "@/lib/keys/format";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Lets an agent check its own key: organization, scopes, expiry. */
 export const GET = route({ anyPrincipal: true }, async ({ ctx }) => {

@@ -1,7 +1,7 @@
 import { benchFloorInsert } from "@/lib/db/bench-floor";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /**
  * The benchmark's floor: the cheapest write transaction this server can do

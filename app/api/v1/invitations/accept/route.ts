@@ -1,6 +1,6 @@
 import { acceptInvitation } from "@/lib/members/invitations";
 import { acceptInvitationSchema } from "@/lib/members/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route({ public: true, body: acceptInvitationSchema, maxBodyBytes: 4096 }, async ({ body, ip }) => ({
   body: await acceptInvitation(body, { ip }),

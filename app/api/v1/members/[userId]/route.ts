@@ -1,7 +1,7 @@
 import { changeMemberRole } from "@/lib/members/change-member-role";
 import { removeMember } from "@/lib/members/remove-member";
 import { changeRoleSchema, memberParamsSchema } from "@/lib/members/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const PATCH = route(
   { permission: "members:write", params: memberParamsSchema, body: changeRoleSchema },

@@ -1,5 +1,5 @@
 import { getOrgSettings, updateOrgSettings, updateSettingsSchema } from "@/lib/orgs/settings";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({ body: await getOrgSettings(ctx) }));
 

@@ -1,5 +1,5 @@
 import { simulatePolicy, simulateSchema } from "@/lib/policy/simulate";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route(
   { permission: "policies:read", body: simulateSchema, maxBodyBytes: 512 * 1024 },

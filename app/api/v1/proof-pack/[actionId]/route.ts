@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { exportProofPack } from "@/lib/proof-pack/export-proof-pack";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** The proof pack of one action: a zip that verifies offline with the verify.mjs inside it. */
 export const GET = route(

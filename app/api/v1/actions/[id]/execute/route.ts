@@ -1,6 +1,6 @@
 import { executeAction } from "@/lib/actions/execute-action";
 import { actionParamsSchema } from "@/lib/actions/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Warden runs an allowed or approved action on a managed connector (http_proxy). */
 export const POST = route({ permission: "actions:submit", params: actionParamsSchema }, async ({ ctx, params }) => ({

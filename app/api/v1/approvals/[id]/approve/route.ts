@@ -1,6 +1,6 @@
 import { decideApproval } from "@/lib/approvals/decide-approval";
 import { approvalParamsSchema, decideApprovalSchema } from "@/lib/approvals/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route(
   { permission: "approvals:decide", params: approvalParamsSchema, body: decideApprovalSchema },

@@ -1,6 +1,6 @@
 import { getAuditEvent } from "@/lib/audit/get-event";
 import { eventParamsSchema } from "@/lib/audit/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** One event: its canonical JSON, the recomputed hash, its link and an inclusion proof against the newest covering checkpoint. */
 export const GET = route({ permission: "audit:read", params: eventParamsSchema }, async ({ ctx, params }) => ({

@@ -1,6 +1,6 @@
 import { reissueInvitation } from "@/lib/members/invitations";
 import { memberParamsSchema } from "@/lib/members/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 /** Issues a fresh one-time link for a member who has not set up their account. */
 export const POST = route({ permission: "members:write", params: memberParamsSchema }, async ({ ctx, params }) => ({

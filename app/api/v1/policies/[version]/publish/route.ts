@@ -1,5 +1,5 @@
 import { policyVersionParamsSchema, publishPolicyVersion } from "@/lib/policy/versions";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route(
   { permission: "policies:write", params: policyVersionParamsSchema },

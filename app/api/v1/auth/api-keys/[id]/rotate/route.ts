@@ -1,6 +1,6 @@
 import { rotateApiKey } from "@/lib/keys/rotate-api-key";
 import { apiKeyParamsSchema, rotateApiKeySchema } from "@/lib/keys/schemas";
-import { route } from "@/lib/rbac/route";
+import { route } from "@/lib/http/route";
 
 export const POST = route(
   { permission: "keys:write", params: apiKeyParamsSchema, body: rotateApiKeySchema },

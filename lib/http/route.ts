@@ -1,17 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { membershipBySlug, sessionCookieFromHeader, sessionUserFromCookie } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
 import { AppError } from "../errors";
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "../http/body";
-import { clientIpFrom } from "../http/client-ip";
-import { problemResponse, toProblem } from "../http/problem";
-import { parseOr422 } from "../http/zod";
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body";
+import { clientIpFrom } from "./client-ip";
+import { problemResponse, toProblem } from "./problem";
+import { parseOr422 } from "../validation";
 import { env } from "../env";
 import { touchApiKey } from "../keys/touch-api-key";
-import { verifyApiKey, type Verification, type VerifiedKey } from "../keys/verify-api-key";
-import { keyContext, userContext, type OrgContext } from "./context";
-import type { Permission } from "./permissions";
+import { verifyApiKey, type Verification } from "../keys/verify-api-key";
+import { keyContext, userContext, type OrgContext, type SessionUser, type VerifiedKey } from "../rbac/context";
+import type { Permission } from "../rbac/permissions";
 
 /**
  * The one route wrapper. A route declares who may call it — a permission inside

@@ -1,13 +1,17 @@
 import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import { forbidden, notFound, redirect } from "next/navigation";
-import { sessionCookieName } from "../auth/next-auth";
-import { membershipBySlug, membershipsOf, sessionUserFromCookie, type OrgMembership } from "../auth/principal";
-import type { SessionUser } from "../auth/sessions";
-import { clientIpFrom } from "../http/client-ip";
-import { safeNextPath } from "../http/safe-redirect";
-import { can, userContext, type OrgContext } from "./context";
-import type { Permission, Role } from "./permissions";
+import {
+  membershipBySlug,
+  membershipsOf,
+  sessionCookieName,
+  sessionUserFromCookie,
+  type OrgMembership,
+} from "../auth/principal";
+import { clientIpFrom } from "./client-ip";
+import { safeNextPath } from "./safe-redirect";
+import { can, userContext, type OrgContext, type SessionUser } from "../rbac/context";
+import type { Permission, Role } from "../rbac/permissions";
 
 /**
  * The page-side twin of route(): a page declares the permission it needs and

@@ -3,9 +3,9 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import { env, secureCookies } from "../env";
 import { isAppError } from "../errors";
 import { log } from "../log";
-import { endSessionByToken } from "./sessions";
-import { signInWithPassword } from "./sign-in";
-import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { endSessionByToken } from "../auth/sessions";
+import { signInWithPassword } from "../auth/sign-in";
+import { CLIENT_IP_HEADER } from "./client-ip";
 
 /**
  * next-auth carries the session; it does not own it. The JWT cookie holds only
@@ -16,10 +16,6 @@ import { CLIENT_IP_HEADER } from "../http/client-ip";
  * the same row.
  */
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
-
-export function sessionCookieName(): string {
-  return secureCookies() ? "__Secure-next-auth.session-token" : "next-auth.session-token";
-}
 
 function header(headers: unknown, name: string): string | null {
   if (!headers || typeof headers !== "object") return null;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, type FieldError } from "../errors";
+import { AppError, type FieldError } from "./errors";
 
 export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.slice(0, 50).map((i) => ({
