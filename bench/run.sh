@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 export NEXT_TELEMETRY_DISABLED=1
 
-ensure_node_modules
+if [[ -z "${WARDEN_DB_READY:-}" ]]; then
+  ensure_node_modules
+  # The same database choice as npm start/test (an embedded PostgreSQL when none answers).
+  exec node --import tsx scripts/with-db.ts -- bash "$0" "$@"
+fi
 BENCH_DATABASE="${BENCH_DATABASE:-warden_bench}"
 # The database is dropped and recreated: refuse a name that does not say it is for benchmarks.
 [[ "$BENCH_DATABASE" == *bench* ]] || { echo "BENCH_DATABASE must contain 'bench' (it is dropped and recreated)" >&2; exit 2; }

@@ -5,20 +5,21 @@
  *
  *   tsx scripts/setup.ts [--database NAME] [--recreate] [--seed] [--runtime-env FILE] [--port N]
  *
- * DATABASE_URL (owner/migrator) is honoured; the default is the local
- * PostgreSQL on 127.0.0.1:5432. Writes the runtime environment (the app role's
- * URL, the auth secret) to --runtime-env for the server process.
+ * DATABASE_URL (owner/migrator) is honoured, then the one remembered in
+ * .warden/local.env (the embedded PostgreSQL's), then the local PostgreSQL on
+ * 127.0.0.1:5432. `npm start` and `npm test` run this under scripts/with-db.ts,
+ * which picks (or starts) the server. Writes the runtime environment (the app
+ * role's URL, the auth secret) to --runtime-env for the server process.
  */
-import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
+import pg from "pg";
+import { APP_ROLE_CHECK_SQL, appRoleProblem, type AppRoleRow } from "../lib/db/role-check";
 import {
   appUrl,
   canConnect,
   configureAppRole,
   DEFAULT_OWNER_URL,
   ensureDatabase,
-  isLocalUrl,
   migrate,
   migrateQueue,
   withDatabase,
@@ -35,34 +36,31 @@ const { values: args } = parseArgs({
   },
 });
 
-function tryStartLocalPostgres(): void {
-  let versions: string[] = [];
+/** The app role must be confined by RLS (lib/db/role-check.ts); refuse to hand out a URL that is not. */
+async function assertConfinedAppRole(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await c.connect();
   try {
-    versions = readdirSync("/etc/postgresql");
-  } catch {
-    return;
-  }
-  for (const v of versions) {
-    console.log(`  PostgreSQL is not answering; starting cluster ${v}/main`);
-    spawnSync("pg_ctlcluster", ["--skip-systemctl-redirect", v, "main", "start"], { stdio: "inherit" });
+    const problem = appRoleProblem((await c.query<AppRoleRow>(APP_ROLE_CHECK_SQL)).rows[0]);
+    if (problem) throw new Error(problem);
+  } finally {
+    await c.end();
   }
 }
 
 async function main() {
   const secrets = loadSecrets(process.env);
-  let ownerUrl = process.env.DATABASE_URL ?? DEFAULT_OWNER_URL;
+  let ownerUrl = process.env.DATABASE_URL ?? secrets.DATABASE_URL ?? DEFAULT_OWNER_URL;
   if (args.database) ownerUrl = withDatabase(ownerUrl, args.database);
 
+  for (let i = 0; i < 10 && !(await canConnect(ownerUrl)); i++) await new Promise((r) => setTimeout(r, 500));
   if (!(await canConnect(ownerUrl))) {
-    if (!process.env.DATABASE_URL && isLocalUrl(ownerUrl)) tryStartLocalPostgres();
-    for (let i = 0; i < 20 && !(await canConnect(ownerUrl)); i++) await new Promise((r) => setTimeout(r, 500));
-    if (!(await canConnect(ownerUrl))) {
-      const safe = new URL(ownerUrl);
-      safe.password = safe.password ? "***" : "";
-      throw new Error(
-        `Cannot connect to PostgreSQL at ${safe.toString()}. Set DATABASE_URL to an owner/migrator connection.`,
-      );
-    }
+    const safe = new URL(ownerUrl);
+    safe.password = safe.password ? "***" : "";
+    throw new Error(
+      `Cannot connect to PostgreSQL at ${safe.toString()}. Set DATABASE_URL to an owner/migrator connection, ` +
+        "or run through `npm start` / `npm test`, which start an embedded PostgreSQL when none answers.",
+    );
   }
 
   const created = await ensureDatabase(ownerUrl, { recreate: args.recreate });
@@ -78,6 +76,7 @@ async function main() {
     WARDEN_ENCRYPTION_KEYS: secrets.WARDEN_ENCRYPTION_KEYS!,
     WARDEN_AUDIT_SIGNING_KEYS: secrets.WARDEN_AUDIT_SIGNING_KEYS!,
   };
+  await assertConfinedAppRole(runtime.APP_DATABASE_URL!);
   if (args["runtime-env"]) writeEnvFile(args["runtime-env"], runtime);
 
   if (args.seed) {
