@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { auditAppendStatement, checkAppended, type AuditInput } from "../audit/append-event";
-import { readRegistries } from "../agents/schemas";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenantSql } from "../db/sql";
 import { AppError } from "../errors";
 import { canonicalJson } from "../json";
+import { readRegistries } from "../policy/tool-registry";
 import { parseOr422 } from "../validation";
 import { actorOf, type OrgContext, type VerifiedKey } from "../rbac/context";
 import { encrypt } from "../security/keyring";

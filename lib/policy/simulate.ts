@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { readRegistries } from "../agents/schemas";
 import { decideAction, type ActionDecision } from "../actions/decide";
 import { cachedPolicy, compileAndCache } from "../actions/policy-cache";
 import { withTenant } from "../db/tenant";
@@ -9,7 +8,7 @@ import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { parseAndCompilePolicy } from "./compile";
 import { explainPolicy, type RuleTrace } from "./evaluate";
 import type { EvaluationInput } from "./schemas";
-import { checkToolRegistry, type ToolRegistryStatus } from "./tool-registry";
+import { checkToolRegistry, readRegistries, type ToolRegistryStatus } from "./tool-registry";
 
 export const simulateSchema = z.strictObject({
   /** Rules to try; the active policy when absent. */
