@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decideAction, type ActionDecision } from "../actions/decide";
+import { decideAction, type ActionDecision } from "./decide";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenant } from "../db/tenant";
 import { notFound } from "../errors";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { decideAction, type ActionDecision } from "../actions/decide";
-import { cachedPolicy, compileAndCache } from "../actions/policy-cache";
+import { decideAction, type ActionDecision } from "./decide";
+import { cachedPolicy, compileAndCache } from "./policy-cache";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
