@@ -1,7 +1,7 @@
-import pg from "pg";
-import { env } from "../env";
+import type pg from "pg";
 import { AppError } from "../errors";
-import { isUuid, type TenantScope } from "./tenant";
+import { pipelinePool } from "./client";
+import { assertScope, type TenantScope } from "./scope";
 
 /**
  * The tenant transaction for the hot path, on a raw pg pool in pipeline mode.
@@ -27,39 +27,13 @@ export type Sql = {
   finish(statements: Statement[]): Promise<pg.QueryResultRow[][]>;
 };
 
-const globalForPool = globalThis as unknown as { __wardenPipelinePool?: pg.Pool };
-
-function pipelinePool(): pg.Pool {
-  if (!globalForPool.__wardenPipelinePool) {
-    const pool = new pg.Pool({
-      connectionString: env().APP_DATABASE_URL,
-      max: env().DB_POOL_MAX,
-      idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 5_000,
-      application_name: "warden-hot",
-      // pg ≥ 8.21: queries issued without awaiting go out back to back.
-      pipeline: true,
-    } as pg.PoolConfig);
-    pool.on("error", () => {});
-    globalForPool.__wardenPipelinePool = pool;
-  }
-  return globalForPool.__wardenPipelinePool;
-}
-
-export async function closePipelinePool(): Promise<void> {
-  const p = globalForPool.__wardenPipelinePool;
-  globalForPool.__wardenPipelinePool = undefined;
-  await p?.end();
-}
-
 const run = (client: pg.PoolClient, s: Statement) =>
   client.query(
     s.name ? { name: s.name, text: s.text, values: s.values ?? [] } : { text: s.text, values: s.values ?? [] },
   );
 
 export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  if (!isUuid(scope.orgId)) throw new AppError("internal", "Invalid tenant scope");
-  if (scope.userId != null && !isUuid(scope.userId)) throw new AppError("internal", "Invalid user scope");
+  assertScope(scope);
   const client = await pipelinePool().connect();
   let finished = false;
   let broken = false;
