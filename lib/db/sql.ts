@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AppError } from "../errors";
 import { pipelinePool } from "./client";
 import { assertScope, type TenantScope } from "./scope";
+import type { Tx } from "./tenant";
 
 /**
  * The tenant transaction for the hot path, on a raw pg pool in pipeline mode.
@@ -21,11 +22,31 @@ import { assertScope, type TenantScope } from "./scope";
  */
 export type Statement = { text: string; values?: unknown[]; name?: string };
 
-export type Sql = {
+/**
+ * Raw SQL inside a tenant transaction of either kind: positional parameters
+ * ($1, $2, …), rows back. `name` prepares the statement once per connection on
+ * the pipelined path and is ignored on Prisma's. Code that writes SQL and may
+ * run in either kind of transaction takes a RawSql (see rawSql()). Prisma reads
+ * fewer column types than pg (not `void`, e.g. pg_notify's): select what both read.
+ */
+export type RawSql = {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string): Promise<R[]>;
+};
+
+export type Sql = RawSql & {
   /** Sends the statements and COMMIT in one round trip; the transaction is over when it resolves. */
   finish(statements: Statement[]): Promise<pg.QueryResultRow[][]>;
 };
+
+/** A tenant transaction of either kind: withTenant's (Prisma) or withTenantSql's (pipelined). */
+export type AnyTx = Tx | RawSql;
+
+/** The raw-SQL face of a transaction: withTenantSql's as it is, withTenant's through $queryRawUnsafe. */
+export function rawSql(tx: AnyTx): RawSql {
+  if (typeof (tx as Partial<RawSql>).query === "function") return tx as RawSql;
+  const prisma = tx as Tx;
+  return { query: (text, values = []) => prisma.$queryRawUnsafe(text, ...values) };
+}
 
 const run = (client: pg.PoolClient, s: Statement) =>
   client.query(
