@@ -4,6 +4,7 @@ import { PrismaClient } from "./generated/client";
 import { env } from "../env";
 import { closeInfrastructurePool } from "./pool";
 import { closePipelinePool } from "./sql";
+import { connectionOptions } from "./session-limits";
 
 /**
  * One pg pool per process, shared by Prisma (through the adapter) and by the
@@ -26,6 +27,7 @@ export function db(): Db {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     application_name: "warden",
+    ...connectionOptions("tenant"),
   });
   // A broken idle connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});

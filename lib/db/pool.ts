@@ -1,5 +1,6 @@
 import pg from "pg";
 import { env } from "../env";
+import { connectionOptions } from "./session-limits";
 
 /**
  * A separate small pool for infrastructure tables that hold no tenant data
@@ -18,7 +19,7 @@ export function infrastructurePool(): pg.Pool {
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,
       application_name: "warden-infra",
-      options: "-c synchronous_commit=off",
+      ...connectionOptions("infra", { synchronous_commit: "off" }),
     });
     pool.on("error", () => {});
     globalForPool.__wardenInfraPool = pool;

@@ -2,6 +2,7 @@ import pg from "pg";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { isUuid, type TenantScope } from "./tenant";
+import { connectionOptions } from "./session-limits";
 
 /**
  * The tenant transaction for the hot path, on a raw pg pool in pipeline mode.
@@ -37,6 +38,7 @@ function pipelinePool(): pg.Pool {
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,
       application_name: "warden-hot",
+      ...connectionOptions("hot"),
       // pg ≥ 8.21: queries issued without awaiting go out back to back.
       pipeline: true,
     } as pg.PoolConfig);
@@ -63,6 +65,13 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
   const client = await pipelinePool().connect();
   let finished = false;
   let broken = false;
+  // A checked-out client has no listener of the pool's: without this, a
+  // connection lost mid-transaction (server restart, pg_terminate_backend)
+  // would be an uncaught 'error' event. The pending queries reject on their own.
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   // Both values are validated UUIDs: safe to inline, which lets BEGIN and the
   // settings travel as one simple-protocol message. Not awaited: the first
   // statement follows it on the wire, and an error here fails that statement.
@@ -110,6 +119,7 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
     }
     throw e;
   } finally {
+    client.removeListener("error", onError);
     client.release(broken ? true : undefined);
   }
 }
@@ -122,6 +132,10 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
 export async function pipelinedTransaction(statements: Statement[]): Promise<pg.QueryResultRow[][]> {
   const client = await pipelinePool().connect();
   let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     const sent = [client.query("BEGIN"), ...statements.map((s) => run(client, s)), client.query("COMMIT")];
     const settled = await Promise.allSettled(sent);
@@ -134,6 +148,7 @@ export async function pipelinedTransaction(statements: Statement[]): Promise<pg.
     });
     throw e;
   } finally {
+    client.removeListener("error", onError);
     client.release(broken ? true : undefined);
   }
 }
