@@ -9,6 +9,18 @@ const schema = z.object({
   /** Connection string for the unprivileged app role (warden_app). */
   APP_DATABASE_URL: z.string().url(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Connections one organization may hold at once in each pool (the bulkhead):
+   * an organization stuck on a lock keeps the rest of the pool for the others.
+   * Default: half the pool, at least 1. See docs/RELIABILITY.md.
+   */
+  DB_POOL_MAX_PER_ORG: z.coerce.number().int().min(1).max(200).optional(),
+  /** How long a statement waits for a row lock before the request gets 503 + Retry-After (ms). */
+  DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** The longest a request's statement may run (ms; long jobs raise it for their own transaction). */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** How long a transaction may sit idle (its process frozen or partitioned) before the server ends it (ms). */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   NEXTAUTH_SECRET: z.string().min(32, "NEXTAUTH_SECRET must be at least 32 characters"),
   NEXTAUTH_URL: z.string().url().optional(),
   /**
@@ -31,6 +43,18 @@ const schema = z.object({
   WARDEN_ENCRYPTION_ACTIVE_KEY: z.string().optional(),
   /** Ed25519 signing key ring for audit checkpoints (see lib/audit/checkpoint.ts parseSigningKeyring). */
   WARDEN_AUDIT_SIGNING_KEYS: z.string().min(1),
+  /**
+   * The origin of every organization's transparency log (c2sp.org/tlog-checkpoint):
+   * a schema-less URL such as `warden.example.com`, to which `/audit/<org id>`
+   * is appended. Default: the host of NEXTAUTH_URL, else `localhost`. Keep it
+   * stable: it is the name in every signed note and verifier key.
+   */
+  WARDEN_LOG_ORIGIN: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.:_~/-]*$/, "a schema-less URL such as warden.example.com (no spaces, no +)")
+    .refine((s) => !s.includes("://") && !s.endsWith("/"), "a schema-less URL without a trailing slash")
+    .optional(),
   /** How often pending approvals past their expiry are swept (seconds). */
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /**
