@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { readRegistries } from "../agents/schemas";
-import { decideAction, type ActionDecision } from "../actions/decide";
+import { decideAction, type ActionDecision } from "./decide";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenant } from "../db/tenant";
 import { notFound } from "../errors";
@@ -8,6 +7,7 @@ import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { decrypt } from "../security/keyring";
 import { parseAndCompilePolicy } from "./compile";
+import { readRegistries } from "./tool-registry";
 
 export const replaySchema = z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) });
 

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/sql";
-import { compilePolicy, policyInputSchema, type CompiledPolicy } from "../policy";
+import { compilePolicy, type CompiledPolicy } from "./compile";
+import { policyInputSchema } from "./schemas";
 import { AppError } from "../errors";
 
 /**
