@@ -3,8 +3,10 @@ import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/login-form";
 import { SecondFactorForm } from "@/components/second-factor-form";
+import { SsoLoginForm } from "@/components/sso-login-form";
 import { sessionCookieName, sessionUserFromCookie } from "@/lib/auth/principal";
 import { mfaLockState } from "@/lib/auth/mfa-throttle";
+import { ssoErrorMessage } from "@/lib/sso/messages";
 import { currentUser } from "@/lib/http/page";
 import { safeNextPath } from "@/lib/http/safe-redirect";
 
@@ -43,10 +45,16 @@ export default async function LoginPage({
             lockedSeconds={lock?.locked ? lock.retryAfterSeconds : null}
           />
         ) : (
-          <LoginForm
-            next={next}
-            initialError={error === "CredentialsSignin" ? "Invalid email or password" : undefined}
-          />
+          <>
+            <LoginForm
+              next={next}
+              initialError={error === "CredentialsSignin" ? "Invalid email or password" : undefined}
+            />
+            <SsoLoginForm
+              next={next}
+              initialError={ssoErrorMessage(typeof sp.sso_error === "string" ? sp.sso_error : undefined)}
+            />
+          </>
         )}
       </div>
     </main>
