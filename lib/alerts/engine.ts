@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import { parseOr422 } from "../validation";
 import type { CompiledCondition } from "../policy/compile";
 import { compileAlertCondition, eventBindings, type AlertEvent } from "./condition";
-import { ALERT_LIMITS, ruleSpecSchema, type RuleSpec } from "./schemas";
+import { ALERT_LIMITS, ruleSpecSchema, type Aggregation, type RuleSpec } from "./schemas";
 
 /**
  * The pure part of alert evaluation: which events a rule matches, how they
@@ -264,12 +264,27 @@ export function step(rule: CompiledAlertRule, g: GroupState, groupKey: string, e
         return null;
       }
       if (m.start && !g.open) {
-        g.open = { ...ref, due: ref.at + agg.within_seconds * 1000 };
+        g.open = { ...ref, due: absenceDue(agg, e, ref.at) };
         if (g.status !== "firing") g.status = "pending";
       }
       return null;
     }
   }
+}
+
+/**
+ * When an absence rule stops waiting for the follow-up of an event at `at`:
+ * `within_seconds` later, or, with a deadline, that fraction of the way to
+ * the time the event names (an unusable or past time falls back to
+ * `within_seconds`).
+ */
+export function absenceDue(agg: Extract<Aggregation, { kind: "absence" }>, e: AlertEvent, at: number): number {
+  if (agg.deadline) {
+    const v = fieldValue(e, agg.deadline.field);
+    const until = v === null ? NaN : Date.parse(v);
+    if (Number.isFinite(until) && until > at) return at + Math.floor((until - at) * agg.deadline.fraction);
+  }
+  return at + agg.within_seconds * 1000;
 }
 
 /**
@@ -290,7 +305,13 @@ export function tick(rule: CompiledAlertRule, g: GroupState, groupKey: string, n
         dedupKey: `${groupKey}|${open.seq}`,
         windowStart: open.at,
         triggering: [{ seq: open.seq, hash: open.hash, at: open.at }],
-        summary: summaryOf(rule, groupKey, `no follow-up within ${agg.within_seconds} s`),
+        summary: summaryOf(
+          rule,
+          groupKey,
+          agg.deadline
+            ? `no follow-up by ${Math.round(agg.deadline.fraction * 100)} % of the time to ${agg.deadline.field}`
+            : `no follow-up within ${agg.within_seconds} s`,
+        ),
       };
       return fire;
     }

@@ -57,8 +57,24 @@ export const aggregationSchema = z.discriminatedUnion("kind", [
   }),
   /** A value of `field` the group has not had before (the group's very first value only teaches). */
   z.strictObject({ kind: z.literal("first_seen"), field: fieldSchema }),
-  /** A matching event not followed, within `within_seconds`, by one matching `follow_up` in the same group. */
-  z.strictObject({ kind: z.literal("absence"), follow_up: condition, within_seconds: windowSeconds }),
+  /**
+   * A matching event not followed, within `within_seconds`, by one matching
+   * `follow_up` in the same group. With `deadline`, the wait instead ends
+   * `fraction` of the way from the event to the time in the event's `field`
+   * (e.g. half-way to an approval's data.expires_at); `within_seconds` is
+   * then the fallback for an event without a usable time in that field.
+   */
+  z.strictObject({
+    kind: z.literal("absence"),
+    follow_up: condition,
+    within_seconds: windowSeconds,
+    deadline: z
+      .strictObject({
+        field: fieldSchema,
+        fraction: z.number().gt(0, "more than 0").max(1, "at most 1"),
+      })
+      .optional(),
+  }),
 ]);
 export type Aggregation = z.infer<typeof aggregationSchema>;
 

@@ -106,6 +106,29 @@ export const ALERT_TEMPLATES: readonly AlertTemplate[] = [
     },
   },
   {
+    id: "approval_half_expiry",
+    name: "High-risk approval at half its expiry",
+    description:
+      "A high-risk approval still pending half-way to its expiry: remind the admins, once, while there is time to decide.",
+    spec: {
+      description:
+        "The reminder falls half-way between the request and its data.expires_at; any decision, expiry or cancellation before then cancels it.",
+      actions: ["approval.requested", "action.approved", "action.rejected", "action.expired", "action.cancelled"],
+      condition: 'action == "approval.requested" && has(data.risk_level) && data.risk_level in ["high", "critical"]',
+      group_by: ["target.id"],
+      aggregation: {
+        kind: "absence",
+        follow_up: 'action in ["action.approved", "action.rejected", "action.expired", "action.cancelled"]',
+        within_seconds: 43_200,
+        deadline: { field: "data.expires_at", fraction: 0.5 },
+      },
+      responses: [{ type: "notify", recipients: ["admins"], channels: [] }],
+      severity: "warning",
+      cooldown_seconds: 0,
+      max_responses_per_hour: 60,
+    },
+  },
+  {
     id: "new_sign_in_address",
     name: "Sign-in from a new address",
     description: "A member signs in from an address never seen for them: notify them and the admins.",

@@ -235,7 +235,7 @@ export async function inclusionProofsFromSource(
   return out;
 }
 
-/** RFC 6962 PROOF(oldSize, D[newSize]): empty for equal sizes or an empty old tree. */
+/** RFC 6962 PROOF(oldSize, D[newSize]) for 1 ≤ oldSize ≤ newSize: empty for equal sizes. */
 export async function consistencyProofFromSource(
   src: MerkleSource,
   oldSize: number,
@@ -244,7 +244,9 @@ export async function consistencyProofFromSource(
   checkSize(oldSize);
   checkSize(newSize);
   if (oldSize > newSize) throw new RangeError(`old size ${oldSize} must not exceed new size ${newSize}`);
-  if (oldSize === 0 || oldSize === newSize) return [];
+  // As MerkleTree.consistencyProof: no proof from the empty tree.
+  if (oldSize === 0) throw new RangeError("there is no consistency proof from the empty tree (old size 0)");
+  if (oldSize === newSize) return [];
   const ranges: Range[] = [];
   subproofRanges(oldSize, 0, newSize, true, ranges);
   return resolveRanges(src, ranges);

@@ -216,16 +216,17 @@ export class MerkleTree {
   }
 
   /**
-   * RFC 6962 §2.1.2 PROOF(m, D[n]) from an earlier size m to this tree's size.
-   * Empty when m equals the size, or when m is 0 (the empty tree is a prefix
-   * of every tree).
+   * RFC 6962 §2.1.2 PROOF(m, D[n]) from an earlier size m (1 ≤ m ≤ n) to this
+   * tree's size; empty when m equals the size. There is no proof from the
+   * empty tree: it would prove nothing, and verifiers refuse it
+   * (verifyConsistencyProof), as Go's sumdb/tlog and transparency-dev do.
    */
   consistencyProof(oldSize: number): Buffer[] {
-    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > this.size) {
-      throw new RangeError(`old size ${oldSize} must be between 0 and ${this.size}`);
+    if (!Number.isSafeInteger(oldSize) || oldSize < 1 || oldSize > this.size) {
+      throw new RangeError(`old size ${oldSize} must be between 1 and ${this.size}`);
     }
     const proof: Buffer[] = [];
-    if (oldSize > 0 && oldSize < this.size) this.subproof(oldSize, 0, this.size, true, proof);
+    if (oldSize < this.size) this.subproof(oldSize, 0, this.size, true, proof);
     return proof;
   }
 
@@ -359,8 +360,13 @@ export function verifyInclusionProof(args: {
 /**
  * True when `proof` shows that the tree of `oldSize` leaves with root
  * `oldRoot` is a prefix of the tree of `newSize` leaves with root `newRoot`
- * (RFC 9162 §2.1.4.2). Equal sizes need an empty proof and equal roots; the
- * empty tree is a prefix of every tree.
+ * (RFC 9162 §2.1.4.2). Equal sizes need an empty proof and equal roots.
+ *
+ * An old size of 0 is refused, whatever the roots and the proof: RFC 9162
+ * requires 0 < first ≤ second, transparency-dev/merkle rejects a proof "from
+ * the empty tree" as meaningless and Go's sumdb/tlog CheckTree rejects n < 1.
+ * (Accepting it would let any root pass as the "old" one: nothing in an empty
+ * proof binds it.)
  */
 export function verifyConsistencyProof(args: {
   oldSize: number;
@@ -371,10 +377,9 @@ export function verifyConsistencyProof(args: {
 }): boolean {
   const { oldSize, newSize, oldRoot, newRoot } = args;
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize)) return false;
-  if (oldSize < 0 || newSize < oldSize) return false;
+  if (oldSize < 1 || newSize < oldSize) return false;
   if (!isHash(oldRoot) || !isHash(newRoot) || !args.proof.every(isHash)) return false;
   if (oldSize === newSize) return args.proof.length === 0 && Buffer.from(oldRoot).equals(newRoot);
-  if (oldSize === 0) return args.proof.length === 0;
   if (args.proof.length === 0) return false;
 
   const path = [...args.proof];

@@ -17,8 +17,8 @@ async function checkpointById(tx: Tx, orgId: string, id: string): Promise<Checkp
   return toCheckpointView(row);
 }
 
-function rangeError(message: string): AppError {
-  return new AppError("validation_failed", "The query string is invalid", { errors: [{ path: "to", message }] });
+function rangeError(message: string, path: "from" | "to" = "to"): AppError {
+  return new AppError("validation_failed", "The query string is invalid", { errors: [{ path, message }] });
 }
 
 /**
@@ -52,6 +52,10 @@ export async function proveConsistency(ctx: OrgContext, query: ConsistencyQuery)
         ? { size: Number(latest.treeSize), checkpoint: toCheckpointView(latest) }
         : { size: head, checkpoint: null };
     }
+    // RFC 9162 §2.1.4 needs 0 < from: the empty tree is a prefix of every
+    // tree, and an "old root" of size 0 is bound by nothing in the proof.
+    if (from.size === 0)
+      throw rangeError("a consistency proof starts from a tree of at least 1 event (size 0 proves nothing)", "from");
     if (from.size > to.size)
       throw rangeError(`from (tree size ${from.size}) must not be larger than to (tree size ${to.size})`);
     if (to.size > head) throw rangeError(`the log has ${head} events; tree size ${to.size} does not exist`);

@@ -5,6 +5,7 @@ import { GET as getNotifications } from "@/app/api/v1/notifications/route";
 import { evaluateOrganization } from "@/lib/alerts/evaluate-alerts";
 import { createRule, updateRule } from "@/lib/alerts/rules";
 import { createSilence } from "@/lib/alerts/history";
+import { decideApproval } from "@/lib/approvals/decide-approval";
 import { templateById } from "@/lib/alerts/templates";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { closeDb } from "@/lib/db/client";
@@ -294,5 +295,71 @@ describe("failed sign-ins (enforced inline)", () => {
     await expect(
       signInWithPassword({ email: t.users.viewer.email, password: TEST_PASSWORD }, meta),
     ).resolves.toBeTruthy();
+  });
+});
+
+describe("high-risk approval at half its expiry (absence with a deadline from data.expires_at)", () => {
+  it("reminds the admins once per pending high-risk approval at half its expiry; a decided or low-risk one gets none", async () => {
+    const t = await createTestOrg("alerts-remind");
+    await publishPolicy(t, [
+      {
+        name: "wires",
+        condition: 'tool == "wire"',
+        effect: "require_approval",
+        risk_level: "high",
+        approval_ttl_seconds: 3600,
+      },
+      {
+        name: "notes",
+        condition: 'tool == "note"',
+        effect: "require_approval",
+        risk_level: "low",
+        approval_ttl_seconds: 3600,
+      },
+    ]);
+    const rule = await createFromTemplate(t, "approval_half_expiry");
+    const agent = await createAgentWithKey(t, { tools: { allowed: ["wire", "note"] } });
+    const submit = async (tool: string) => {
+      const r = await call(submitAction, {
+        method: "POST",
+        headers: { authorization: `Bearer ${agent.token}` },
+        body: { tool, operation: "send" },
+      });
+      expect(r.status).toBe(201);
+      expect(r.json.decision).toBe("require_approval");
+      return r.json as { id: string; approval: { id: string } };
+    };
+    const waiting = [await submit("wire"), await submit("wire")];
+    const decided = await submit("wire");
+    const low = await submit("note");
+    await decideApproval(memberContext(t, "approver"), decided.approval.id, "approved", { reason: "ok" });
+    const start = Date.now();
+    // 29 minutes in: not yet half-way to a 60-minute expiry.
+    await drain(t.org.id);
+    expect(await drain(t.org.id)).toBe(0);
+    await evaluateOrganization(t.org.id, { now: () => start + 29 * 60_000 });
+    expect(await firings(t.org.id, rule.id)).toHaveLength(0);
+    // 31 minutes in: one reminder per waiting high-risk approval.
+    await evaluateOrganization(t.org.id, { now: () => start + 31 * 60_000 });
+    const fired = await firings(t.org.id, rule.id);
+    expect(fired).toHaveLength(2);
+    const seqs = fired.map((f) => f.triggering[0]!.seq);
+    const requested = await owner().query(
+      `SELECT seq, target_id FROM audit_events WHERE org_id = $1 AND action = 'approval.requested' AND seq = ANY($2::bigint[])`,
+      [t.org.id, seqs],
+    );
+    expect(requested.rows.map((r: { target_id: string }) => r.target_id).sort()).toEqual(
+      waiting.map((w) => w.id).sort(),
+    );
+    expect(fired.every((f) => f.outcome === "executed" && f.responses[0]!.type === "notify")).toBe(true);
+    // Once: later passes (and the expiry itself) add nothing.
+    await evaluateOrganization(t.org.id, { now: () => start + 50 * 60_000 });
+    expect(await firings(t.org.id, rule.id)).toHaveLength(2);
+    const inbox = await owner().query(
+      `SELECT count(*)::int AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND firing_id = ANY($3::uuid[])`,
+      [t.org.id, t.users.admin.id, fired.map((f) => f.id)],
+    );
+    expect(inbox.rows[0].n).toBe(2);
+    expect(low.id).toBeTruthy();
   });
 });

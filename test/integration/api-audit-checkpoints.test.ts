@@ -251,10 +251,18 @@ describe("GET /api/v1/audit/consistency", () => {
     ["a size beyond the log", "?from=1&to=99999999"],
     ["a negative size", "?from=-1"],
     ["garbage", "?from=abc"],
+    ["from the empty tree", "?from=0&to=10"],
+    ["from the empty tree to itself", "?from=0&to=0"],
   ])("422 for %s", async (_label, q) => {
     const res = await get(q);
     expect(res.status).toBe(422);
     expect(res.json.errors.length).toBeGreaterThan(0);
+  });
+
+  it("422 names from when it is the empty tree (RFC 9162 needs 0 < from)", async () => {
+    const res = await get("?from=0");
+    expect(res.status).toBe(422);
+    expect(res.json.errors).toEqual([{ path: "from", message: expect.stringContaining("size 0 proves nothing") }]);
   });
 });
 

@@ -310,14 +310,21 @@ describe("consistency proofs against the reference vectors", () => {
     });
   }
 
-  it("handles the trivial sizes as transparency-dev does", () => {
+  it("handles the trivial sizes as the current references do (no proof from size 0)", () => {
     const r1 = ROOTS[0]!;
     const r2 = ROOTS[1]!;
+    const root5 = ROOTS[4]!;
     const cases = [
       { s1: 0, s2: 0, r1, r2, proof: [], ok: false },
       { s1: 1, s2: 1, r1, r2, proof: [], ok: false },
-      { s1: 0, s2: 0, r1, r2: r1, proof: [], ok: true },
-      { s1: 0, s2: 1, r1, r2, proof: [], ok: true },
+      // transparency-dev/merkle: "consistency proof from empty tree is
+      // meaningless"; Go's sumdb/tlog CheckTree: n < 1 is invalid input.
+      { s1: 0, s2: 0, r1, r2: r1, proof: [], ok: false },
+      { s1: 0, s2: 0, r1: EMPTY_SHA256, r2: EMPTY_SHA256, proof: [], ok: false },
+      { s1: 0, s2: 1, r1, r2, proof: [], ok: false },
+      { s1: 0, s2: 5, r1: SOME_HASH, r2: root5, proof: [], ok: false },
+      { s1: 0, s2: 5, r1: EMPTY_SHA256, r2: root5, proof: [], ok: false },
+      { s1: -1, s2: 5, r1: EMPTY_SHA256, r2: root5, proof: [], ok: false },
       { s1: 1, s2: 1, r1: r2, r2, proof: [], ok: true },
       { s1: 1, s2: 0, r1, r2, proof: [], ok: false },
       { s1: 2, s2: 1, r1, r2, proof: [], ok: false },
@@ -333,9 +340,10 @@ describe("consistency proofs against the reference vectors", () => {
       ).toBe(c.ok);
     }
     const tree = MerkleTree.fromLeafHashes(LEAF_HASHES, 5);
-    expect(tree.consistencyProof(0)).toEqual([]);
+    expect(() => tree.consistencyProof(0)).toThrow(RangeError);
     expect(tree.consistencyProof(5)).toEqual([]);
     expect(() => tree.consistencyProof(6)).toThrow(RangeError);
+    expect(() => buildConsistencyProof(LEAF_HASHES, 0, 5)).toThrow(RangeError);
   });
 });
 
