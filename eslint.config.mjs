@@ -34,7 +34,11 @@ export default defineConfig([
         "error",
         {
           patterns: [
-            { group: ["**/db/client", "@/lib/db/client"], message: "Use withTenant()/withUser() from lib/db/tenant." },
+            {
+              group: ["**/db/client", "@/lib/db/client"],
+              importNames: ["db", "pipelinePool"],
+              message: "Use withTenant()/withUser() from lib/db/tenant or withTenantSql() from lib/db/sql.",
+            },
             {
               group: ["**/db/generated/*", "@/lib/db/generated/*"],
               importNames: ["PrismaClient"],

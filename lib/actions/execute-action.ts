@@ -8,6 +8,7 @@ import { withTenantSql } from "../db/sql";
 import { AppError, notFound } from "../errors";
 import { log } from "../log";
 import { actorOf, type OrgContext } from "../rbac/context";
+import { notifyActionChanged } from "./notify";
 import { decrypt } from "../security/keyring";
 
 export type ExecutionView = { id: string; status: "executed" | "failed"; result: unknown; error: string | null };
@@ -113,7 +114,7 @@ export async function executeAction(ctx: OrgContext, id: string): Promise<Execut
         error,
       },
     });
-    await sql.query("SELECT pg_notify('warden_action', $1)", [id], "notify_action");
+    await notifyActionChanged(sql, [id]);
   });
   return { id, status, result, error };
 }

@@ -3,7 +3,7 @@ import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
-import { expireDueApprovals } from "../approvals/expire";
+import { closePendingApprovals } from "./close-pending";
 import { waitForActionChange } from "./notify";
 import { getActionQuerySchema, listActionsQuerySchema } from "./schemas";
 import { ACTION_INCLUDE, toActionView, type ActionView } from "./view";
@@ -33,7 +33,9 @@ export async function getAction(ctx: OrgContext, id: string, rawQuery: unknown =
   let view = await readAction(ctx, id);
   for (;;) {
     if (view.status === "pending" && view.approval && new Date(view.approval.expires_at).getTime() <= Date.now()) {
-      await withTenantSql({ orgId: ctx.org.id }, (sql) => expireDueApprovals(sql, ctx.org.id, id));
+      await withTenantSql({ orgId: ctx.org.id }, (sql) =>
+        closePendingApprovals(sql, ctx.org.id, { as: "expired", actionId: id }),
+      );
       view = await readAction(ctx, id);
     }
     const remaining = deadline - Date.now();

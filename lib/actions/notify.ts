@@ -1,15 +1,27 @@
 import pg from "pg";
+import { rawSql, type AnyTx } from "../db/sql";
 import { env } from "../env";
 import { log } from "../log";
 
 /**
  * Action status changes, across every app instance: transactions that change
- * an action's status run `SELECT pg_notify('warden_action', <action id>)`,
- * delivered at commit. A long-polling request waits here instead of holding a
+ * an action's status call notifyActionChanged(), whose pg_notify on the
+ * 'warden_action' channel is delivered at commit. A long-polling request waits here instead of holding a
  * database connection. Only ids travel on the channel; a waiter re-reads the
  * action inside its own tenant transaction.
  */
-export const ACTION_CHANNEL = "warden_action";
+const ACTION_CHANNEL = "warden_action";
+
+/** Wakes whoever waits on these actions, on every instance, when the caller's transaction commits. */
+export async function notifyActionChanged(tx: AnyTx, actionIds: readonly string[]): Promise<void> {
+  if (actionIds.length === 0) return;
+  await rawSql(tx).query(
+    // pg_notify returns void, which Prisma's raw queries cannot read: return a count instead.
+    "SELECT count(*)::int AS n FROM unnest($2::text[]) AS id, pg_notify($1, id)",
+    [ACTION_CHANNEL, actionIds],
+    "notify_action",
+  );
+}
 
 type Waiter = () => void;
 const waiters = new Map<string, Set<Waiter>>();

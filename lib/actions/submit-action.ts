@@ -1,17 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { auditAppendStatement, checkAppended, type AuditInput } from "../audit/append-event";
-import { readRegistries } from "../agents/schemas";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenantSql } from "../db/sql";
 import { AppError } from "../errors";
 import { canonicalJson } from "../json";
+import { decideAction, type ActionDecision } from "../policy/decide";
+import { loadCompiledPolicy } from "../policy/policy-cache";
+import { readRegistries } from "../policy/tool-registry";
 import { parseOr422 } from "../validation";
 import { actorOf, type OrgContext, type VerifiedKey } from "../rbac/context";
 import { encrypt } from "../security/keyring";
 import { consume, rateLimitHeaders, type LimiterSpec, type LimitState } from "../security/rate-limit";
 import { redactParams } from "../security/redact";
-import { decideAction, type ActionDecision } from "./decide";
-import { loadCompiledPolicy } from "./policy-cache";
 import { assertDepth, IDEMPOTENCY_KEY_PATTERN, submitActionSchema } from "./schemas";
 
 export type SubmitResponse = {

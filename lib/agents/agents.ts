@@ -5,20 +5,14 @@ import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
-import type { ToolRegistry } from "../policy";
-import {
-  createAgentSchema,
-  readRegistries,
-  updateAgentSchema,
-  type AgentEnvironment,
-  type Registries,
-} from "./schemas";
+import { readRegistries, type Environment, type Registries, type ToolRegistry } from "../policy";
+import { createAgentSchema, updateAgentSchema } from "./schemas";
 
 export type AgentView = {
   id: string;
   slug: string;
   name: string;
-  environment: AgentEnvironment;
+  environment: Environment;
   /** The registry in force (the one for the agent's environment). */
   tools: ToolRegistry;
   tools_by_environment: Registries;

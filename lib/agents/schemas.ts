@@ -1,8 +1,5 @@
 import { z } from "zod";
-import { toolRegistrySchema, type ToolRegistry } from "../policy";
-
-export const AGENT_ENVIRONMENTS = ["development", "production"] as const;
-export type AgentEnvironment = (typeof AGENT_ENVIRONMENTS)[number];
+import { ENVIRONMENTS, toolRegistrySchema } from "../policy";
 
 export const agentSlugSchema = z
   .string()
@@ -18,7 +15,7 @@ const registriesSchema = z.strictObject({
 export const createAgentSchema = z.strictObject({
   slug: agentSlugSchema,
   name: z.string().trim().min(1).max(200),
-  environment: z.enum(AGENT_ENVIRONMENTS),
+  environment: z.enum(ENVIRONMENTS),
   /** The registry for the agent's own environment. */
   tools: toolRegistrySchema.optional(),
   /** Registries per environment (the one for `environment` is used). */
@@ -30,7 +27,7 @@ export const createAgentSchema = z.strictObject({
 export const updateAgentSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(200).optional(),
-    environment: z.enum(AGENT_ENVIRONMENTS).optional(),
+    environment: z.enum(ENVIRONMENTS).optional(),
     tools: toolRegistrySchema.optional(),
     tools_by_environment: registriesSchema.optional(),
     rate_limit_per_minute: z.number().int().min(1).max(100_000).nullish(),
@@ -40,19 +37,3 @@ export const updateAgentSchema = z
   .refine((v) => Object.keys(v).length > 0, "Nothing to change");
 
 export const agentParamsSchema = z.object({ slug: agentSlugSchema });
-
-export type Registries = Record<AgentEnvironment, ToolRegistry>;
-
-const EMPTY: ToolRegistry = { allowed: [], denied: [], require_approval: [] };
-
-/** Reads the stored JSON defensively: anything malformed counts as an empty (deny-all) registry. */
-export function readRegistries(json: unknown): Registries {
-  const out: Registries = { development: EMPTY, production: EMPTY };
-  if (json && typeof json === "object") {
-    for (const env of AGENT_ENVIRONMENTS) {
-      const r = toolRegistrySchema.safeParse((json as Record<string, unknown>)[env] ?? {});
-      if (r.success) out[env] = r.data;
-    }
-  }
-  return out;
-}

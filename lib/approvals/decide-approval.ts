@@ -3,7 +3,8 @@ import { withTenantSql } from "../db/sql";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
 import { assertCan, type OrgContext } from "../rbac/context";
-import { expireDueApprovals } from "./expire";
+import { closePendingApprovals } from "../actions/close-pending";
+import { notifyActionChanged } from "../actions/notify";
 import { decideApprovalSchema } from "./schemas";
 
 export type DecisionResult = {
@@ -50,7 +51,7 @@ export async function decideApproval(
     );
     if (!ap) throw notFound("Approval");
     if (ap.status === "pending" && ap.expires_at.getTime() <= Date.now()) {
-      await expireDueApprovals(sql, ctx.org.id, ap.action_id);
+      await closePendingApprovals(sql, ctx.org.id, { as: "expired", actionId: ap.action_id });
       return { kind: "expired" as const };
     }
     if (ap.status !== "pending") throw new AppError("conflict", `This approval is already ${ap.status}`);
@@ -118,7 +119,7 @@ export async function decideApproval(
       });
     }
     await appendAuditEvents(sql, events);
-    await sql.query("SELECT pg_notify('warden_action', $1)", [ap.action_id], "notify_action");
+    await notifyActionChanged(sql, [ap.action_id]);
     return {
       kind: "decided" as const,
       result: {

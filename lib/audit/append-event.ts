@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Sql } from "../db/sql";
-import type { Tx } from "../db/tenant";
+import { rawSql, type AnyTx } from "../db/sql";
 import type { Actor } from "../rbac/context";
 import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
 
@@ -14,9 +13,6 @@ export type AuditInput = {
 };
 
 export type AppendedEvent = { id: string; seq: bigint; hash: string };
-
-/** Either transaction flavour: the typed client's (withTenant) or the raw one (withTenantSql). */
-export type AuditTx = Tx | Sql;
 
 function toHashed(input: AuditInput, now: string): HashedEvent {
   return {
@@ -42,10 +38,10 @@ function toHashed(input: AuditInput, now: string): HashedEvent {
  * and advances the head. The lock is taken as late as possible and held for the
  * rest of the caller's transaction only: call this last.
  */
-export async function appendAuditEvents(tx: AuditTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
+export async function appendAuditEvents(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
   if (inputs.length === 0) return [];
   const stmt = auditAppendStatement(inputs);
-  const result = await run<{ seq: string; hash: string; id: string }>(tx, stmt.text, stmt.values, stmt.name);
+  const result = await rawSql(tx).query<{ seq: string; hash: string; id: string }>(stmt.text, stmt.values, stmt.name);
   return checkAppended(result, inputs.length, inputs[0]!.orgId);
 }
 
@@ -87,7 +83,7 @@ export function checkAppended(rows: unknown[], expected: number, orgId: string):
 }
 
 /** Appends one event (see appendAuditEvents). */
-export async function appendAuditEvent(tx: AuditTx, input: AuditInput): Promise<AppendedEvent> {
+export async function appendAuditEvent(tx: AnyTx, input: AuditInput): Promise<AppendedEvent> {
   const [e] = await appendAuditEvents(tx, [input]);
   return e!;
 }
@@ -134,9 +130,4 @@ function buildStatement(n: number): string {
     SELECT ins.seq::text AS seq, ins.hash, ins.id::text AS id FROM ins, tip ORDER BY ins.seq`;
   statements.set(n, text);
   return text;
-}
-
-async function run<R>(tx: AuditTx, text: string, values: unknown[], name: string): Promise<R[]> {
-  if ("$queryRawUnsafe" in tx) return tx.$queryRawUnsafe<R[]>(text, ...values);
-  return (await tx.query(text, values, name)) as R[];
 }

@@ -1,4 +1,5 @@
-import { isUuid, withTenant, type Tx } from "../db/tenant";
+import { isUuid } from "../db/scope";
+import { withTenant, type Tx } from "../db/tenant";
 import type { Prisma } from "../db/generated/client";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { HashedEvent } from "./event";

@@ -2,45 +2,83 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 import { env } from "../env";
-import { closeInfrastructurePool } from "./pool";
-import { closePipelinePool } from "./sql";
 
 /**
- * One pg pool per process, shared by Prisma (through the adapter) and by the
- * few raw-SQL users (rate limiter). The pool connects as warden_app, which has
- * no BYPASSRLS: outside a tenant transaction every tenant table reads as empty.
+ * Every connection the process opens to the database starts here: the three
+ * pools and closeDb(). All of them log in as warden_app, which has no
+ * BYPASSRLS: outside a tenant transaction every tenant table reads as empty.
  *
- * Do not import this module outside lib/db: tenant data is reached through
- * withTenant() (lib/db/tenant.ts); ESLint enforces it.
+ *   db()                   Prisma (through adapter-pg) on the main pool; also
+ *                          the pool for the lookups and the scheduler
+ *   pipelinePool()         pipeline mode, for withTenantSql() (lib/db/sql.ts)
+ *   infrastructurePool()   asynchronous commit, for tables with no tenant data
+ *                          (rate-limit counters)
+ *
+ * Only db() and pipelinePool() are restricted to lib/db (ESLint): tenant data
+ * is reached through withTenant()/withTenantSql().
  */
 type Db = { pool: pg.Pool; prisma: PrismaClient };
 
-const globalForDb = globalThis as unknown as { __wardenDb?: Db };
+const globalForDb = globalThis as unknown as {
+  __wardenDb?: Db;
+  __wardenPipelinePool?: pg.Pool;
+  __wardenInfraPool?: pg.Pool;
+};
 
-export function db(): Db {
-  if (globalForDb.__wardenDb) return globalForDb.__wardenDb;
-  const e = env();
+function newPool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: e.APP_DATABASE_URL,
-    max: e.DB_POOL_MAX,
+    connectionString: env().APP_DATABASE_URL,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
-    application_name: "warden",
+    ...config,
   });
   // A broken idle connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  globalForDb.__wardenDb = { pool, prisma };
+  return pool;
+}
+
+export function db(): Db {
+  if (!globalForDb.__wardenDb) {
+    const pool = newPool({ max: env().DB_POOL_MAX, application_name: "warden" });
+    globalForDb.__wardenDb = { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  }
   return globalForDb.__wardenDb;
 }
 
-/** For tests and scripts that need a clean shutdown. */
+/** The hot path's pool: pg ≥ 8.21 sends queries issued without awaiting back to back. */
+export function pipelinePool(): pg.Pool {
+  globalForDb.__wardenPipelinePool ??= newPool({
+    max: env().DB_POOL_MAX,
+    application_name: "warden-hot",
+    pipeline: true,
+  } as pg.PoolConfig);
+  return globalForDb.__wardenPipelinePool;
+}
+
+/**
+ * A small pool for infrastructure tables that hold no tenant data (rate-limit
+ * counters), with asynchronous commit: a counter increment does not wait for
+ * the WAL flush. Losing the last few increments in a database crash is
+ * harmless for rate limiting, and it takes a disk flush off every API request.
+ * Tenant data never goes through here.
+ */
+export function infrastructurePool(): pg.Pool {
+  globalForDb.__wardenInfraPool ??= newPool({
+    max: Math.max(2, Math.ceil(env().DB_POOL_MAX / 2)),
+    application_name: "warden-infra",
+    options: "-c synchronous_commit=off",
+  });
+  return globalForDb.__wardenInfraPool;
+}
+
+/** Closes every pool (tests, scripts, benches); the next call opens them again. */
 export async function closeDb(): Promise<void> {
-  await closeInfrastructurePool();
-  await closePipelinePool();
-  const current = globalForDb.__wardenDb;
-  if (!current) return;
-  globalForDb.__wardenDb = undefined;
-  await current.prisma.$disconnect();
-  await current.pool.end();
+  const { __wardenDb: main, __wardenPipelinePool: pipeline, __wardenInfraPool: infra } = globalForDb;
+  globalForDb.__wardenDb = globalForDb.__wardenPipelinePool = globalForDb.__wardenInfraPool = undefined;
+  await infra?.end();
+  await pipeline?.end();
+  if (main) {
+    await main.prisma.$disconnect();
+    await main.pool.end();
+  }
 }

@@ -1,7 +1,8 @@
-import pg from "pg";
-import { env } from "../env";
+import type pg from "pg";
 import { AppError } from "../errors";
-import { isUuid, type TenantScope } from "./tenant";
+import { pipelinePool } from "./client";
+import { assertScope, type TenantScope } from "./scope";
+import type { Tx } from "./tenant";
 
 /**
  * The tenant transaction for the hot path, on a raw pg pool in pipeline mode.
@@ -21,35 +22,30 @@ import { isUuid, type TenantScope } from "./tenant";
  */
 export type Statement = { text: string; values?: unknown[]; name?: string };
 
-export type Sql = {
+/**
+ * Raw SQL inside a tenant transaction of either kind: positional parameters
+ * ($1, $2, …), rows back. `name` prepares the statement once per connection on
+ * the pipelined path and is ignored on Prisma's. Code that writes SQL and may
+ * run in either kind of transaction takes a RawSql (see rawSql()). Prisma reads
+ * fewer column types than pg (not `void`, e.g. pg_notify's): select what both read.
+ */
+export type RawSql = {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string): Promise<R[]>;
+};
+
+export type Sql = RawSql & {
   /** Sends the statements and COMMIT in one round trip; the transaction is over when it resolves. */
   finish(statements: Statement[]): Promise<pg.QueryResultRow[][]>;
 };
 
-const globalForPool = globalThis as unknown as { __wardenPipelinePool?: pg.Pool };
+/** A tenant transaction of either kind: withTenant's (Prisma) or withTenantSql's (pipelined). */
+export type AnyTx = Tx | RawSql;
 
-function pipelinePool(): pg.Pool {
-  if (!globalForPool.__wardenPipelinePool) {
-    const pool = new pg.Pool({
-      connectionString: env().APP_DATABASE_URL,
-      max: env().DB_POOL_MAX,
-      idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 5_000,
-      application_name: "warden-hot",
-      // pg ≥ 8.21: queries issued without awaiting go out back to back.
-      pipeline: true,
-    } as pg.PoolConfig);
-    pool.on("error", () => {});
-    globalForPool.__wardenPipelinePool = pool;
-  }
-  return globalForPool.__wardenPipelinePool;
-}
-
-export async function closePipelinePool(): Promise<void> {
-  const p = globalForPool.__wardenPipelinePool;
-  globalForPool.__wardenPipelinePool = undefined;
-  await p?.end();
+/** The raw-SQL face of a transaction: withTenantSql's as it is, withTenant's through $queryRawUnsafe. */
+export function rawSql(tx: AnyTx): RawSql {
+  if (typeof (tx as Partial<RawSql>).query === "function") return tx as RawSql;
+  const prisma = tx as Tx;
+  return { query: (text, values = []) => prisma.$queryRawUnsafe(text, ...values) };
 }
 
 const run = (client: pg.PoolClient, s: Statement) =>
@@ -58,8 +54,7 @@ const run = (client: pg.PoolClient, s: Statement) =>
   );
 
 export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  if (!isUuid(scope.orgId)) throw new AppError("internal", "Invalid tenant scope");
-  if (scope.userId != null && !isUuid(scope.userId)) throw new AppError("internal", "Invalid user scope");
+  assertScope(scope);
   const client = await pipelinePool().connect();
   let finished = false;
   let broken = false;

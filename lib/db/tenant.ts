@@ -1,22 +1,10 @@
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { AppError } from "../errors";
+import { assertScope, isUuid, type TenantScope } from "./scope";
 
 /** The transaction client handed to domain code inside a tenant transaction. */
 export type Tx = Prisma.TransactionClient;
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === "string" && UUID_RE.test(value);
-}
-
-export type TenantScope = {
-  /** The organization whose rows this transaction may see and write. */
-  orgId: string;
-  /** The signed-in user, when there is one (lets RLS show the user their own rows). */
-  userId?: string | null;
-};
 
 type TxOptions = { timeoutMs?: number };
 
@@ -30,10 +18,7 @@ type TxOptions = { timeoutMs?: number };
  * scripts and tests that connect as the owner get the same wall.
  */
 export async function withTenant<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-  if (!isUuid(scope.orgId)) throw new AppError("internal", "Invalid tenant scope");
-  if (scope.userId != null && !isUuid(scope.userId)) {
-    throw new AppError("internal", "Invalid user scope");
-  }
+  assertScope(scope);
   return runScoped(scope.orgId, scope.userId ?? "", fn, opts);
 }
 

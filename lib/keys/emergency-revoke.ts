@@ -1,4 +1,4 @@
-import { cancelPendingWorkOfKeys } from "../approvals/cancel";
+import { closePendingApprovals } from "../actions/close-pending";
 import { appendAuditEvent } from "../audit/append-event";
 import { withTenant } from "../db/tenant";
 import { parseOr422 } from "../validation";
@@ -27,7 +27,11 @@ export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<Em
       WHERE revoked_at IS NULL
       RETURNING id`;
     const keyIds = revoked.map((r) => r.id);
-    const cancelled = await cancelPendingWorkOfKeys(tx, ctx.org.id, keyIds, `emergency revoke: ${reason}`);
+    const cancelled = await closePendingApprovals(tx, ctx.org.id, {
+      as: "cancelled",
+      keyIds,
+      reason: `emergency revoke: ${reason}`,
+    });
     await appendAuditEvent(tx, {
       orgId: ctx.org.id,
       actor: actorOf(ctx),

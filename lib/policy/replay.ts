@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { readRegistries } from "../agents/schemas";
-import { decideAction, type ActionDecision } from "../actions/decide";
+import { decideAction, type ActionDecision } from "./decide";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
@@ -10,6 +9,7 @@ import { decrypt } from "../security/keyring";
 import { compileStoredPolicy } from "./compile";
 import { cooperative } from "./cost";
 import { policyInputSchema } from "./schemas";
+import { readRegistries } from "./tool-registry";
 
 export const replaySchema = z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) });
 

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { readRegistries } from "../agents/schemas";
-import { decideAction, type ActionDecision } from "../actions/decide";
-import { cachedPolicy, compileAndCache } from "../actions/policy-cache";
+import { decideAction, type ActionDecision } from "./decide";
+import { cachedPolicy, compileAndCache } from "./policy-cache";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
@@ -9,7 +8,7 @@ import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { parseAndCompilePolicy } from "./compile";
 import { explainPolicy, type RuleTrace } from "./evaluate";
 import type { EvaluationInput } from "./schemas";
-import { checkToolRegistry, type ToolRegistryStatus } from "./tool-registry";
+import { checkToolRegistry, readRegistries, type ToolRegistryStatus } from "./tool-registry";
 
 export const simulateSchema = z.strictObject({
   /** Rules to try; the active policy when absent. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ENVIRONMENTS, type Environment } from "./schemas";
 
 export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const MAX_TOOLS_PER_LIST = 500;
@@ -66,4 +67,21 @@ export function checkToolRegistry(registry: ToolRegistry, tool: string): ToolReg
   if (registry.require_approval.includes(tool)) return "require_approval";
   if (registry.allowed.includes(tool)) return "allowed";
   return "unknown";
+}
+
+/** An agent's registries, one per environment. */
+export type Registries = Record<Environment, ToolRegistry>;
+
+const EMPTY: ToolRegistry = { allowed: [], denied: [], require_approval: [] };
+
+/** Reads the stored JSON defensively: anything malformed counts as an empty (deny-all) registry. */
+export function readRegistries(json: unknown): Registries {
+  const out: Registries = { development: EMPTY, production: EMPTY };
+  if (json && typeof json === "object") {
+    for (const env of ENVIRONMENTS) {
+      const r = toolRegistrySchema.safeParse((json as Record<string, unknown>)[env] ?? {});
+      if (r.success) out[env] = r.data;
+    }
+  }
+  return out;
 }

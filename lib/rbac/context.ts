@@ -1,5 +1,5 @@
 import type { AgentEnvironment, ApiKeyEnvironment } from "../db/generated/enums";
-import type { TenantScope } from "../db/tenant";
+import type { TenantScope } from "../db/scope";
 import { AppError } from "../errors";
 import { ROLE_PERMISSIONS, type Permission, type Role } from "./permissions";
 

@@ -7,7 +7,7 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import { env } from "../env";
-import { infrastructurePool } from "../db/pool";
+import { infrastructurePool } from "../db/client";
 import { sha256Hex } from "./hash";
 
 /**

@@ -6,7 +6,7 @@ import { Table } from "@/components/table";
 import { Badge, Card, PageHeader, formatUtc } from "@/components/ui";
 import { getAction } from "@/lib/actions/get-action";
 import { listActionAuditEvents } from "@/lib/audit/action-events";
-import { isUuid } from "@/lib/db/tenant";
+import { isUuid } from "@/lib/db/scope";
 import { AppError } from "@/lib/errors";
 import { can } from "@/lib/rbac/context";
 import { requireOrgPage } from "@/lib/http/page";

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/sql";
-import { compileStoredPolicy, policyInputSchema, type CompiledPolicy } from "../policy";
+import { compileStoredPolicy, type CompiledPolicy } from "./compile";
+import { policyInputSchema } from "./schemas";
 import { AppError } from "../errors";
 
 /**

@@ -1,11 +1,7 @@
-import {
-  checkToolRegistry,
-  evaluatePolicy,
-  type CompiledPolicy,
-  type EvaluationInput,
-  type RiskLevel,
-  type ToolRegistry,
-} from "../policy";
+import type { CompiledPolicy } from "./compile";
+import { evaluatePolicy } from "./evaluate";
+import type { EvaluationInput, RiskLevel } from "./schemas";
+import { checkToolRegistry, type ToolRegistry } from "./tool-registry";
 
 /**
  * The decision for one action: the agent's tool registry first, then the
