@@ -36,6 +36,9 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Property tests run thousands of cases; on a loaded 2-core CI machine the default
+          // 5 s is a measure of the neighbours, not of the code.
+          testTimeout: 30_000,
           env: { NODE_ENV: "test", LOG_LEVEL: "silent" },
         },
       },

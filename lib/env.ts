@@ -31,6 +31,18 @@ const schema = z.object({
   WARDEN_ENCRYPTION_ACTIVE_KEY: z.string().optional(),
   /** Ed25519 signing key ring for audit checkpoints (see lib/audit/checkpoint.ts parseSigningKeyring). */
   WARDEN_AUDIT_SIGNING_KEYS: z.string().min(1),
+  /**
+   * The origin of every organization's transparency log (c2sp.org/tlog-checkpoint):
+   * a schema-less URL such as `warden.example.com`, to which `/audit/<org id>`
+   * is appended. Default: the host of NEXTAUTH_URL, else `localhost`. Keep it
+   * stable: it is the name in every signed note and verifier key.
+   */
+  WARDEN_LOG_ORIGIN: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.:_~/-]*$/, "a schema-less URL such as warden.example.com (no spaces, no +)")
+    .refine((s) => !s.includes("://") && !s.endsWith("/"), "a schema-less URL without a trailing slash")
+    .optional(),
   /** How often pending approvals past their expiry are swept (seconds). */
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /**

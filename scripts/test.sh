@@ -30,6 +30,9 @@ npx --no-install prettier --check . --log-level warn
 step "Typecheck"
 npx --no-install tsc --noEmit
 
+step "Go's sumdb/note and sumdb/tlog (the reference the interoperability test checks against)"
+ensure_go_reference
+
 step "Unit and integration tests (${WARDEN_DB_LABEL}: ${WARDEN_TEST_DATABASE:-warden_test})"
 npx --no-install vitest run
 

@@ -19,6 +19,8 @@ export type CheckpointView = {
   reason: CheckpointReason;
   created_at: string;
   signed: SignedCheckpoint;
+  /** The same tree head as a C2SP signed note (null for checkpoints older than notes). */
+  note: string | null;
 };
 
 export function toCheckpointView(row: AuditCheckpoint): CheckpointView {
@@ -32,6 +34,7 @@ export function toCheckpointView(row: AuditCheckpoint): CheckpointView {
     reason: row.reason as CheckpointReason,
     created_at: row.createdAt.toISOString(),
     signed,
+    note: row.note,
   };
 }
 

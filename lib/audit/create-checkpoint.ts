@@ -5,6 +5,7 @@ import { log } from "../log";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { appendAuditEvent } from "./append-event";
 import { signCheckpoint } from "./checkpoint";
+import { signCheckpointNote } from "./checkpoint-note";
 import { toCheckpointView, type CheckpointReason, type CheckpointView } from "./checkpoint-view";
 import { fillMerkleCache, merkleRoot } from "./merkle-store";
 
@@ -43,7 +44,8 @@ export async function insertCheckpoint(
   reason: CheckpointReason,
 ): Promise<CheckpointView> {
   const rootHash = await merkleRoot(tx, orgId, size);
-  const signed = signCheckpoint(signingKeyring(), { org_id: orgId, tree_size: size, root_hash: rootHash });
+  const keyring = signingKeyring();
+  const signed = signCheckpoint(keyring, { org_id: orgId, tree_size: size, root_hash: rootHash });
   const row = await tx.auditCheckpoint.create({
     data: {
       orgId,
@@ -51,6 +53,7 @@ export async function insertCheckpoint(
       rootHash,
       keyId: signed.checkpoint.key_id,
       signed: signed as unknown as object,
+      note: signCheckpointNote(keyring, orgId, size, rootHash, new Date(signed.checkpoint.timestamp)),
       reason,
     },
   });

@@ -122,3 +122,21 @@ export declare function main(
   out?: { write(s: string): unknown },
   err?: { write(s: string): unknown },
 ): number;
+
+export declare function verifyConsistencyProof(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean;
+
+export type NoteVerifierKey = { name: string; keyHash: string; publicKey: import("node:crypto").KeyObject };
+export declare function parseNoteVerifierKey(vkey: string): NoteVerifierKey | null;
+export declare function verifyNote(
+  note: string | Uint8Array,
+  verifierKeys: readonly (string | NoteVerifierKey)[],
+): { ok: true; text: string; signers: string[] } | { ok: false; reason: string };
+export declare function parseCheckpointNote(
+  text: string,
+): { origin: string; treeSize: number; rootHash: string; extensions: string[] } | null;

@@ -144,6 +144,48 @@ export function rootFromInclusionProof(leafHash, index, treeSize, proof) {
   return sn === 0 ? r : null;
 }
 
+/**
+ * True when `proof` shows that the tree of oldSize leaves with root oldRoot is
+ * a prefix of the tree of newSize leaves with root newRoot (RFC 9162
+ * §2.1.4.2, 0 < oldSize ≤ newSize: there is no proof from the empty tree).
+ * The same rules as lib/audit/merkle.ts, for monitors that run this file alone.
+ */
+export function verifyConsistencyProof(oldSize, newSize, oldRoot, newRoot, proof) {
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize)) return false;
+  if (oldSize < 1 || newSize < oldSize) return false;
+  if (oldRoot.length !== 32 || newRoot.length !== 32 || proof.some((p) => p.length !== 32)) return false;
+  if (oldSize === newSize) return proof.length === 0 && Buffer.from(oldRoot).equals(newRoot);
+  if (proof.length === 0) return false;
+  // A power-of-two old tree is a node of the new one: the proof omits it.
+  let pow = 1;
+  while (pow < oldSize) pow *= 2;
+  const path = pow === oldSize ? [oldRoot, ...proof] : [...proof];
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = Buffer.from(path[0]);
+  let sr = Buffer.from(path[0]);
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = hashChildren(c, fr);
+      sr = hashChildren(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = hashChildren(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
+}
+
 // ---------------------------------------------------------------- keys
 
 /** SHA-256 of the key's SubjectPublicKeyInfo DER, hex. */
@@ -165,6 +207,98 @@ function verifyEd25519(publicKey, context, message, signatureBase64) {
   } catch {
     return false;
   }
+}
+
+// ---------------------------------------------------------------- signed notes
+//
+// c2sp.org/signed-note and c2sp.org/tlog-checkpoint, read the way Go's
+// golang.org/x/mod/sumdb/note reads them (Open): a text ending in a newline,
+// a blank line, then lines "— <name> <base64(key hash[4] ‖ signature)>".
+// An Ed25519 key's hash is SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)[:4].
+
+const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+const NOTE_NAME = /^[^\s+\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/u;
+
+function noteKeyHash(name, rawKey) {
+  return sha256(Buffer.from(`${name}\n`, "utf8"), Buffer.from([1]), rawKey).subarray(0, 4);
+}
+
+/**
+ * A verifier key `<name>+<8 hex key hash>+<base64(0x01 ‖ 32-byte Ed25519 key)>`
+ * as { name, keyHash, publicKey }, or null when malformed or when the hash
+ * does not match the name and key.
+ */
+export function parseNoteVerifierKey(vkey) {
+  const m = /^([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(String(vkey).trim());
+  if (!m || !NOTE_NAME.test(m[1]) || !BASE64.test(m[3])) return null;
+  const typed = Buffer.from(m[3], "base64");
+  if (typed.length !== 33 || typed[0] !== 1) return null;
+  const raw = typed.subarray(1);
+  if (noteKeyHash(m[1], raw).toString("hex") !== m[2]) return null;
+  const publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" });
+  return { name: m[1], keyHash: m[2], publicKey };
+}
+
+/**
+ * Verifies a signed note with the given verifier keys (strings or parsed).
+ * As note.Open: the note is refused when malformed, when a signature by a
+ * known key does not verify, or when no known key signed it; signatures by
+ * unknown keys are ignored. Returns { ok: true, text, signers: [name+hash] }
+ * or { ok: false, reason }.
+ */
+export function verifyNote(note, verifierKeys) {
+  const bytes = typeof note === "string" ? Buffer.from(note, "utf8") : Buffer.from(note);
+  let msg;
+  try {
+    msg = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: "the note is not valid UTF-8" };
+  }
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(msg)) return { ok: false, reason: "the note contains control characters" };
+  const split = msg.lastIndexOf("\n\n");
+  if (split < 0 || !msg.endsWith("\n")) return { ok: false, reason: "the note has no signature block" };
+  const text = msg.slice(0, split + 1);
+  const lines = msg.slice(split + 2, -1).split("\n");
+  if (lines.length > 100) return { ok: false, reason: "the note has more than 100 signatures" };
+  const keys = verifierKeys.map((k) => (typeof k === "string" ? parseNoteVerifierKey(k) : k));
+  if (keys.some((k) => !k)) return { ok: false, reason: "a verifier key is malformed" };
+  const signers = [];
+  for (const line of lines) {
+    const m = /^\u2014 ([^ ]+) ([A-Za-z0-9+/=]+)$/.exec(line);
+    const sig = m && BASE64.test(m[2]) ? Buffer.from(m[2], "base64") : null;
+    if (!m || !NOTE_NAME.test(m[1]) || !sig || sig.length < 5)
+      return { ok: false, reason: "a signature line is malformed" };
+    const hash = sig.subarray(0, 4).toString("hex");
+    const key = keys.find((k) => k.name === m[1] && k.keyHash === hash);
+    if (!key || signers.includes(`${key.name}+${hash}`)) continue;
+    let valid = false;
+    try {
+      valid = sig.length === 68 && verifySignature(null, Buffer.from(text, "utf8"), key.publicKey, sig.subarray(4));
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      return { ok: false, reason: `the signature of ${key.name}+${hash} does not verify: the note was changed` };
+    }
+    signers.push(`${key.name}+${hash}`);
+  }
+  if (signers.length === 0) return { ok: false, reason: "no known key signed the note" };
+  return { ok: true, text, signers };
+}
+
+/**
+ * The c2sp.org/tlog-checkpoint body: origin line, decimal tree size, base64
+ * root hash, optional extension lines. Returns { origin, treeSize, rootHash
+ * (hex), extensions } or null.
+ */
+export function parseCheckpointNote(text) {
+  const lines = String(text).split("\n");
+  if (lines.length < 4 || lines.pop() !== "") return null;
+  const [origin, size, root, ...extensions] = lines;
+  if (!origin || !/^(0|[1-9][0-9]{0,15})$/.test(size) || !Number.isSafeInteger(Number(size))) return null;
+  if (!BASE64.test(root) || Buffer.from(root, "base64").length !== 32) return null;
+  if (extensions.some((e) => e === "")) return null;
+  return { origin, treeSize: Number(size), rootHash: Buffer.from(root, "base64").toString("hex"), extensions };
 }
 
 /** Accepts a full fingerprint (64 hex) or a key id (16 hex), optionally "sha256:"-prefixed or colon-separated. */

@@ -38,3 +38,19 @@ ensure_chromium() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
+
+# Go's own golang.org/x/mod/sumdb/note and sumdb/tlog from Debian's packages,
+# for the interoperability test of the signed-note checkpoints
+# (test/integration/c2sp-interop.test.ts builds test/interop/c2sp-check.go in
+# GOPATH mode, offline). Installs them with apt-get when missing.
+ensure_go_reference() {
+  if command -v go >/dev/null && [[ -f /usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go ]]; then
+    echo "go: $(go version) with golang.org/x/mod/sumdb from /usr/share/gocode"
+    return
+  fi
+  local sudo=""
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  echo "Installing Debian's golang-go and golang-golang-x-mod-dev (apt-get)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null
+}
