@@ -9,6 +9,18 @@ const schema = z.object({
   /** Connection string for the unprivileged app role (warden_app). */
   APP_DATABASE_URL: z.string().url(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Connections one organization may hold at once in each pool (the bulkhead):
+   * an organization stuck on a lock keeps the rest of the pool for the others.
+   * Default: half the pool, at least 1. See docs/RELIABILITY.md.
+   */
+  DB_POOL_MAX_PER_ORG: z.coerce.number().int().min(1).max(200).optional(),
+  /** How long a statement waits for a row lock before the request gets 503 + Retry-After (ms). */
+  DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** The longest a request's statement may run (ms; long jobs raise it for their own transaction). */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** How long a transaction may sit idle (its process frozen or partitioned) before the server ends it (ms). */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   NEXTAUTH_SECRET: z.string().min(32, "NEXTAUTH_SECRET must be at least 32 characters"),
   NEXTAUTH_URL: z.string().url().optional(),
   /**

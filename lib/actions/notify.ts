@@ -28,7 +28,13 @@ const waiters = new Map<string, Set<Waiter>>();
 let listener: Promise<pg.Client> | null = null;
 
 async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: env().APP_DATABASE_URL, application_name: "warden-listen" });
+  // Keepalive: a listener whose server vanished is noticed (and replaced) instead of waiting forever.
+  const client = new pg.Client({
+    connectionString: env().APP_DATABASE_URL,
+    application_name: "warden-listen",
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   client.on("notification", (msg) => {
     if (msg.channel !== ACTION_CHANNEL || !msg.payload) return;
     const set = waiters.get(msg.payload);

@@ -2,6 +2,7 @@ import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 import { env } from "../env";
+import { connectionOptions } from "./session-limits";
 
 /**
  * Every connection the process opens to the database starts here: the three
@@ -39,7 +40,7 @@ function newPool(config: pg.PoolConfig): pg.Pool {
 
 export function db(): Db {
   if (!globalForDb.__wardenDb) {
-    const pool = newPool({ max: env().DB_POOL_MAX, application_name: "warden" });
+    const pool = newPool({ max: env().DB_POOL_MAX, application_name: "warden", ...connectionOptions("tenant") });
     globalForDb.__wardenDb = { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
   }
   return globalForDb.__wardenDb;
@@ -51,6 +52,7 @@ export function pipelinePool(): pg.Pool {
     max: env().DB_POOL_MAX,
     application_name: "warden-hot",
     pipeline: true,
+    ...connectionOptions("hot"),
   } as pg.PoolConfig);
   return globalForDb.__wardenPipelinePool;
 }
@@ -66,7 +68,7 @@ export function infrastructurePool(): pg.Pool {
   globalForDb.__wardenInfraPool ??= newPool({
     max: Math.max(2, Math.ceil(env().DB_POOL_MAX / 2)),
     application_name: "warden-infra",
-    options: "-c synchronous_commit=off",
+    ...connectionOptions("infra", { synchronous_commit: "off" }),
   });
   return globalForDb.__wardenInfraPool;
 }

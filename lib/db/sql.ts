@@ -58,6 +58,13 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
   const client = await pipelinePool().connect();
   let finished = false;
   let broken = false;
+  // A checked-out client has no listener of the pool's: without this, a
+  // connection lost mid-transaction (server restart, pg_terminate_backend)
+  // would be an uncaught 'error' event. The pending queries reject on their own.
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   // Both values are validated UUIDs: safe to inline, which lets BEGIN and the
   // settings travel as one simple-protocol message. Not awaited: the first
   // statement follows it on the wire, and an error here fails that statement.
@@ -105,6 +112,7 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
     }
     throw e;
   } finally {
+    client.removeListener("error", onError);
     client.release(broken ? true : undefined);
   }
 }
@@ -117,6 +125,10 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
 export async function pipelinedTransaction(statements: Statement[]): Promise<pg.QueryResultRow[][]> {
   const client = await pipelinePool().connect();
   let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     const sent = [client.query("BEGIN"), ...statements.map((s) => run(client, s)), client.query("COMMIT")];
     const settled = await Promise.allSettled(sent);
@@ -129,6 +141,7 @@ export async function pipelinedTransaction(statements: Statement[]): Promise<pg.
     });
     throw e;
   } finally {
+    client.removeListener("error", onError);
     client.release(broken ? true : undefined);
   }
 }

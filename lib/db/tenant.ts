@@ -37,6 +37,13 @@ async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promi
       await tx.$executeRaw`SELECT set_config('role', 'warden_app', true),
                                   set_config('app.org_id', ${orgId}, true),
                                   set_config('app.user_id', ${userId}, true)`;
+      // A long job (export, sweep, backtest) gets statement and idle limits as
+      // long as its own budget, for this transaction only (lib/db/session-limits.ts).
+      if (opts.timeoutMs) {
+        const ms = String(opts.timeoutMs);
+        await tx.$executeRaw`SELECT set_config('statement_timeout', ${ms}, true),
+                                    set_config('idle_in_transaction_session_timeout', ${ms}, true)`;
+      }
       return fn(tx);
     },
     { maxWait: 5_000, timeout: opts.timeoutMs ?? 15_000 },

@@ -1,4 +1,5 @@
 import { AppError, ERROR_STATUS, ERROR_TITLE, type ErrorCode } from "../errors";
+import { classifyDbFailure } from "../db/errors";
 import { log } from "../log";
 
 /** RFC 9457 problem details. */
@@ -34,49 +35,37 @@ export function problemResponse(err: AppError, requestId: string, extraHeaders: 
   });
 }
 
-const DB_UNAVAILABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "57P01",
-  "57P03",
-  "53300",
-  "P1001",
-  "P1017",
-  "P2024",
-]);
-
-function looksLikeDatabaseDown(e: unknown): boolean {
-  let cur: unknown = e;
-  for (let i = 0; i < 5 && cur && typeof cur === "object"; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === "string" && DB_UNAVAILABLE.has(code)) return true;
-    const msg = (cur as { message?: unknown }).message;
-    if (
-      typeof msg === "string" &&
-      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(msg)
-    )
-      return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** Seconds a client should wait: a restart takes a few seconds; a lock wait clears as soon as the holder is gone. */
+export const RETRY_AFTER_SECONDS = { unavailable: 5, busy: 2 } as const;
 
 /**
  * Turns anything thrown into a problem response. Typed errors keep their
  * status; anything else is logged with the request id and answered with a
- * generic 500 (or 503 when the database is unreachable) — no internals leak.
+ * generic 500 (or 503 with Retry-After when the database is unreachable or
+ * the request gave up waiting on it: lib/db/errors.ts) — no internals leak.
  */
 export function toProblem(e: unknown, requestId: string): Response {
-  if (e instanceof AppError) {
+  // An AppError keeps its status, unless it is a 500 wrapping a database failure.
+  const failure = e instanceof AppError && e.status !== 500 ? null : classifyDbFailure(e);
+  if (e instanceof AppError && !failure) {
     if (e.status >= 500) log().error({ err: e, cause: e.cause, requestId }, e.message);
-    return problemResponse(e, requestId);
+    const retry: Record<string, string> =
+      e.status === 503 && !e.headers?.["retry-after"] ? { "retry-after": String(RETRY_AFTER_SECONDS.busy) } : {};
+    return problemResponse(e, requestId, retry);
   }
-  if (looksLikeDatabaseDown(e)) {
+  if (failure === "unavailable") {
     log().error({ err: e, requestId }, "database unavailable");
     return problemResponse(new AppError("unavailable", "The database is unavailable. Try again shortly."), requestId, {
-      "retry-after": "5",
+      "retry-after": String(RETRY_AFTER_SECONDS.unavailable),
     });
+  }
+  if (failure === "busy") {
+    log().warn({ err: e, requestId }, "database busy: gave up waiting");
+    return problemResponse(
+      new AppError("unavailable", "The service is busy with this organization's data. Try again shortly."),
+      requestId,
+      { "retry-after": String(RETRY_AFTER_SECONDS.busy) },
+    );
   }
   log().error({ err: e, requestId }, "unhandled error");
   return problemResponse(
