@@ -37,48 +37,58 @@ async function gatherState(
 > {
   const orgId = ctx.org.id;
   return withTenant(tenantOf(ctx), async (tx) => {
-    const [org, memberships, factors, locks, sso, keys, policy, agents, rules, head, checkpoint] = await Promise.all([
-      tx.organization.findUniqueOrThrow({ where: { id: orgId } }),
-      tx.membership.findMany({ where: { orgId }, select: { userId: true, role: true } }),
-      rawSql(tx).query<{ user_id: string; totp: boolean; passkeys: number; recovery_codes_left: number }>(
-        "SELECT user_id, totp, passkeys, recovery_codes_left FROM warden_member_factors($1::uuid)",
-        [orgId],
-      ),
-      tx.memberLock.findMany({ where: { orgId, lockedUntil: { gt: now } }, select: { userId: true } }),
-      tx.ssoConnection.findMany({ where: { orgId }, select: { name: true, protocol: true, enabled: true } }),
-      tx.apiKey.findMany({
-        where: { orgId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
-        select: {
-          id: true,
-          name: true,
-          last4: true,
-          createdAt: true,
-          expiresAt: true,
-          lastUsedAt: true,
-          ipAllowlist: true,
-          createdByUserId: true,
-        },
-        orderBy: { createdAt: "asc" },
-      }),
-      tx.policyVersion.findFirst({ where: { orgId, isActive: true }, select: { version: true, rules: true } }),
-      tx.agent.findMany({
-        where: { orgId },
-        select: { slug: true, name: true, disabledAt: true, toolRegistry: true },
-        orderBy: { slug: "asc" },
-      }),
-      rawSql(tx).query<{ name: string; template: string | null; mode: string; spec: unknown }>(
-        `SELECT r.name, r.template, r.mode, v.spec FROM alert_rules r
+    // One after another: a transaction is one connection, and pg deprecates overlapping queries on it.
+    const org = await tx.organization.findUniqueOrThrow({ where: { id: orgId } });
+    const memberships = await tx.membership.findMany({ where: { orgId }, select: { userId: true, role: true } });
+    const factors = await rawSql(tx).query<{
+      user_id: string;
+      totp: boolean;
+      passkeys: number;
+      recovery_codes_left: number;
+    }>("SELECT user_id, totp, passkeys, recovery_codes_left FROM warden_member_factors($1::uuid)", [orgId]);
+    const locks = await tx.memberLock.findMany({
+      where: { orgId, lockedUntil: { gt: now } },
+      select: { userId: true },
+    });
+    const sso = await tx.ssoConnection.findMany({
+      where: { orgId },
+      select: { name: true, protocol: true, enabled: true },
+    });
+    const keys = await tx.apiKey.findMany({
+      where: { orgId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      select: {
+        id: true,
+        name: true,
+        last4: true,
+        createdAt: true,
+        expiresAt: true,
+        lastUsedAt: true,
+        ipAllowlist: true,
+        createdByUserId: true,
+      },
+      orderBy: { createdAt: "asc" },
+    });
+    const policy = await tx.policyVersion.findFirst({
+      where: { orgId, isActive: true },
+      select: { version: true, rules: true },
+    });
+    const agents = await tx.agent.findMany({
+      where: { orgId },
+      select: { slug: true, name: true, disabledAt: true, toolRegistry: true },
+      orderBy: { slug: "asc" },
+    });
+    const rules = await rawSql(tx).query<{ name: string; template: string | null; mode: string; spec: unknown }>(
+      `SELECT r.name, r.template, r.mode, v.spec FROM alert_rules r
            JOIN alert_rule_versions v ON v.org_id = r.org_id AND v.rule_id = r.id AND v.version = r.version
           WHERE r.org_id = $1::uuid`,
-        [orgId],
-      ),
-      tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } }),
-      tx.auditCheckpoint.findFirst({
-        where: { orgId },
-        orderBy: [{ treeSize: "desc" }, { createdAt: "desc" }],
-        select: { createdAt: true, treeSize: true },
-      }),
-    ]);
+      [orgId],
+    );
+    const head = await tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } });
+    const checkpoint = await tx.auditCheckpoint.findFirst({
+      where: { orgId },
+      orderBy: [{ treeSize: "desc" }, { createdAt: "desc" }],
+      select: { createdAt: true, treeSize: true },
+    });
     const members = new Set(memberships.map((m) => m.userId));
     const locked = new Set(locks.map((l) => l.userId));
     const byUser = new Map(factors.map((f) => [f.user_id, f]));

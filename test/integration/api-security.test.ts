@@ -43,13 +43,15 @@ function check(r: PostureReport, id: string): ChecklistItem {
 }
 
 describe("GET /api/v1/security/posture: every item from the organization's real state", () => {
-  it("a fresh organization: no keys, no policy, MFA off, no retention; unbuilt features are 'not available'", async () => {
+  it("a fresh organization: no keys, MFA off, no retention; unbuilt features are 'not available'", async () => {
     const r = await posture();
     expect(r.organization.slug).toBe(a.org.slug);
     expect(check(r, "mfa_required")).toMatchObject({ status: "fail", credit: 0 });
     expect(check(r, "mfa_enrolled").summary).toBe("0 of 4 members (0%) have a second factor");
     expect(check(r, "keys_expiry")).toMatchObject({ status: "pass", summary: "No active API keys" });
-    expect(check(r, "policy_default_deny").status).toBe("warn");
+    // A new organization starts with a published default policy.
+    expect(check(r, "policy_default_deny")).toMatchObject({ status: "pass" });
+    expect(check(r, "policy_default_deny").summary).toMatch(/^Version \d+: unmatched actions are denied/);
     expect(check(r, "payload_retention").status).toBe("fail");
     expect(check(r, "sso_enforced")).toMatchObject({ status: "not_available", credit: null });
     expect(check(r, "chain_verified").status).toBe("pass");
