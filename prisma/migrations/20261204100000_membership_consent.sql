@@ -21,11 +21,12 @@ WHERE EXISTS (
 );
 
 CREATE OR REPLACE FUNCTION warden_user_memberships(p_user_id uuid)
-RETURNS TABLE (org_id uuid, slug text, name text, role public.member_role)
+RETURNS TABLE (org_id uuid, slug text, name text, role public.member_role, mfa_policy text,
+               mfa_passkeys_only boolean, mfa_grace_until timestamptz, step_up_approvals text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN QUERY
-  SELECT o.id, o.slug, o.name, m.role
+  SELECT o.id, o.slug, o.name, m.role, o.mfa_policy, o.mfa_passkeys_only, o.mfa_grace_until, o.step_up_approvals
   FROM public.memberships m JOIN public.organizations o ON o.id = m.org_id
   WHERE m.user_id = p_user_id AND m.accepted_at IS NOT NULL
   ORDER BY o.name, o.slug;
@@ -38,7 +39,7 @@ END $$;
 CREATE OR REPLACE FUNCTION warden_session_resolve(p_token_hash text, p_touch_after_seconds integer)
 RETURNS TABLE (status text, session_id uuid, user_id uuid, email text, name text,
                auth_methods text[], created_at timestamptz, idle_timeout_seconds integer,
-               absolute_timeout_seconds integer)
+               absolute_timeout_seconds integer, stage text, factors text[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s public.sessions%ROWTYPE;
@@ -60,6 +61,9 @@ BEGIN
 
   IF s.revoked_at IS NOT NULL THEN
     status := 'revoked';
+  ELSIF s.stage = 'mfa_pending' AND now() - s.created_at > interval '10 minutes' THEN
+    UPDATE public.sessions SET revoked_at = now(), revoke_reason = 'mfa_timeout' WHERE id = s.id;
+    status := 'expired';
   ELSIF now() - s.created_at > make_interval(secs => v_abs) THEN
     UPDATE public.sessions SET revoked_at = now(), revoke_reason = 'absolute_timeout' WHERE id = s.id;
     status := 'expired';
@@ -80,6 +84,12 @@ BEGIN
   created_at := s.created_at;
   idle_timeout_seconds := v_idle;
   absolute_timeout_seconds := v_abs;
+  stage := s.stage;
+  factors := array_remove(ARRAY[
+    CASE WHEN EXISTS (SELECT 1 FROM public.user_totp t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
+         THEN 'totp' END,
+    CASE WHEN EXISTS (SELECT 1 FROM public.webauthn_credentials c WHERE c.user_id = s.user_id)
+         THEN 'webauthn' END], NULL);
   RETURN NEXT;
 END $$;
 
@@ -110,13 +120,64 @@ BEGIN
   WHERE k.id = p_id;
 END $$;
 
+-- The members page shows factors only of people who joined: a pending
+-- invitation must not reveal whether the address has an account with passkeys.
+CREATE OR REPLACE FUNCTION warden_member_factors(p_org_id uuid)
+RETURNS TABLE (user_id uuid, totp boolean, passkeys integer, recovery_codes_left integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF p_org_id IS DISTINCT FROM nullif(current_setting('app.org_id', true), '')::uuid THEN
+    RAISE EXCEPTION 'warden_member_factors: not the current organization' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN QUERY
+  SELECT m.user_id,
+         EXISTS (SELECT 1 FROM public.user_totp t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL),
+         (SELECT count(*)::int FROM public.webauthn_credentials c WHERE c.user_id = m.user_id),
+         (SELECT count(*)::int FROM public.recovery_codes r WHERE r.user_id = m.user_id AND r.used_at IS NULL)
+  FROM public.memberships m WHERE m.org_id = p_org_id AND m.accepted_at IS NOT NULL;
+END $$;
+
+-- An admin may reset the factors only of a member who accepted (and belongs
+-- nowhere else): a pending invitation gives no power over the person's account.
+CREATE OR REPLACE FUNCTION warden_reset_member_mfa(p_user_id uuid)
+RETURNS TABLE (totp integer, passkeys integer, recovery_codes integer, sessions integer)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := nullif(current_setting('app.org_id', true), '')::uuid;
+  v_admin uuid := nullif(current_setting('app.user_id', true), '')::uuid;
+BEGIN
+  IF v_org IS NULL OR v_admin IS NULL OR NOT EXISTS (
+       SELECT 1 FROM public.memberships m WHERE m.org_id = v_org AND m.user_id = v_admin AND m.role = 'admin'
+         AND m.accepted_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: the caller is not an admin here' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM public.memberships m
+                 WHERE m.org_id = v_org AND m.user_id = p_user_id AND m.accepted_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: not a member' USING ERRCODE = 'no_data_found';
+  END IF;
+  IF EXISTS (SELECT 1 FROM public.memberships m WHERE m.user_id = p_user_id AND m.org_id <> v_org) THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: member of another organization' USING ERRCODE = 'object_in_use';
+  END IF;
+  DELETE FROM public.user_totp t WHERE t.user_id = p_user_id;
+  GET DIAGNOSTICS totp = ROW_COUNT;
+  DELETE FROM public.webauthn_credentials c WHERE c.user_id = p_user_id;
+  GET DIAGNOSTICS passkeys = ROW_COUNT;
+  DELETE FROM public.recovery_codes r WHERE r.user_id = p_user_id AND r.used_at IS NULL;
+  GET DIAGNOSTICS recovery_codes = ROW_COUNT;
+  UPDATE public.sessions s SET revoked_at = now(), revoke_reason = 'mfa_reset'
+   WHERE s.user_id = p_user_id AND s.revoked_at IS NULL;
+  GET DIAGNOSTICS sessions = ROW_COUNT;
+  RETURN NEXT;
+END $$;
+
 -- migrate:down
 CREATE OR REPLACE FUNCTION warden_user_memberships(p_user_id uuid)
-RETURNS TABLE (org_id uuid, slug text, name text, role public.member_role)
+RETURNS TABLE (org_id uuid, slug text, name text, role public.member_role, mfa_policy text,
+               mfa_passkeys_only boolean, mfa_grace_until timestamptz, step_up_approvals text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   RETURN QUERY
-  SELECT o.id, o.slug, o.name, m.role
+  SELECT o.id, o.slug, o.name, m.role, o.mfa_policy, o.mfa_passkeys_only, o.mfa_grace_until, o.step_up_approvals
   FROM public.memberships m JOIN public.organizations o ON o.id = m.org_id
   WHERE m.user_id = p_user_id
   ORDER BY o.name, o.slug;
@@ -148,7 +209,7 @@ END $$;
 CREATE OR REPLACE FUNCTION warden_session_resolve(p_token_hash text, p_touch_after_seconds integer)
 RETURNS TABLE (status text, session_id uuid, user_id uuid, email text, name text,
                auth_methods text[], created_at timestamptz, idle_timeout_seconds integer,
-               absolute_timeout_seconds integer)
+               absolute_timeout_seconds integer, stage text, factors text[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s public.sessions%ROWTYPE;
@@ -170,6 +231,9 @@ BEGIN
 
   IF s.revoked_at IS NOT NULL THEN
     status := 'revoked';
+  ELSIF s.stage = 'mfa_pending' AND now() - s.created_at > interval '10 minutes' THEN
+    UPDATE public.sessions SET revoked_at = now(), revoke_reason = 'mfa_timeout' WHERE id = s.id;
+    status := 'expired';
   ELSIF now() - s.created_at > make_interval(secs => v_abs) THEN
     UPDATE public.sessions SET revoked_at = now(), revoke_reason = 'absolute_timeout' WHERE id = s.id;
     status := 'expired';
@@ -190,6 +254,54 @@ BEGIN
   created_at := s.created_at;
   idle_timeout_seconds := v_idle;
   absolute_timeout_seconds := v_abs;
+  stage := s.stage;
+  factors := array_remove(ARRAY[
+    CASE WHEN EXISTS (SELECT 1 FROM public.user_totp t WHERE t.user_id = s.user_id AND t.confirmed_at IS NOT NULL)
+         THEN 'totp' END,
+    CASE WHEN EXISTS (SELECT 1 FROM public.webauthn_credentials c WHERE c.user_id = s.user_id)
+         THEN 'webauthn' END], NULL);
+  RETURN NEXT;
+END $$;
+CREATE OR REPLACE FUNCTION warden_member_factors(p_org_id uuid)
+RETURNS TABLE (user_id uuid, totp boolean, passkeys integer, recovery_codes_left integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF p_org_id IS DISTINCT FROM nullif(current_setting('app.org_id', true), '')::uuid THEN
+    RAISE EXCEPTION 'warden_member_factors: not the current organization' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN QUERY
+  SELECT m.user_id,
+         EXISTS (SELECT 1 FROM public.user_totp t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL),
+         (SELECT count(*)::int FROM public.webauthn_credentials c WHERE c.user_id = m.user_id),
+         (SELECT count(*)::int FROM public.recovery_codes r WHERE r.user_id = m.user_id AND r.used_at IS NULL)
+  FROM public.memberships m WHERE m.org_id = p_org_id;
+END $$;
+CREATE OR REPLACE FUNCTION warden_reset_member_mfa(p_user_id uuid)
+RETURNS TABLE (totp integer, passkeys integer, recovery_codes integer, sessions integer)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_org uuid := nullif(current_setting('app.org_id', true), '')::uuid;
+  v_admin uuid := nullif(current_setting('app.user_id', true), '')::uuid;
+BEGIN
+  IF v_org IS NULL OR v_admin IS NULL OR NOT EXISTS (
+       SELECT 1 FROM public.memberships m WHERE m.org_id = v_org AND m.user_id = v_admin AND m.role = 'admin') THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: the caller is not an admin here' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM public.memberships m WHERE m.org_id = v_org AND m.user_id = p_user_id) THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: not a member' USING ERRCODE = 'no_data_found';
+  END IF;
+  IF EXISTS (SELECT 1 FROM public.memberships m WHERE m.user_id = p_user_id AND m.org_id <> v_org) THEN
+    RAISE EXCEPTION 'warden_reset_member_mfa: member of another organization' USING ERRCODE = 'object_in_use';
+  END IF;
+  DELETE FROM public.user_totp t WHERE t.user_id = p_user_id;
+  GET DIAGNOSTICS totp = ROW_COUNT;
+  DELETE FROM public.webauthn_credentials c WHERE c.user_id = p_user_id;
+  GET DIAGNOSTICS passkeys = ROW_COUNT;
+  DELETE FROM public.recovery_codes r WHERE r.user_id = p_user_id AND r.used_at IS NULL;
+  GET DIAGNOSTICS recovery_codes = ROW_COUNT;
+  UPDATE public.sessions s SET revoked_at = now(), revoke_reason = 'mfa_reset'
+   WHERE s.user_id = p_user_id AND s.revoked_at IS NULL;
+  GET DIAGNOSTICS sessions = ROW_COUNT;
   RETURN NEXT;
 END $$;
 ALTER TABLE memberships DROP COLUMN IF EXISTS accepted_at;
