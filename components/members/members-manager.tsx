@@ -26,7 +26,8 @@ export type Member = {
   api_keys: number;
 };
 
-type Invitation = { email: string; path: string; expires_at: string };
+type EmailStatus = "sent" | "failed" | "not_configured";
+type Invitation = { email: string; path: string; expires_at: string; email_status?: EmailStatus };
 
 export function MembersManager({
   org,
@@ -53,7 +54,7 @@ export function MembersManager({
       async () => {
         const res = await api<{
           member: { email: string; status: string };
-          invitation: { path: string; expires_at: string } | null;
+          invitation: { path: string; expires_at: string; email_status?: EmailStatus } | null;
         }>(org, "/api/v1/members", { method: "POST", body: { email, role: form.get("role") } });
         formEl.reset();
         if (res.invitation) setInvitation({ email: res.member.email, ...res.invitation });
@@ -194,7 +195,7 @@ export function MembersManager({
                       disabled={busy !== null}
                       onClick={() =>
                         run(`link-${m.user_id}`, async () => {
-                          const res = await api<{ path: string; expires_at: string }>(
+                          const res = await api<{ path: string; expires_at: string; email_status?: EmailStatus }>(
                             org,
                             `/api/v1/members/${m.user_id}/invitation`,
                             { method: "POST" },
@@ -263,9 +264,15 @@ function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onD
   return (
     <div className="rounded-lg border border-amber-300 bg-amber-50 p-4" data-testid="invitation-link">
       <p className="text-sm font-medium text-amber-900">
-        {invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only
-        now and expires {formatUtc(invitation.expires_at)}.
+        {invitation.email_status === "sent"
+          ? `${invitation.email} has no Warden account yet. This one-time link to set a password was e-mailed to them; you can also pass it on yourself. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`
+          : `${invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`}
       </p>
+      {invitation.email_status === "failed" && (
+        <p className="mt-1 text-sm text-red-800" role="alert">
+          The invitation e-mail could not be sent: pass the link on yourself.
+        </p>
+      )}
       <div className="mt-3 flex gap-2">
         <input
           readOnly

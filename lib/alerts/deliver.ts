@@ -3,6 +3,7 @@ import { safeRequest, isSafeHttpError } from "../connectors/safe-http";
 import { withTenant } from "../db/tenant";
 import { log } from "../log";
 import { mailConfigured, sendMail } from "../notifications/mailer";
+import { alertMail } from "../notifications/messages";
 import { activeSecrets, openChannelSecret } from "./channel-secrets";
 import { addDeliveryJob } from "./deliveries";
 
@@ -133,19 +134,14 @@ async function send(deliveryId: string, d: Loaded): Promise<Outcome> {
 async function sendEmail(d: Loaded): Promise<Outcome> {
   if (!mailConfigured()) return { ok: false, status: null, error: "SMTP_URL is not configured" };
   const p = d.payload as { summary?: string; severity?: string; rule?: { name?: string }; triggering?: unknown[] };
-  const subject =
-    d.event_type === "alert.test"
-      ? "[Warden] Test message"
-      : `[Warden] ${p.severity ?? "alert"}: ${p.rule?.name ?? "alert rule"}`;
-  const lines = [
-    p.summary ?? "A test message from Warden's alert channels.",
-    "",
-    `Event: ${d.event_type}`,
-    p.triggering ? `Triggering audit events: ${JSON.stringify(p.triggering)}` : "",
-    "",
-    "Open Warden to see the details. (Alert e-mails never contain sign-in links.)",
-  ];
-  await sendMail({ to: d.config.recipients ?? [], subject, text: lines.filter((l) => l !== null).join("\n") });
+  const mail = alertMail({
+    eventType: d.event_type,
+    severity: p.severity,
+    ruleName: p.rule?.name,
+    summary: p.summary,
+    triggering: p.triggering,
+  });
+  await sendMail({ to: d.config.recipients ?? [], ...mail });
   return { ok: true, status: null };
 }
 

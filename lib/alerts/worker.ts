@@ -1,12 +1,14 @@
 import { Logger, run, type Runner } from "graphile-worker";
 import { env } from "../env";
 import { log } from "../log";
+import { SECURITY_NOTICE_TASK, sendQueuedSecurityNotice } from "../notifications/security-notices";
 import { deliver } from "./deliver";
 import { DELIVERY_TASK } from "./deliveries";
 import { runAlertEvaluation } from "./evaluate-alerts";
 
 /**
- * The alert evaluator loop and the delivery worker, in every app instance.
+ * The alert evaluator loop and the delivery worker (alert deliveries and
+ * security notices), in every app instance.
  * Several instances are safe together: evaluation takes each organization's
  * cursor row FOR UPDATE SKIP LOCKED (one instance per organization at a
  * time), and graphile-worker hands each job to one worker.
@@ -54,6 +56,7 @@ export async function startAlertWorkers(opts: { deliveries?: boolean } = {}): Pr
         if (typeof p.org_id !== "string" || typeof p.delivery_id !== "string") return;
         await deliver(p.org_id, p.delivery_id);
       },
+      [SECURITY_NOTICE_TASK]: async (payload) => sendQueuedSecurityNotice(payload),
     },
   });
   log().info("alert evaluator and delivery worker started");

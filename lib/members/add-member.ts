@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { Role } from "../rbac/permissions";
-import { issueInvitation, type IssuedInvitation } from "./invitations";
+import { emailInvitation, issueInvitation, type IssuedInvitation } from "./invitations";
 import { addMemberSchema } from "./schemas";
 
 export type AddMemberResult = {
@@ -19,15 +19,17 @@ export type AddMemberResult = {
 /**
  * Adds a person to the organization by email. An existing Warden account is
  * added directly; for a new address an account without a password is created
- * with a one-time invitation link (shown once to the admin) to set one.
+ * with a one-time invitation link (shown once to the admin, and e-mailed to
+ * the person when SMTP is configured) to set one.
  */
 export async function addMember(ctx: OrgContext, input: unknown): Promise<AddMemberResult> {
   assertCan(ctx, "members:write");
   const { email, role } = parseOr422(addMemberSchema, input);
   const existing = await lookupUserByEmail(email);
 
+  let result: AddMemberResult;
   try {
-    return await withTenant(tenantOf(ctx), async (tx) => {
+    result = await withTenant(tenantOf(ctx), async (tx) => {
       let userId = existing?.id;
       let invitation: IssuedInvitation | null = null;
       if (!userId) {
@@ -56,4 +58,9 @@ export async function addMember(ctx: OrgContext, input: unknown): Promise<AddMem
     if (isUniqueViolation(e)) throw new AppError("conflict", `${email} is already a member of this organization`);
     throw e;
   }
+  // After commit: an e-mail cannot be unsent, so it goes only for a membership that exists.
+  if (result.invitation) {
+    result.invitation.email_status = await emailInvitation(ctx, email, result.invitation);
+  }
+  return result;
 }

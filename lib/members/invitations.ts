@@ -6,11 +6,53 @@ import { AppError, notFound, conflict } from "../errors";
 import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { randomToken, sha256Hex } from "../security/hash";
+import { env } from "../env";
+import { log } from "../log";
+import { mailConfigured, sendMail } from "../notifications/mailer";
+import { invitationMail } from "../notifications/messages";
 import { acceptInvitationSchema } from "./schemas";
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-export type IssuedInvitation = { path: string; expires_at: string };
+export type InvitationEmailStatus = "sent" | "failed" | "not_configured";
+
+export type IssuedInvitation = {
+  path: string;
+  expires_at: string;
+  /** Whether the link also went to the invitee by e-mail (after commit; SMTP_URL and NEXTAUTH_URL set). */
+  email_status?: InvitationEmailStatus;
+};
+
+/**
+ * E-mails a committed invitation to the invitee. The link is built from the
+ * configured public URL (NEXTAUTH_URL), never from the request's Host header
+ * (which would let a forged Host send people to another site). A failure is
+ * reported, not thrown: the admin still has the link to pass on.
+ */
+export async function emailInvitation(
+  ctx: OrgContext,
+  to: string,
+  issued: IssuedInvitation,
+): Promise<InvitationEmailStatus> {
+  const base = env().NEXTAUTH_URL;
+  if (!mailConfigured() || !base) return "not_configured";
+  const who = ctx.principal.kind === "user" ? ctx.principal.user : null;
+  try {
+    await sendMail(
+      invitationMail({
+        to,
+        orgName: ctx.org.name,
+        invitedBy: who ? (who.name ? `${who.name} (${who.email})` : who.email) : null,
+        url: new URL(issued.path, base).toString(),
+        expiresAt: new Date(issued.expires_at),
+      }),
+    );
+    return "sent";
+  } catch (err) {
+    log().warn({ err, orgId: ctx.org.id, requestId: ctx.requestId }, "could not e-mail an invitation");
+    return "failed";
+  }
+}
 
 /** Creates a fresh link for a pending member, revoking earlier ones. Only the token's hash is stored. */
 export async function issueInvitation(tx: Tx, ctx: OrgContext, userId: string): Promise<IssuedInvitation> {
@@ -34,7 +76,7 @@ export async function issueInvitation(tx: Tx, ctx: OrgContext, userId: string): 
 
 export async function reissueInvitation(ctx: OrgContext, userId: string): Promise<IssuedInvitation> {
   assertCan(ctx, "members:write");
-  return withTenant(tenantOf(ctx), async (tx) => {
+  const { issued, email } = await withTenant(tenantOf(ctx), async (tx) => {
     const member = await tx.membership.findUnique({
       where: { orgId_userId: { orgId: ctx.org.id, userId } },
       include: { user: { select: { email: true, passwordHash: true } } },
@@ -50,8 +92,9 @@ export async function reissueInvitation(ctx: OrgContext, userId: string): Promis
       ip: ctx.ip,
       data: { email: member.user.email, expires_at: issued.expires_at },
     });
-    return issued;
+    return { issued, email: member.user.email };
   });
+  return { ...issued, email_status: await emailInvitation(ctx, email, issued) };
 }
 
 async function findUsableInvitation(token: string): Promise<InvitationRow | null> {

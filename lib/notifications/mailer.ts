@@ -28,7 +28,11 @@ function transporter(): Transporter {
   const url = env().SMTP_URL;
   if (!url) throw new Error("SMTP_URL is not set");
   if (!transport || transportUrl !== url) {
-    transport = nodemailer.createTransport(url, { from: env().SMTP_FROM });
+    // Bounded waits: a dead mail server must not hold a request or a job for minutes.
+    transport = nodemailer.createTransport(
+      { url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 },
+      { from: env().SMTP_FROM },
+    );
     transportUrl = url;
   }
   return transport;
