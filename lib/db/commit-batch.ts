@@ -33,6 +33,12 @@ type Scope = {
   tx: unknown;
   /** The tenant the transaction is in right now. */
   orgId: string;
+  /**
+   * Every tenant the transaction has been in (withTenant's, enterTenant's): a
+   * queued statement may only run as one of them, so queuing never lets code
+   * write where row-level security would have refused it.
+   */
+  entered: Set<string>;
   /** Set once the adapter has started the transaction: only then can statements wait for COMMIT. */
   ready: boolean;
   pending: CommitStatement[];
@@ -42,7 +48,7 @@ const scopes = new AsyncLocalStorage<Scope>();
 
 /** Runs `fn` (which starts one Prisma transaction) with a scope for its commit batch. */
 export function withCommitScope<T>(orgId: string, fn: (bind: (tx: unknown) => void) => Promise<T>): Promise<T> {
-  const scope: Scope = { tx: undefined, orgId, ready: false, pending: [] };
+  const scope: Scope = { tx: undefined, orgId, entered: new Set([orgId]), ready: false, pending: [] };
   return scopes.run(scope, () =>
     fn((tx) => {
       scope.tx = tx;
@@ -53,18 +59,24 @@ export function withCommitScope<T>(orgId: string, fn: (bind: (tx: unknown) => vo
 /** Records that the transaction moved to another organization (enterTenant). */
 export function commitScopeEntered(tx: unknown, orgId: string): void {
   const scope = scopes.getStore();
-  if (scope && scope.tx === tx) scope.orgId = orgId;
+  if (scope && scope.tx === tx) {
+    scope.orgId = orgId;
+    scope.entered.add(orgId);
+  }
 }
 
 /**
  * Queues a statement for the Prisma transaction `tx`'s COMMIT. False when `tx`
- * is not the current withTenant transaction (a caller's own client, a test):
- * the caller then runs it at once.
+ * is not the current withTenant transaction (a caller's own client, a test),
+ * or the statement names a tenant the transaction never entered: the caller
+ * then runs it at once, where row-level security judges it as before.
  */
 export function sendWithCommit(tx: unknown, stmt: CommitStatement): boolean {
   const scope = scopes.getStore();
   if (!scope || scope.tx !== tx || !scope.ready) return false;
-  scope.pending.push({ ...stmt, orgId: stmt.orgId ?? scope.orgId });
+  const orgId = stmt.orgId ?? scope.orgId;
+  if (!scope.entered.has(orgId)) return false;
+  scope.pending.push({ ...stmt, orgId });
   return true;
 }
 

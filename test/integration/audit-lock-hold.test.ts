@@ -116,4 +116,14 @@ describe("the audit head is locked only with COMMIT", () => {
     );
     expect(rows.map((r) => r.org_id).sort()).toEqual([a.org.id, b.org.id].sort());
   });
+
+  it("queuing never crosses the wall: an event for an organization the transaction is not in is refused, as before", async () => {
+    const beforeB = await headSeq(b.org.id);
+    await expect(
+      withTenant({ orgId: a.org.id }, async (tx) => {
+        await appendAuditEvent(tx, event(b.org.id, "test.cross_tenant"));
+      }),
+    ).rejects.toThrow();
+    expect(await headSeq(b.org.id)).toBe(beforeB);
+  });
 });
