@@ -39,7 +39,11 @@ async function gatherState(
   return withTenant(tenantOf(ctx), async (tx) => {
     // One after another: a transaction is one connection, and pg deprecates overlapping queries on it.
     const org = await tx.organization.findUniqueOrThrow({ where: { id: orgId } });
-    const memberships = await tx.membership.findMany({ where: { orgId }, select: { userId: true, role: true } });
+    // An invitation not yet accepted grants nothing: that person is not a member yet.
+    const memberships = await tx.membership.findMany({
+      where: { orgId, acceptedAt: { not: null } },
+      select: { userId: true, role: true },
+    });
     const factors = await rawSql(tx).query<{
       user_id: string;
       totp: boolean;
