@@ -13,7 +13,7 @@ import { AppError } from "../errors";
  */
 export type BulkheadName = "tenant" | "hot";
 
-type Compartment = { active: number; waiters: { grant: () => void }[] };
+type Compartment = { active: number; waiters: { grant: () => void }[]; progressAt: number };
 
 export type BulkheadStats = { limit: number; organizations: number; saturated: number; waiting: number };
 
@@ -34,14 +34,15 @@ export function bulkheadLimit(): number {
   return Math.min(e.DB_POOL_MAX, e.DB_POOL_MAX_PER_ORG ?? Math.max(1, Math.ceil(e.DB_POOL_MAX / 2)));
 }
 
-const queueLimit = () => 8 * bulkheadLimit();
+const queueLimit = () => Math.max(100, 16 * bulkheadLimit());
 
 /**
- * How long a request waits for one of its organization's slots: half the lock
- * timeout. Healthy slots turn over in milliseconds, so a wait this long means
- * the organization's transactions are stuck; a request may cross two
- * compartments (the typed and the hot pool) and then a lock wait, so its 503
- * comes within about twice the lock timeout.
+ * How long a waiting request tolerates its organization's slots making no
+ * progress (none released): half the lock timeout. Healthy slots turn over in
+ * milliseconds, so a burst waits as long as its transactions keep finishing
+ * (up to the statement timeout), while a stuck organization's waiters give up
+ * fast. A request may cross two compartments (the typed and the hot pool) and
+ * then a lock wait, so its 503 comes within about twice the lock timeout.
  */
 const bulkheadWaitMs = () => Math.max(50, Math.floor(env().DB_LOCK_TIMEOUT_MS / 2));
 
@@ -60,7 +61,7 @@ export async function enterBulkhead(name: BulkheadName, orgId: string): Promise<
   const all = compartments(name);
   let c = all.get(orgId);
   if (!c) {
-    c = { active: 0, waiters: [] };
+    c = { active: 0, waiters: [], progressAt: Date.now() };
     all.set(orgId, c);
   }
   const compartment = c;
@@ -68,6 +69,7 @@ export async function enterBulkhead(name: BulkheadName, orgId: string): Promise<
   const release = () => {
     if (released) return;
     released = true;
+    compartment.progressAt = Date.now();
     const next = compartment.waiters.shift();
     if (next)
       next.grant(); // the slot passes straight to the next waiter
@@ -81,18 +83,27 @@ export async function enterBulkhead(name: BulkheadName, orgId: string): Promise<
     return release;
   }
   if (compartment.waiters.length >= queueLimit()) throw busy();
+  const since = Date.now();
   await new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout>;
     const waiter = {
       grant: () => {
         clearTimeout(timer);
         resolve();
       },
     };
-    const timer = setTimeout(() => {
+    const check = () => {
+      const now = Date.now();
+      const stalled = now - Math.max(compartment.progressAt, since);
+      if (stalled < bulkheadWaitMs() && now - since < env().DB_STATEMENT_TIMEOUT_MS) {
+        timer = setTimeout(check, bulkheadWaitMs() - stalled);
+        return;
+      }
       const i = compartment.waiters.indexOf(waiter);
       if (i >= 0) compartment.waiters.splice(i, 1);
       reject(busy());
-    }, bulkheadWaitMs());
+    };
+    timer = setTimeout(check, bulkheadWaitMs());
     compartment.waiters.push(waiter);
   });
   return release;
