@@ -24,6 +24,8 @@ const dbEnv = (url: string) => ({
   WARDEN_ENCRYPTION_KEYS: secrets.WARDEN_ENCRYPTION_KEYS!,
   WARDEN_AUDIT_SIGNING_KEYS: secrets.WARDEN_AUDIT_SIGNING_KEYS!,
   APPROVAL_SWEEP_INTERVAL_SECONDS: "1",
+  // The tests' identity providers listen on http://127.0.0.1.
+  WARDEN_SSO_ALLOW_HTTP: "1",
 });
 
 export default defineConfig({

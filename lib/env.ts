@@ -92,6 +92,16 @@ const schema = z.object({
     .enum(["0", "1", "true", "false"])
     .default("1")
     .transform((v) => v === "1" || v === "true"),
+  /**
+   * Accept http:// identity-provider URLs for SSO connections (tests and local
+   * IdPs only). Off by default: issuers, endpoints and SAML entry points must be https.
+   */
+  WARDEN_SSO_ALLOW_HTTP: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
+  /** DNS servers for domain verification (`host[:port]`, comma-separated); unset: the system's resolver. */
+  WARDEN_DNS_SERVERS: z.string().max(500).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

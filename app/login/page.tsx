@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/login-form";
+import { SsoLoginForm } from "@/components/sso-login-form";
+import { ssoErrorMessage } from "@/lib/sso/messages";
 import { currentUser } from "@/lib/http/page";
 import { safeNextPath } from "@/lib/http/safe-redirect";
 
@@ -26,6 +28,10 @@ export default async function LoginPage({
           <p className="mt-1 text-sm text-slate-600">The control plane for your agents&apos; actions</p>
         </div>
         <LoginForm next={next} initialError={error === "CredentialsSignin" ? "Invalid email or password" : undefined} />
+        <SsoLoginForm
+          next={next}
+          initialError={ssoErrorMessage(typeof sp.sso_error === "string" ? sp.sso_error : undefined)}
+        />
       </div>
     </main>
   );

@@ -1,5 +1,6 @@
 import { appendAuditEvents, type AuditInput } from "../audit/append-event";
-import { withTenantSql } from "../db/sql";
+import { rawSql } from "../db/sql";
+import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
 import { assertCan, type OrgContext } from "../rbac/context";
@@ -33,7 +34,8 @@ export async function decideApproval(
   const input = parseOr422(decideApprovalSchema, raw ?? {});
   const mfa = user.authMethods.some((m) => m === "otp" || m === "webauthn");
 
-  const outcome = await withTenantSql({ orgId: ctx.org.id, userId: user.userId }, async (sql) => {
+  const outcome = await withTenant({ orgId: ctx.org.id, userId: user.userId }, async (tx) => {
+    const sql = rawSql(tx);
     const [ap] = await sql.query<{
       id: string;
       action_id: string;

@@ -3,8 +3,8 @@ import { AppError } from "../errors";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import type { SigningKeyring } from "./checkpoint";
 import { publishedKeys, type PublishedKey } from "./checkpoint-view";
-import { logOrigin, noteSigners } from "./log-origin";
-import { checkpointNoteText, noteKeyHash, noteVerifierKey, signNote } from "./signed-note";
+import { logOrigin } from "./log-origin";
+import { noteKeyHash, noteSigners, noteVerifierKey, signCheckpointNoteAs } from "./signed-note";
 import { signingKeyring } from "./signing-keyring";
 
 /**
@@ -20,14 +20,12 @@ export function signCheckpointNote(
   rootHashHex: string,
   at: Date,
 ): string {
-  const origin = logOrigin(orgId);
-  const signers = noteSigners(keyring, origin, at);
-  if (signers.length === 0) {
+  if (noteSigners(keyring, logOrigin(orgId), at).length === 0) {
     throw new AppError("internal", "No audit signing key is valid now", {
       cause: `no signing key valid at ${at.toISOString()}`,
     });
   }
-  return signNote(checkpointNoteText(origin, treeSize, rootHashHex), signers);
+  return signCheckpointNoteAs(keyring, logOrigin(orgId), treeSize, rootHashHex, at);
 }
 
 export type LatestCheckpointNote = { note: string; tree_size: number; root_hash: string; checkpoint_id: string };

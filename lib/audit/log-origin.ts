@@ -1,7 +1,4 @@
-import type { KeyObject } from "node:crypto";
 import { env } from "../env";
-import { isKeyValidAt, type SigningKeyring } from "./checkpoint";
-import type { NoteSigner } from "./signed-note";
 
 /**
  * The organization's transparency-log origin, `<WARDEN_LOG_ORIGIN or host>/audit/<org id>`:
@@ -19,16 +16,4 @@ export function logOriginBase(): string {
 
 export function logOrigin(orgId: string): string {
   return `${logOriginBase()}/audit/${orgId}`;
-}
-
-/**
- * The keys that sign a note at `at`: every key of the ring with a private half
- * valid then, newest first. During a rotation overlap both the outgoing and
- * the incoming key sign, so verifiers that know either one accept the note.
- */
-export function noteSigners(keyring: SigningKeyring, name: string, at: Date): NoteSigner[] {
-  return keyring.keys
-    .filter((k): k is typeof k & { privateKey: KeyObject } => k.privateKey !== null && isKeyValidAt(k, at))
-    .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime() || a.keyId.localeCompare(b.keyId))
-    .map((k) => ({ name, publicKey: k.publicKey, privateKey: k.privateKey }));
 }

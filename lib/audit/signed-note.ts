@@ -1,4 +1,5 @@
 import { createHash, sign, type KeyObject } from "node:crypto";
+import { isKeyValidAt, type SigningKeyring } from "./checkpoint";
 
 /**
  * Checkpoints in the transparency-log world's own formats, so that tools
@@ -86,4 +87,29 @@ export function checkpointNoteText(origin: string, treeSize: number, rootHashHex
   if (!Number.isSafeInteger(treeSize) || treeSize < 0) throw new RangeError(`tree size ${treeSize} is invalid`);
   if (!/^[0-9a-f]{64}$/.test(rootHashHex)) throw new RangeError("root hash must be 64 lowercase hex characters");
   return `${origin}\n${treeSize}\n${Buffer.from(rootHashHex, "hex").toString("base64")}\n`;
+}
+
+/**
+ * The keys that sign a note at `at`: every key of the ring with a private half
+ * valid then, newest first. During a rotation overlap both the outgoing and
+ * the incoming key sign, so verifiers that know either one accept the note.
+ */
+export function noteSigners(keyring: SigningKeyring, name: string, at: Date): NoteSigner[] {
+  return keyring.keys
+    .filter((k): k is typeof k & { privateKey: KeyObject } => k.privateKey !== null && isKeyValidAt(k, at))
+    .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime() || a.keyId.localeCompare(b.keyId))
+    .map((k) => ({ name, publicKey: k.publicKey, privateKey: k.privateKey }));
+}
+
+/** A tlog checkpoint note of (origin, size, root) signed by every key of the ring valid at `at`. */
+export function signCheckpointNoteAs(
+  keyring: SigningKeyring,
+  origin: string,
+  treeSize: number,
+  rootHashHex: string,
+  at: Date,
+): string {
+  const signers = noteSigners(keyring, origin, at);
+  if (signers.length === 0) throw new RangeError(`no signing key is valid at ${at.toISOString()}`);
+  return signNote(checkpointNoteText(origin, treeSize, rootHashHex), signers);
 }

@@ -198,3 +198,41 @@ export async function lookupApiKeyRestrictions(id: string): Promise<ApiKeyRestri
   });
   return rows[0] ?? null;
 }
+
+export type SsoConnectionOrgRow = {
+  org_id: string;
+  org_slug: string;
+  org_name: string;
+  protocol: "oidc" | "saml";
+  enabled: boolean;
+};
+
+/** The organization an SSO connection belongs to (the IdP's callback names only the connection). */
+export async function lookupSsoConnectionOrg(connectionId: string): Promise<SsoConnectionOrgRow | null> {
+  const rows = await db().prisma.$queryRaw<SsoConnectionOrgRow[]>`
+    SELECT org_id::text, org_slug, org_name, protocol, enabled FROM warden_sso_connection_org(${connectionId}::uuid)`;
+  return rows[0] ?? null;
+}
+
+export type SsoDiscoveryRow = { connection_id: string; org_id: string; org_slug: string; protocol: "oidc" | "saml" };
+
+/** The enabled connection for an e-mail's verified domain, or for an organization's slug. */
+export async function lookupSsoDiscovery(domain: string | null, slug: string | null): Promise<SsoDiscoveryRow | null> {
+  const rows = await db().prisma.$queryRaw<SsoDiscoveryRow[]>`
+    SELECT connection_id::text, org_id::text, org_slug, protocol FROM warden_sso_discover(${domain}, ${slug})`;
+  return rows[0] ?? null;
+}
+
+/** The organization that verified a domain, if any. */
+export async function lookupSsoDomainOwner(domain: string): Promise<string | null> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id::text FROM warden_sso_domain_owner(${domain})`;
+  return rows[0]?.org_id ?? null;
+}
+
+/** Organizations with a verified SSO domain due for its daily re-check (ids only). */
+export async function lookupOrgsWithSsoDomainsDue(limit: number): Promise<string[]> {
+  const rows = await db().prisma.$queryRaw<{ org_id: string }[]>`
+    SELECT org_id::text FROM warden_orgs_with_sso_domains_due(${limit}::int)`;
+  return rows.map((r) => r.org_id);
+}

@@ -2,6 +2,7 @@ import { env } from "../env";
 import { runApprovalExpirySweep } from "../approvals/expire";
 import { runCheckpointSweep } from "../audit/create-checkpoint";
 import { runRetentionSweep } from "../audit/retention";
+import { recheckDomains } from "../sso/domains";
 import { registerJob, registeredJobs, type JobSpec } from "./scheduler";
 
 /**
@@ -25,6 +26,14 @@ export function appJobs(): JobSpec[] {
       name: "payload-retention",
       everyMs: Math.round(e.RETENTION_SWEEP_INTERVAL_MINUTES * 60_000),
       run: () => runRetentionSweep(),
+    },
+    {
+      // Verified SSO domains are re-checked once a day each; the hourly sweep picks the due ones.
+      name: "sso-domain-recheck",
+      everyMs: 60 * 60_000,
+      run: async () => {
+        await recheckDomains();
+      },
     },
   ];
 }

@@ -11,6 +11,7 @@ import {
 import type { HashedEvent } from "../audit/event";
 import { eventLine } from "../audit/event-row";
 import { MerkleTree } from "../audit/merkle";
+import { isValidNoteKeyName, noteVerifierKey } from "../audit/signed-note";
 import { AppError } from "../errors";
 import { canonicalJson } from "../json";
 import { renderReadme } from "./readme";
@@ -23,6 +24,7 @@ import {
   PACK_FORMAT,
   PACK_VERSION,
   SIGNATURE_FILE,
+  parseCheckpointNote,
   publicKeyFingerprint,
   sha256Hex,
   verifyProofPack,
@@ -59,6 +61,7 @@ const inputSchema = z.object({
     )
     .min(1),
   checkpoint: z.unknown(),
+  checkpointNote: z.string().min(1).max(16_384),
   proofs: z.union([
     z.object({ tree: z.custom<MerkleTree>((v) => v instanceof MerkleTree, "must be a MerkleTree") }),
     z.object({
@@ -87,6 +90,11 @@ export type ProofPackInput = {
   events: readonly PackEvent[];
   /** A checkpoint whose tree contains every event (tree_size ≥ largest seq). */
   checkpoint: SignedCheckpoint;
+  /**
+   * The same tree head as a C2SP signed note (its stored `note`), signed by
+   * at least the checkpoint's key under the organization's log origin.
+   */
+  checkpointNote: string;
   /**
    * Either the organization's Merkle tree at exactly the checkpoint's size
    * (the builder derives the proofs and checks its root against the
@@ -170,6 +178,16 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
     return { seq: e.seq, leaf_index: e.seq - 1, audit_path: [...path] };
   });
 
+  // The note's origin names the log; the pack carries the verifier key of its
+  // own key under that origin (the note may carry more signatures during a
+  // rotation). verifyProofPack below checks the note against both.
+  const noteText = input.checkpointNote.slice(0, input.checkpointNote.lastIndexOf("\n\n") + 1);
+  const origin = parseCheckpointNote(noteText)?.origin;
+  if (!origin || !isValidNoteKeyName(origin)) {
+    throw new AppError("internal", "The checkpoint's signed note is malformed", { cause: noteText.slice(0, 200) });
+  }
+  const verifierKey = noteVerifierKey(origin, key.publicKey);
+
   const fingerprint = publicKeyFingerprint(key.publicKey);
   const content: Record<(typeof CONTENT_FILES)[number], Uint8Array> = {
     "action.json": prettyJson(input.action),
@@ -178,6 +196,8 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
     "events.jsonl": Buffer.from(events.map(eventLine).join(""), "utf8"),
     "proofs.json": prettyJson({ tree_size: checkpoint.tree_size, proofs }),
     "checkpoint.json": prettyJson({ checkpoint, signature: input.checkpoint.signature }),
+    "checkpoint.note": Buffer.from(input.checkpointNote, "utf8"),
+    "checkpoint.vkey": Buffer.from(`${verifierKey}\n`, "utf8"),
     "public-key.pem": Buffer.from(key.publicKeyPem, "utf8"),
     "verify.mjs": Buffer.from(VERIFY_MJS_SOURCE, "utf8"),
     "README.txt": Buffer.from(
@@ -190,6 +210,7 @@ export function buildProofPack(input: ProofPackInput, keyring: SigningKeyring): 
         treeSize: checkpoint.tree_size,
         checkpointTime: checkpoint.timestamp,
         eventCount: events.length,
+        verifierKey,
       }),
       "utf8",
     ),

@@ -132,6 +132,7 @@ export async function exportProofPack(ctx: OrgContext, actionId: string): Promis
           approvals: approvalsFile(action),
           events,
           checkpoint: checkpoint.signed,
+          checkpointNote: checkpoint.note!,
           proofs: { inclusionProofs: seqs.map((seq) => ({ seq, audit_path: paths.get(seq)! })) },
         },
         signingKeyring(),

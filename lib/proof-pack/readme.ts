@@ -7,6 +7,8 @@ export type ReadmeFacts = {
   treeSize: number;
   checkpointTime: string;
   eventCount: number;
+  /** The note verifier key of the signing key under the organization's log origin. */
+  verifierKey: string;
 };
 
 /** README.txt of a proof pack: plain ASCII, readable in any viewer. */
@@ -20,6 +22,7 @@ Created        ${f.createdAt}
 Audit events   ${f.eventCount}, proven against a checkpoint of ${f.treeSize} events (${f.checkpointTime})
 Signing key    ${f.keyId}
 Fingerprint    sha256:${f.fingerprint}
+Verifier key   ${f.verifierKey}
 
 This pack is evidence of what Warden recorded about one action taken by an AI
 agent: the action as submitted, the policy decision and the rule that matched,
@@ -62,6 +65,11 @@ WHAT IS CHECKED
     consecutive events must link by prev_hash.
   - Each event hash is proven to be leaf (seq - 1) of the checkpoint's Merkle
     tree by its audit path in proofs.json.
+  - checkpoint.note is the same checkpoint as a C2SP signed note
+    (c2sp.org/tlog-checkpoint), the form transparency-log tools read; it must
+    verify with checkpoint.vkey (the same key, named by the organization's log
+    origin) and state the same tree size and root hash. Any standard tool can
+    check it too, e.g. Go's golang.org/x/mod/sumdb/note with that key.
   - action.json, decision.json and approvals.json must agree field by field
     with the action.submitted, action.decided and approval.* events, and
     every event must be about this action.
@@ -78,6 +86,8 @@ FILES
   events.jsonl     the audit events about this action, one canonical JSON per line
   proofs.json      one Merkle inclusion proof per event
   checkpoint.json  the signed checkpoint (organization, tree size, root hash, time)
+  checkpoint.note  the same checkpoint as a C2SP signed note (origin, size, root)
+  checkpoint.vkey  the note verifier key: <origin>+<key hash>+<base64 key>
   public-key.pem   the organization's Ed25519 public key (SPKI PEM)
   verify.mjs       the verifier
   README.txt       this file

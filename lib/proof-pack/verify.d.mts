@@ -1,5 +1,7 @@
 export declare const PACK_FORMAT: "warden.proof-pack";
-export declare const PACK_VERSION: 1;
+export declare const PACK_VERSION: 2;
+export declare const SUPPORTED_PACK_VERSIONS: readonly (1 | 2)[];
+export declare function contentFilesOf(version: number): readonly ContentFileName[];
 export declare const MANIFEST_FILE: "manifest.json";
 export declare const SIGNATURE_FILE: "manifest.sig";
 export declare const CONTENT_FILES: readonly ContentFileName[];
@@ -15,6 +17,8 @@ export type ContentFileName =
   | "events.jsonl"
   | "proofs.json"
   | "checkpoint.json"
+  | "checkpoint.note"
+  | "checkpoint.vkey"
   | "public-key.pem"
   | "verify.mjs"
   | "README.txt";
@@ -43,6 +47,10 @@ export type ProblemCode =
   | "checkpoint_malformed"
   | "checkpoint_signature_invalid"
   | "checkpoint_too_small"
+  | "note_key_invalid"
+  | "note_signature_invalid"
+  | "note_malformed"
+  | "note_mismatch"
   | "org_mismatch"
   | "events_truncated"
   | "events_empty"
@@ -94,6 +102,9 @@ export type PackSummary = {
   fingerprint: string | null;
   created_at: string | null;
   expected_key: string | null;
+  version: number | null;
+  log_origin: string | null;
+  verifier_key: string | null;
 };
 
 export type PackVerification = { ok: boolean; problems: Problem[]; summary: PackSummary };

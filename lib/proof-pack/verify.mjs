@@ -20,10 +20,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const PACK_FORMAT = "warden.proof-pack";
-export const PACK_VERSION = 1;
+/** The version Warden writes; version 1 packs (no signed note) still verify. */
+export const PACK_VERSION = 2;
+export const SUPPORTED_PACK_VERSIONS = Object.freeze([1, 2]);
 export const MANIFEST_FILE = "manifest.json";
 export const SIGNATURE_FILE = "manifest.sig";
-/** Every file of a pack other than manifest.json and manifest.sig, in archive order. */
+/** Every file of a version 2 pack other than manifest.json and manifest.sig, in archive order. */
 export const CONTENT_FILES = Object.freeze([
   "action.json",
   "decision.json",
@@ -31,11 +33,19 @@ export const CONTENT_FILES = Object.freeze([
   "events.jsonl",
   "proofs.json",
   "checkpoint.json",
+  "checkpoint.note",
+  "checkpoint.vkey",
   "public-key.pem",
   "verify.mjs",
   "README.txt",
 ]);
 export const PACK_FILES = Object.freeze([MANIFEST_FILE, SIGNATURE_FILE, ...CONTENT_FILES]);
+const NOTE_FILES = Object.freeze(["checkpoint.note", "checkpoint.vkey"]);
+
+/** The content files of a pack of this version (version 1 has no signed note). */
+export function contentFilesOf(version) {
+  return version === 1 ? CONTENT_FILES.filter((n) => !NOTE_FILES.includes(n)) : CONTENT_FILES;
+}
 export const MANIFEST_SIGNING_CONTEXT = "warden.proof-pack.manifest.v1\n";
 export const CHECKPOINT_SIGNING_CONTEXT = "warden.checkpoint.v1\n";
 export const GENESIS_HASH = "0".repeat(64);
@@ -375,6 +385,7 @@ function isSeq(v) {
 //   checkPublicKey          public-key.pem (and --expect-key)
 //   checkManifestSignature  manifest.sig: the signature over manifest.json
 //   checkCheckpoint         checkpoint.json: the signed tree head
+//   checkCheckpointNote     checkpoint.note + checkpoint.vkey (version 2): the same tree head as a C2SP signed note
 //   checkEvents             events.jsonl: canonical form, hashes, chain links
 //   checkProofs             proofs.json: each event's inclusion proof leads to the checkpoint root
 //   checkAction             action.json: the action the events are about, bound to action.submitted
@@ -393,11 +404,16 @@ function isSeq(v) {
  */
 export function verifyProofPack(files, options = {}) {
   const pack = openPack(files);
-  checkFileSet(pack);
-  const manifest = checkManifest(pack);
+  // The file set follows the version the manifest declares; the manifest is
+  // signed, so a version 2 pack cannot pass as version 1 without its note.
+  const declared = pack.jsonOf(MANIFEST_FILE);
+  const version = isObject(declared) && declared.version === 1 ? 1 : PACK_VERSION;
+  checkFileSet(pack, version);
+  const manifest = checkManifest(pack, version);
   const key = checkPublicKey(pack, manifest, options.expectKey);
   checkManifestSignature(pack, manifest, key);
   const checkpoint = checkCheckpoint(pack, manifest, key);
+  if (version >= 2) checkCheckpointNote(pack, manifest, key, checkpoint);
   const events = checkEvents(pack, manifest?.org_id ?? checkpoint?.org_id);
   checkProofs(pack, events, checkpoint);
   const actionId = checkAction(pack, manifest, events);
@@ -432,6 +448,9 @@ function openPack(files) {
     fingerprint: null,
     created_at: null,
     expected_key: null,
+    version: null,
+    log_origin: null,
+    verifier_key: null,
   };
   const texts = new Map();
   const jsons = new Map();
@@ -467,14 +486,17 @@ function openPack(files) {
   return { files, problems, fail, summary, bytesOf, textOf, jsonOf };
 }
 
-/** The file set: the fixed names, each present, nothing else. */
-function checkFileSet({ files, fail }) {
+/** The file set: the fixed names of the pack's version, each present, nothing else. */
+function checkFileSet({ files, fail }, version) {
+  const expected = [MANIFEST_FILE, SIGNATURE_FILE, ...contentFilesOf(version)];
   for (const name of files.keys()) {
-    if (!PACK_FILES.includes(name)) {
-      fail("file_unexpected", `unexpected file ${show(name)}: not part of the proof pack format`, { file: name });
+    if (!expected.includes(name)) {
+      fail("file_unexpected", `unexpected file ${show(name)}: not part of the proof pack format (version ${version})`, {
+        file: name,
+      });
     }
   }
-  for (const name of PACK_FILES) {
+  for (const name of expected) {
     if (!files.has(name)) fail("file_missing", `missing file ${name}`, { file: name });
   }
 }
@@ -484,7 +506,8 @@ function checkFileSet({ files, fail }) {
  * of every content file, and those hashes match the files. Returns the
  * manifest, or undefined when it cannot be used.
  */
-function checkManifest({ fail, summary, bytesOf, jsonOf }) {
+function checkManifest({ fail, summary, bytesOf, jsonOf }, version) {
+  const contentFiles = contentFilesOf(version);
   const manifest = jsonOf(MANIFEST_FILE);
   if (manifest === undefined) return undefined;
   const shapeOk =
@@ -499,14 +522,15 @@ function checkManifest({ fail, summary, bytesOf, jsonOf }) {
     fail("manifest_malformed", `manifest.json is not a ${PACK_FORMAT} manifest`, { file: MANIFEST_FILE });
     return undefined;
   }
-  if (manifest.version !== PACK_VERSION) {
+  if (!SUPPORTED_PACK_VERSIONS.includes(manifest.version)) {
     fail(
       "manifest_unsupported",
-      `manifest.json is format version ${show(manifest.version)}; this verifier reads version ${PACK_VERSION}`,
+      `manifest.json is format version ${show(manifest.version)}; this verifier reads versions ${SUPPORTED_PACK_VERSIONS.join(" and ")}`,
       { file: MANIFEST_FILE },
     );
     return undefined;
   }
+  summary.version = manifest.version;
   if (!shapeOk) {
     fail("manifest_malformed", "manifest.json must have org_id, action_id, created_at, key_id and files", {
       file: MANIFEST_FILE,
@@ -516,7 +540,7 @@ function checkManifest({ fail, summary, bytesOf, jsonOf }) {
   summary.org_id = manifest.org_id;
   summary.action_id = manifest.action_id;
   summary.created_at = manifest.created_at;
-  for (const name of CONTENT_FILES) {
+  for (const name of contentFiles) {
     if (!Object.prototype.hasOwnProperty.call(manifest.files, name)) {
       fail("manifest_incomplete", `manifest.json does not list ${name}`, { file: name });
       continue;
@@ -533,7 +557,7 @@ function checkManifest({ fail, summary, bytesOf, jsonOf }) {
     }
   }
   for (const name of Object.keys(manifest.files)) {
-    if (!CONTENT_FILES.includes(name)) {
+    if (!contentFiles.includes(name)) {
       fail(
         "manifest_unexpected_entry",
         `manifest.json lists ${show(name)}, which is not a content file of the format`,
@@ -706,6 +730,74 @@ function checkCheckpoint({ fail, summary, jsonOf }, manifest, key) {
     );
   }
   return c;
+}
+
+/**
+ * checkpoint.note and checkpoint.vkey (version 2): the checkpoint as a C2SP
+ * signed note (c2sp.org/tlog-checkpoint) and the note verifier key of
+ * public-key.pem under the organization's log origin. The note must verify
+ * with that key and state the same tree size and root as checkpoint.json, so
+ * the tree head an auditor compares with a witness or monitor is the one the
+ * inclusion proofs lead to.
+ */
+function checkCheckpointNote({ fail, summary, textOf }, manifest, key, checkpoint) {
+  const vkeyText = textOf("checkpoint.vkey");
+  const note = textOf("checkpoint.note");
+  if (vkeyText === undefined || note === undefined) return;
+  const vkey = parseNoteVerifierKey(vkeyText.replace(/\n$/, ""));
+  if (!vkey) {
+    fail(
+      "note_key_invalid",
+      "checkpoint.vkey is not a note verifier key <origin>+<key hash>+<base64(0x01 ‖ Ed25519 key)> whose hash matches its name and key",
+      { file: "checkpoint.vkey" },
+    );
+    return;
+  }
+  summary.log_origin = vkey.name;
+  summary.verifier_key = vkeyText.trim();
+  if (key && !spkiOf(vkey.publicKey).equals(spkiOf(key.publicKey))) {
+    fail("key_id_mismatch", `checkpoint.vkey is not the key of public-key.pem (key ${key.keyId})`, {
+      file: "checkpoint.vkey",
+    });
+  }
+  const orgId = manifest?.org_id ?? checkpoint?.org_id;
+  if (typeof orgId === "string" && !vkey.name.endsWith(`/audit/${orgId}`)) {
+    fail(
+      "org_mismatch",
+      `checkpoint.vkey names the log ${show(vkey.name)}, not the audit log of organization ${show(orgId)}`,
+      { file: "checkpoint.vkey" },
+    );
+  }
+  const verified = verifyNote(note, [vkey]);
+  if (!verified.ok) {
+    fail("note_signature_invalid", `checkpoint.note does not verify with checkpoint.vkey: ${verified.reason}`, {
+      file: "checkpoint.note",
+    });
+    return;
+  }
+  const body = parseCheckpointNote(verified.text);
+  if (!body) {
+    fail("note_malformed", "checkpoint.note is not a tlog checkpoint (origin, tree size, base64 root hash)", {
+      file: "checkpoint.note",
+    });
+    return;
+  }
+  if (body.origin !== vkey.name) {
+    fail("note_mismatch", `checkpoint.note is for the log ${show(body.origin)}, its key for ${show(vkey.name)}`, {
+      file: "checkpoint.note",
+    });
+  }
+  if (checkpoint && (body.treeSize !== checkpoint.tree_size || body.rootHash !== checkpoint.root_hash)) {
+    fail(
+      "note_mismatch",
+      `checkpoint.note states tree size ${body.treeSize} with root ${body.rootHash} but checkpoint.json states tree size ${checkpoint.tree_size} with root ${checkpoint.root_hash}`,
+      { file: "checkpoint.note" },
+    );
+  }
+}
+
+function spkiOf(publicKey) {
+  return publicKey.export({ type: "spki", format: "der" });
 }
 
 /**
@@ -1150,6 +1242,12 @@ export function formatReport(result) {
     ["checkpoint time", s.checkpoint_time],
     ["key id", s.key_id],
     ["key fingerprint", `sha256:${s.fingerprint}`],
+    ...(s.log_origin
+      ? [
+          ["log origin", s.log_origin],
+          ["note verifier key", s.verifier_key],
+        ]
+      : []),
     ["pack created", s.created_at],
   ];
   const lines = ["OK: Warden proof pack verified", ...rows.map(([k, v]) => `  ${k.padEnd(16)} ${plain(v)}`)];

@@ -12,7 +12,14 @@ ensure_node_modules() {
     echo "$want" > "$stamp"
   else
     echo "node_modules is up to date"
-    [[ -d lib/db/generated ]] || node scripts/prisma-generate.mjs
+  fi
+  # The Prisma client (git-ignored) follows the schema: regenerate it when schema.prisma
+  # changed since it was generated (a pull with a migration), not only when it is missing.
+  local schema_stamp=lib/db/generated/.schema-hash schema_want
+  schema_want="$(sha256sum prisma/schema.prisma | cut -d' ' -f1)"
+  if [[ ! -f "$schema_stamp" || "$(cat "$schema_stamp")" != "$schema_want" ]]; then
+    node scripts/prisma-generate.mjs
+    echo "$schema_want" > "$schema_stamp"
   fi
 }
 

@@ -7,9 +7,10 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as PACK } from "@/app/api/v1/proof-pack/[actionId]/route";
 import { generateSigningKey, publicKeyFingerprint } from "@/lib/audit/checkpoint";
+import { verifierKeysOf } from "@/lib/audit/checkpoint-note";
 import { signingKeyring } from "@/lib/audit/signing-keyring";
 import { closeDb } from "@/lib/db/client";
-import { PACK_FILES } from "@/lib/proof-pack/verify.mjs";
+import { PACK_FILES, verifyNote } from "@/lib/proof-pack/verify.mjs";
 import { verifyProofPackZip } from "@/lib/proof-pack/verify-zip";
 import { approvedAction, setUpFirewall, submitAction, type Firewall } from "../helpers/actions";
 import { expectNothingWritten, lastEvent } from "../helpers/audit";
@@ -80,6 +81,11 @@ describe("GET /api/v1/proof-pack/{actionId}", () => {
     expect(r.out).toMatch(/^OK: Warden proof pack verified/);
     expect(r.status).toBe(0);
     expect(verifyProofPackZip(packZip)).toMatchObject({ ok: true });
+    // The C2SP signed note of the pack's checkpoint, under this organization's origin.
+    expect(r.out).toContain(`log origin       localhost:3999/audit/${t.org.id}`);
+    const vkey = Buffer.from(entries["checkpoint.vkey"]!).toString("utf8").trim();
+    expect(vkey).toBe(verifierKeysOf(t.org.id).keys.find((k) => k.status === "active")!.verifier_key);
+    expect(verifyNote(Buffer.from(entries["checkpoint.note"]!), [vkey]).ok).toBe(true);
   });
 
   it("holds the action, its decision with the matching rule, both approvals, and only the events about it", async () => {

@@ -24,6 +24,8 @@ import { memberContext } from "../helpers/keys";
 let client: pg.Client;
 let a: TestOrg;
 let b: TestOrg;
+// Each organization's SSO connection (the SSO rows hang off it).
+const ssoIds = new Map<string, string>();
 
 beforeAll(async () => {
   [a, b] = await Promise.all([createTestOrg("wall-a"), createTestOrg("wall-b")]);
@@ -92,6 +94,37 @@ beforeAll(async () => {
       `INSERT INTO audit_export_requests (org_id, requested_by_user_id, format, through_seq, estimated_events, estimated_bytes, status)
        VALUES ($1, $2, 'jsonl', 0, 0, 0, 'ready')`,
       [t.org.id, t.users.auditor.id],
+    );
+  }
+  // SSO: a connection with a domain, a request in flight, an identity, a seen
+  // assertion and a role request, in both.
+  for (const t of [a, b]) {
+    const id = randomUUID();
+    ssoIds.set(t.org.id, id);
+    await owner().query(`INSERT INTO sso_connections (id, org_id, protocol, name) VALUES ($1, $2, 'oidc', 'wall')`, [
+      id,
+      t.org.id,
+    ]);
+    await owner().query(
+      `INSERT INTO sso_domains (org_id, domain, verification_token) VALUES ($1, $2, repeat('b', 32))`,
+      [t.org.id, `${t.org.slug}.example`],
+    );
+    await owner().query(
+      `INSERT INTO sso_auth_requests (org_id, connection_id, purpose, state_hash, binding_hash, expires_at)
+       VALUES ($1, $2, 'sign_in', repeat('a', 64), repeat('a', 64), now() + interval '1 minute')`,
+      [t.org.id, id],
+    );
+    await owner().query(
+      `INSERT INTO sso_identities (org_id, connection_id, subject, user_id) VALUES ($1, $2, 's', $3)`,
+      [t.org.id, id, t.users.viewer.id],
+    );
+    await owner().query(
+      `INSERT INTO sso_replay_cache (org_id, connection_id, assertion_id, expires_at) VALUES ($1, $2, 'x', now())`,
+      [t.org.id, id],
+    );
+    await owner().query(
+      `INSERT INTO sso_role_requests (org_id, user_id, connection_id, role) VALUES ($1, $2, $3, 'admin')`,
+      [t.org.id, t.users.viewer.id, id],
     );
   }
   for (const t of [a, b]) {
@@ -367,6 +400,58 @@ const TABLES: TableSpec[] = [
     insert: (v, atk) => [
       `INSERT INTO member_locks (org_id, user_id, locked_until, reason) VALUES ($1, $2, now() + interval '1 day', 'forged')`,
       [v.org.id, atk.users.admin.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "sso_connections",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO sso_connections (org_id, protocol, name) VALUES ($1, 'oidc', 'forged')`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "sso_domains",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO sso_domains (org_id, domain, verification_token) VALUES ($1, 'forged.example', repeat('a', 32))`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "sso_auth_requests",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO sso_auth_requests (org_id, connection_id, purpose, state_hash, binding_hash, expires_at)
+       VALUES ($1, $2, 'sign_in', repeat('f', 64), repeat('f', 64), now() + interval '1 minute')`,
+      [v.org.id, ssoIds.get(v.org.id)],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "sso_identities",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO sso_identities (org_id, connection_id, subject, user_id) VALUES ($1, $2, 'forged', $3)`,
+      [v.org.id, ssoIds.get(v.org.id), atk.users.admin.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "sso_replay_cache",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO sso_replay_cache (org_id, connection_id, assertion_id, expires_at) VALUES ($1, $2, 'forged', now())`,
+      [v.org.id, ssoIds.get(v.org.id)],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "sso_role_requests",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO sso_role_requests (org_id, user_id, connection_id, role) VALUES ($1, $2, $3, 'admin')`,
+      [v.org.id, v.users.viewer.id, ssoIds.get(v.org.id)],
     ],
     canUpdate: true,
   },

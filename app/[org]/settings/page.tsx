@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { SettingsForm } from "@/components/settings/settings-form";
-import { PageHeader } from "@/components/ui";
+import { PageHeader, TabLinks } from "@/components/ui";
 import { getOrgSettings } from "@/lib/orgs/settings";
 import { requireOrgPage } from "@/lib/http/page";
 
@@ -15,6 +15,13 @@ export default async function SettingsPage({ params }: { params: Promise<{ org: 
       <PageHeader
         title="Settings"
         description="Organization-wide settings. Only admins see this page; every change is audited."
+      />
+      <TabLinks
+        label="Settings sections"
+        items={[
+          { href: `/${ctx.org.slug}/settings`, label: "Organization", active: true },
+          { href: `/${ctx.org.slug}/settings/sso`, label: "Single sign-on", active: false },
+        ]}
       />
       <SettingsForm org={ctx.org.slug} settings={settings} />
     </>

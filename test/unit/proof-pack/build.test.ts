@@ -14,7 +14,7 @@ import {
   sha256Hex,
   verifyProofPack,
 } from "@/lib/proof-pack/verify.mjs";
-import { ACTION, ACTION_SEQS, CREATED_AT, ORG, TREE_SIZE, makeScenario, text, type Spec } from "./fixture";
+import { ACTION, ACTION_SEQS, CREATED_AT, ORG, TREE_SIZE, makeScenario, noteFor, text, type Spec } from "./fixture";
 
 const scenario = makeScenario();
 const { input, keyring, files, keyId } = scenario;
@@ -36,7 +36,7 @@ describe("buildProofPack", () => {
     expect(text(files, "manifest.json")).toBe(`${canonicalJson(manifest)}\n`);
     expect(manifest).toEqual({
       format: "warden.proof-pack",
-      version: 1,
+      version: 2,
       org_id: ORG,
       action_id: ACTION,
       created_at: CREATED_AT.toISOString(),
@@ -154,7 +154,10 @@ describe("buildProofPack", () => {
       root_hash: scenario.tree.rootHex,
       timestamp: "2026-05-02T09:00:00.000Z",
     });
-    const pack = buildProofPack({ ...input, checkpoint: fresh }, rotated);
+    const pack = buildProofPack(
+      { ...input, checkpoint: fresh, checkpointNote: noteFor(rotated, scenario.tree, new Date(CREATED_AT)) },
+      rotated,
+    );
     expect(verifyProofPack(pack, { expectKey: newKey.keyId }).ok).toBe(true);
 
     const stranger = parseSigningKeyring(generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec);

@@ -10,6 +10,7 @@ import {
 } from "@/lib/audit/checkpoint";
 import { GENESIS_HASH, canonicalEvent, chainHash, normaliseData, type HashedEvent } from "@/lib/audit/event";
 import { MerkleTree } from "@/lib/audit/merkle";
+import { signCheckpointNoteAs } from "@/lib/audit/signed-note";
 import { buildProofPack, type PackEvent, type ProofPackInput } from "@/lib/proof-pack/build";
 import { CONTENT_FILES, MANIFEST_SIGNING_CONTEXT } from "@/lib/proof-pack/verify.mjs";
 
@@ -20,6 +21,7 @@ import { CONTENT_FILES, MANIFEST_SIGNING_CONTEXT } from "@/lib/proof-pack/verify
  */
 
 export const ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+export const ORIGIN = `warden.test/audit/${ORG}`;
 export const OTHER_ORG = "9b2d3f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
 export const ACTION = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
 export const OTHER_ACTION = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
@@ -214,6 +216,11 @@ export type Scenario = {
 
 export const CREATED_AT = new Date("2026-05-02T09:30:00.000Z");
 
+/** The signed-note checkpoint of the fixture's tree, by every key of `ring` valid at `at`. */
+export function noteFor(ring: SigningKeyring, tree: MerkleTree, at = new Date("2026-05-02T09:29:59.000Z")): string {
+  return signCheckpointNoteAs(ring, ORIGIN, tree.size, tree.rootHex, at);
+}
+
 export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec: Spec) => Spec): Scenario {
   const ring =
     keyring ?? parseSigningKeyring(generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec);
@@ -239,6 +246,7 @@ export function makeScenario(keyring?: SigningKeyring, edit?: (seq: number, spec
     })),
     events: chain.filter((r) => ACTION_SEQS.includes(r.seq)),
     checkpoint,
+    checkpointNote: noteFor(ring, tree),
     proofs: { tree },
   };
   const files = new Map<string, Uint8Array>(buildProofPack(input, ring));

@@ -4,14 +4,23 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { generateSigningKey, parseSigningKeyring, signCheckpoint } from "@/lib/audit/checkpoint";
+import {
+  generateSigningKey,
+  parseSigningKeyring,
+  signCheckpoint,
+  signWithKey,
+  type SigningKeyring,
+} from "@/lib/audit/checkpoint";
 import { MerkleTree } from "@/lib/audit/merkle";
+import { noteVerifierKey, signCheckpointNoteAs } from "@/lib/audit/signed-note";
 import { buildProofPack } from "@/lib/proof-pack/build";
 import {
   canonicalJson,
   chainHash,
   formatReport,
   main,
+  MANIFEST_SIGNING_CONTEXT,
+  verifyNote,
   verifyProofPack,
   type PackVerification,
   type ProblemCode,
@@ -22,10 +31,13 @@ import {
   APPROVAL_1,
   APPROVAL_2,
   ORG,
+  ORIGIN,
+  OTHER_ORG,
   TREE_SIZE,
   editJson,
   eventLines,
   makeScenario,
+  noteFor,
   rehashManifest,
   resignManifest,
   text,
@@ -385,7 +397,10 @@ describe("tampering is detected and named", () => {
       root_hash: scenario.tree.rootHex,
       timestamp: "2026-05-02T09:29:59.000Z",
     });
-    const forged = buildProofPack({ ...scenario.input, checkpoint: forgedCheckpoint }, otherRing);
+    const forged = buildProofPack(
+      { ...scenario.input, checkpoint: forgedCheckpoint, checkpointNote: noteFor(otherRing, scenario.tree) },
+      otherRing,
+    );
     expect(verifyProofPack(forged).ok).toBe(true);
     const r = verifyProofPack(forged, { expectKey: fingerprint });
     expect(codes(r)).toEqual(["expected_key_mismatch"]);
@@ -540,7 +555,7 @@ describe("tampering is detected and named", () => {
     );
     expectProblem(verifyProofPack(withFile(files, "events.jsonl", "")), "events_empty");
     const everything = verifyProofPack(new Map());
-    expect(everything.problems.filter((p) => p.code === "file_missing")).toHaveLength(11);
+    expect(everything.problems.filter((p) => p.code === "file_missing")).toHaveLength(13);
   });
 
   it("refuses links and folders in place of pack files", () => {
@@ -581,5 +596,96 @@ describe("tampering is detected and named", () => {
     expect(r.stdout).toContain(
       'decision.json field "risk_level" is "high" but the action.decided event (seq 4) records "low"',
     );
+  });
+});
+
+describe("the signed-note checkpoint (version 2)", () => {
+  const sign = (ring: SigningKeyring, origin: string, size: number, root: string) =>
+    signCheckpointNoteAs(ring, origin, size, root, new Date("2026-05-02T09:29:59.000Z"));
+  const resigned = (pack: ReadonlyMap<string, Uint8Array>) => resignManifest(pack, keyring, keyId);
+
+  it("carries the note and its verifier key, both reported in the summary and by the CLI", () => {
+    const result = verifyProofPack(files);
+    expect(result.summary).toMatchObject({ version: 2, log_origin: ORIGIN });
+    expect(result.summary.verifier_key).toBe(text(files, "checkpoint.vkey").trim());
+    expect(verifyNote(text(files, "checkpoint.note"), [text(files, "checkpoint.vkey").trim()]).ok).toBe(true);
+    const cli = runVerifier(writePack(files));
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain(`log origin       ${ORIGIN}`);
+  });
+
+  it("a note edited without the key: note_signature_invalid", () => {
+    const note = text(files, "checkpoint.note").replace(`\n${TREE_SIZE}\n`, `\n${TREE_SIZE + 1}\n`);
+    expectProblem(verifyProofPack(resigned(withFile(files, "checkpoint.note", note))), "note_signature_invalid");
+    expectProblem(verifyProofPack(withFile(files, "checkpoint.note", note)), "file_hash_mismatch", "checkpoint.note");
+  });
+
+  it("a note validly signed for another size or root: note_mismatch", () => {
+    const other = MerkleTree.fromEventHashes(scenario.chain.slice(0, TREE_SIZE - 1).map((r) => r.hash));
+    const smaller = sign(keyring, ORIGIN, other.size, other.rootHex);
+    expectProblem(
+      verifyProofPack(resigned(withFile(files, "checkpoint.note", smaller))),
+      "note_mismatch",
+      `states tree size ${TREE_SIZE - 1}`,
+    );
+  });
+
+  it("another organization's origin, another key, a broken key hash", () => {
+    const otherOrigin = `warden.test/audit/${OTHER_ORG}`;
+    const key = keyring.keys[0]!;
+    const theirs = withFile(
+      withFile(files, "checkpoint.note", sign(keyring, otherOrigin, TREE_SIZE, scenario.tree.rootHex)),
+      "checkpoint.vkey",
+      `${noteVerifierKey(otherOrigin, key.publicKey)}\n`,
+    );
+    expectProblem(verifyProofPack(resigned(theirs)), "org_mismatch", OTHER_ORG);
+
+    const stranger = parseSigningKeyring(generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec);
+    const swapped = withFile(
+      withFile(files, "checkpoint.note", sign(stranger, ORIGIN, TREE_SIZE, scenario.tree.rootHex)),
+      "checkpoint.vkey",
+      `${noteVerifierKey(ORIGIN, stranger.keys[0]!.publicKey)}\n`,
+    );
+    expectProblem(verifyProofPack(resigned(swapped)), "key_id_mismatch", "checkpoint.vkey");
+
+    const vkey = text(files, "checkpoint.vkey").trim().split("+");
+    const broken = `${vkey[0]}+00000000+${vkey[2]}\n`;
+    expectProblem(verifyProofPack(resigned(withFile(files, "checkpoint.vkey", broken))), "note_key_invalid");
+  });
+
+  it("a rotation: a note signed by both keys verifies with the pack's key", () => {
+    const ring = parseSigningKeyring(
+      `${generateSigningKey({ validFrom: new Date("2025-06-01T00:00:00.000Z") }).spec};${
+        generateSigningKey({ validFrom: new Date("2026-01-01T00:00:00.000Z") }).spec
+      }`,
+    );
+    const s = makeScenario(ring);
+    expect(text(s.files, "checkpoint.note").match(/\n\u2014 /g)).toHaveLength(2);
+    expect(verifyProofPack(s.files).ok).toBe(true);
+  });
+
+  it("version 1 packs (no note) still verify; the note files cannot be dropped from a version 2 pack", () => {
+    // A version 1 pack as Warden wrote them before notes: nine content files.
+    const v1 = withoutFile(withoutFile(files, "checkpoint.note"), "checkpoint.vkey");
+    const manifest = JSON.parse(text(v1, "manifest.json")) as { version: number; files: Record<string, string> };
+    manifest.version = 1;
+    delete manifest.files["checkpoint.note"];
+    delete manifest.files["checkpoint.vkey"];
+    const bytes = Buffer.from(`${canonicalJson(manifest)}\n`, "utf8");
+    const sig = signWithKey(keyring.keys[0]!, MANIFEST_SIGNING_CONTEXT, bytes);
+    const oldPack = withFile(
+      withFile(v1, "manifest.json", bytes),
+      "manifest.sig",
+      `${JSON.stringify({ alg: "Ed25519", key_id: keyId, signature: sig }, null, 2)}\n`,
+    );
+    const r = verifyProofPack(oldPack);
+    expect(r.problems).toEqual([]);
+    expect(r.summary).toMatchObject({ version: 1, log_origin: null });
+    expect(runVerifier(writePack(oldPack)).status).toBe(0);
+
+    // Dropping the note from a version 2 pack, or claiming version 1 without the key.
+    expectProblem(verifyProofPack(withoutFile(files, "checkpoint.note")), "file_missing", "checkpoint.note");
+    expectProblem(verifyProofPack(withFile(v1, "manifest.json", bytes)), "manifest_signature_invalid");
+    expectProblem(verifyProofPack(withFile(oldPack, "checkpoint.note", "x")), "file_unexpected", "checkpoint.note");
   });
 });

@@ -1,0 +1,8 @@
+import { route } from "@/lib/http/route";
+import { decideRoleRequest } from "@/lib/sso/role-requests";
+import { roleRequestDecisionSchema, roleRequestParamsSchema } from "@/lib/sso/schemas";
+
+export const POST = route(
+  { permission: "members:write", params: roleRequestParamsSchema, body: roleRequestDecisionSchema },
+  async ({ ctx, params, body }) => ({ body: await decideRoleRequest(ctx, params.userId, body.decision) }),
+);
