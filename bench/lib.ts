@@ -28,6 +28,8 @@ export async function benchMember(org: OrgRef, role: Role): Promise<{ userId: st
         name: role,
         authMethods: ["pwd"],
         createdAt: new Date(),
+        mfaPending: false,
+        factors: [],
       },
     },
     org,

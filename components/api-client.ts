@@ -23,9 +23,9 @@ export class ApiError extends Error {
 export async function api<T = unknown>(
   org: string | null,
   path: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept: "application/json", ...init.headers };
   if (org) headers["x-warden-org"] = org;
   if (init.body !== undefined) headers["content-type"] = "application/json";
   let res: Response;

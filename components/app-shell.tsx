@@ -47,7 +47,10 @@ export function AppShell({
             <div className="flex items-center gap-3 text-sm">
               <InboxBell org={org.slug} />
               <span className="text-slate-600" data-testid="current-user">
-                {user.name || user.email} · <span data-testid="current-role">{roleLabel}</span>
+                <Link href="/account" className="underline-offset-2 hover:underline" data-testid="account-link">
+                  {user.name || user.email}
+                </Link>{" "}
+                · <span data-testid="current-role">{roleLabel}</span>
               </span>
               <SignOutButton />
             </div>

@@ -7,7 +7,13 @@
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthenticated: 401,
+  /** The session has passed the password but not its second factor yet. */
+  mfa_required: 401,
+  /** The operation needs a fresh second factor (a step-up grant for exactly this operation). */
+  step_up_required: 401,
   forbidden: 403,
+  /** The organization requires MFA and the member has no compliant factor: they may only enrol. */
+  mfa_enrollment_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -24,7 +30,10 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_TITLE: Record<ErrorCode, string> = {
   bad_request: "Bad request",
   unauthenticated: "Authentication required",
+  mfa_required: "Second factor required",
+  step_up_required: "Step-up required",
   forbidden: "Forbidden",
+  mfa_enrollment_required: "MFA enrolment required",
   not_found: "Not found",
   method_not_allowed: "Method not allowed",
   conflict: "Conflict",

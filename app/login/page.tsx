@@ -1,7 +1,11 @@
 import type { Metadata } from "next";
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/login-form";
+import { SecondFactorForm } from "@/components/second-factor-form";
 import { SsoLoginForm } from "@/components/sso-login-form";
+import { sessionCookieName, sessionUserFromCookie } from "@/lib/auth/principal";
+import { mfaLockState } from "@/lib/auth/mfa-throttle";
 import { ssoErrorMessage } from "@/lib/sso/messages";
 import { currentUser } from "@/lib/http/page";
 import { safeNextPath } from "@/lib/http/safe-redirect";
@@ -16,6 +20,11 @@ export default async function LoginPage({
   const sp = await searchParams;
   const next = safeNextPath(typeof sp.next === "string" ? sp.next : undefined);
   if (await currentUser()) redirect(next);
+  // A session that has passed the password but not the second factor: the second step.
+  const pending = await sessionUserFromCookie((await cookies()).get(sessionCookieName())?.value, {
+    allowMfaPending: true,
+  });
+  const lock = pending ? await mfaLockState(pending.userId) : null;
   const error = typeof sp.error === "string" ? sp.error : undefined;
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
@@ -24,14 +33,29 @@ export default async function LoginPage({
           <div className="mx-auto mb-3 flex h-10 w-10 items-center justify-center rounded-lg bg-slate-900 text-lg font-bold text-white">
             W
           </div>
-          <h1 className="text-xl font-semibold">Sign in to Warden</h1>
-          <p className="mt-1 text-sm text-slate-600">The control plane for your agents&apos; actions</p>
+          <h1 className="text-xl font-semibold">{pending ? "Confirm it's you" : "Sign in to Warden"}</h1>
+          <p className="mt-1 text-sm text-slate-600">
+            {pending ? `Second step for ${pending.email}` : "The control plane for your agents' actions"}
+          </p>
         </div>
-        <LoginForm next={next} initialError={error === "CredentialsSignin" ? "Invalid email or password" : undefined} />
-        <SsoLoginForm
-          next={next}
-          initialError={ssoErrorMessage(typeof sp.sso_error === "string" ? sp.sso_error : undefined)}
-        />
+        {pending ? (
+          <SecondFactorForm
+            next={next}
+            factors={pending.factors}
+            lockedSeconds={lock?.locked ? lock.retryAfterSeconds : null}
+          />
+        ) : (
+          <>
+            <LoginForm
+              next={next}
+              initialError={error === "CredentialsSignin" ? "Invalid email or password" : undefined}
+            />
+            <SsoLoginForm
+              next={next}
+              initialError={ssoErrorMessage(typeof sp.sso_error === "string" ? sp.sso_error : undefined)}
+            />
+          </>
+        )}
       </div>
     </main>
   );

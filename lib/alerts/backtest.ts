@@ -1,3 +1,4 @@
+import { cooperative } from "../policy/cost";
 import { withTenant } from "../db/tenant";
 import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
@@ -42,7 +43,13 @@ export type Simulation = {
   truncated: boolean;
 };
 
-export function simulate(rule: CompiledAlertRule, events: AlertEvent[], endAt: number, truncated: boolean): Simulation {
+export async function simulate(
+  rule: CompiledAlertRule,
+  events: AlertEvent[],
+  endAt: number,
+  truncated: boolean,
+): Promise<Simulation> {
+  const pause = cooperative();
   const groups = new Map<string, GroupState>();
   const firings: SimulatedFiring[] = [];
   const errors: { seq: number; error: string }[] = [];
@@ -63,6 +70,7 @@ export function simulate(rule: CompiledAlertRule, events: AlertEvent[], endAt: n
     }
   };
   for (const e of events) {
+    await pause();
     if (e.actor.type === ALERTS_ACTOR.type && e.actor.id === ALERTS_ACTOR.id) continue;
     advance(Date.parse(e.occurred_at));
     const m = matchEvent(rule, e);

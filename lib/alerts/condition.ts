@@ -71,9 +71,16 @@ export function eventBindings(e: AlertEvent): Readonly<Record<string, CelInput>>
   };
 }
 
-/** Compiles an alert condition; throws 422 with `path` naming the field. */
-export function compileAlertCondition(src: string, path: string): CompiledCondition {
-  const result = compileConditionWith(src, ALERT_VARIABLES);
+/** The event fields whose shape callers control (sized by the body limit in the static cost estimate). */
+const ALERT_INPUTS: ReadonlySet<string> = new Set(["data"]);
+
+/**
+ * Compiles an alert condition; throws 422 with `path` naming the field.
+ * `enforceCost` refuses a condition above the static cost ceiling: true when
+ * saving or testing, false for a stored rule (it still runs under the runtime budget).
+ */
+export function compileAlertCondition(src: string, path: string, enforceCost = true): CompiledCondition {
+  const result = compileConditionWith(src, ALERT_VARIABLES, { enforceCost, inputs: ALERT_INPUTS });
   if ("compiled" in result) return result.compiled;
   const first = result.errors[0]!;
   throw new AppError("validation_failed", `The condition is invalid: ${formatConditionError(first)}`, {

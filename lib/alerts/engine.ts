@@ -58,12 +58,16 @@ export type CompiledAlertRule = {
 };
 
 /** Validates and compiles a rule's spec (422 with field paths under `spec.`). */
-export function compileAlertRule(meta: { id: string; name: string; version: number }, raw: unknown): CompiledAlertRule {
+export function compileAlertRule(
+  meta: { id: string; name: string; version: number },
+  raw: unknown,
+  { stored = false }: { stored?: boolean } = {},
+): CompiledAlertRule {
   const spec = parseOr422(ruleSpecSchema, raw, "rule");
-  const condition = compileAlertCondition(spec.condition, "spec.condition");
+  const condition = compileAlertCondition(spec.condition, "spec.condition", !stored);
   const followUp =
     spec.aggregation.kind === "absence"
-      ? compileAlertCondition(spec.aggregation.follow_up, "spec.aggregation.follow_up")
+      ? compileAlertCondition(spec.aggregation.follow_up, "spec.aggregation.follow_up", !stored)
       : null;
   if (spec.aggregation.kind === "absence" && spec.group_by.length === 0) {
     throw new AppError("validation_failed", "An absence rule needs group_by to pair events with their follow-ups", {

@@ -2,6 +2,7 @@ import { appendAuditEvents, type AuditInput } from "../audit/append-event";
 import { orgsWithAlertWork } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
 import { log } from "../log";
+import { cooperative } from "../policy/cost";
 import type { AlertEvent } from "./condition";
 import {
   emptyGroup,
@@ -129,7 +130,9 @@ async function processEvents(
 ): Promise<EvaluationStats & { audit: AuditInput[] }> {
   const audit: AuditInput[] = [];
   const items: { rule: LiveRule; key: string; event: AlertEvent; match: Match }[] = [];
+  const pause = cooperative();
   for (const event of events) {
+    await pause();
     for (const rule of rules) {
       const match = matchEvent(rule, event);
       if (!match.start && !match.followUp) continue;

@@ -16,7 +16,7 @@ function compileCached(versionId: string, meta: { id: string; name: string; vers
   if (compiled.has(versionId)) return compiled.get(versionId)!;
   let rule: CompiledAlertRule | null;
   try {
-    rule = compileAlertRule(meta, spec);
+    rule = compileAlertRule(meta, spec, { stored: true });
   } catch (err) {
     // A stored version that no longer compiles (engine change) is skipped, loudly.
     log().error({ err, ruleId: meta.id, version: meta.version }, "alert rule version does not compile; skipped");

@@ -5,7 +5,15 @@ import { isRole, type Role } from "../rbac/permissions";
 import type { OrgRef, SessionUser } from "../rbac/context";
 import { resolveSessionToken } from "./sessions";
 
-export type OrgMembership = { org: OrgRef; role: Role };
+/** An organization's MFA policy (set in its settings; lib/auth/mfa-policy.ts enforces it). */
+export type OrgMfaPolicy = {
+  policy: "off" | "privileged" | "everyone";
+  passkeysOnly: boolean;
+  graceUntil: Date | null;
+  stepUpApprovals: "every" | "high" | "none";
+};
+
+export type OrgMembership = { org: OrgRef; role: Role; mfa: OrgMfaPolicy };
 
 /** The next-auth session cookie's name (the `__Secure-` prefix when cookies are secure). */
 export function sessionCookieName(): string {
@@ -37,9 +45,12 @@ export async function sessionTokenFromCookie(cookieValue: string | undefined): P
 }
 
 /** Resolves the signed-in user behind a session cookie, or null. */
-export async function sessionUserFromCookie(cookieValue: string | undefined): Promise<SessionUser | null> {
+export async function sessionUserFromCookie(
+  cookieValue: string | undefined,
+  opts: { allowMfaPending?: boolean } = {},
+): Promise<SessionUser | null> {
   const sid = await sessionTokenFromCookie(cookieValue);
-  return sid ? resolveSessionToken(sid) : null;
+  return sid ? resolveSessionToken(sid, opts) : null;
 }
 
 /**
@@ -51,7 +62,22 @@ export async function membershipsOf(userId: string): Promise<OrgMembership[]> {
   const locked = new Set(locks.map((l) => l.org_id));
   return rows.flatMap((r) =>
     isRole(r.role) && !locked.has(r.org_id)
-      ? [{ org: { id: r.org_id, slug: r.slug, name: r.name }, role: r.role }]
+      ? [
+          {
+            org: { id: r.org_id, slug: r.slug, name: r.name },
+            role: r.role,
+            mfa: {
+              policy: (["privileged", "everyone"].includes(r.mfa_policy)
+                ? r.mfa_policy
+                : "off") as OrgMfaPolicy["policy"],
+              passkeysOnly: r.mfa_passkeys_only === true,
+              graceUntil: r.mfa_grace_until,
+              stepUpApprovals: (["every", "none"].includes(r.step_up_approvals)
+                ? r.step_up_approvals
+                : "high") as OrgMfaPolicy["stepUpApprovals"],
+            },
+          },
+        ]
       : [],
   );
 }

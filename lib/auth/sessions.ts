@@ -8,7 +8,11 @@ import type { SessionUser } from "../rbac/context";
 
 /** Server-side sessions. The browser holds a random token; the database holds its SHA-256. */
 
-export type AuthMethod = "pwd" | "otp" | "webauthn" | "sso";
+/** How a session was established: password, TOTP, passkey, recovery code, SSO. */
+export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "sso";
+
+/** The methods that are a second factor (a session with one of them has passed MFA). */
+export const SECOND_FACTOR_METHODS: readonly string[] = ["otp", "webauthn", "recovery"];
 
 /** last_seen_at is written at most this often per session. */
 const TOUCH_AFTER_SECONDS = 60;
@@ -17,12 +21,15 @@ export type RequestMeta = { ip: string | null; userAgent: string | null };
 
 /**
  * Creates the session row and records the sign-in in every organization the
- * user belongs to, atomically.
+ * user belongs to, atomically. A session still waiting for its second factor
+ * (`mfaPending`) records nothing yet: the sign-in is audited when it completes
+ * (lib/auth/second-factor.ts), and until then the session can do nothing else.
  */
 export async function createSession(
   userId: string,
   methods: AuthMethod[],
   meta: RequestMeta,
+  opts: { mfaPending?: boolean } = {},
 ): Promise<{ token: string; sessionId: string }> {
   const token = randomToken(32);
   const memberships = await lookupUserMemberships(userId);
@@ -34,9 +41,11 @@ export async function createSession(
         authMethods: methods,
         ip: meta.ip,
         userAgent: meta.userAgent?.slice(0, 512) ?? null,
+        stage: opts.mfaPending ? "mfa_pending" : "complete",
       },
       select: { id: true },
     });
+    if (opts.mfaPending) return s;
     await auditEachOrg(
       tx,
       memberships.map((m) => m.org_id),
@@ -53,10 +62,21 @@ export async function createSession(
   return { token, sessionId: session.id };
 }
 
-export async function resolveSessionToken(token: string): Promise<SessionUser | null> {
+/**
+ * The signed-in user behind a session token. A session still waiting for its
+ * second factor resolves only for the few callers that ask for it
+ * (`allowMfaPending`: finishing sign-in, signing out); to everything else it is
+ * no session at all, so nothing can forget to check.
+ */
+export async function resolveSessionToken(
+  token: string,
+  opts: { allowMfaPending?: boolean } = {},
+): Promise<SessionUser | null> {
   if (!token || token.length > 200) return null;
   const row = await lookupSession(sha256Hex(token), TOUCH_AFTER_SECONDS);
   if (!row || row.status !== "active") return null;
+  const mfaPending = row.stage !== "complete";
+  if (mfaPending && !opts.allowMfaPending) return null;
   return {
     sessionId: row.session_id,
     userId: row.user_id,
@@ -64,6 +84,8 @@ export async function resolveSessionToken(token: string): Promise<SessionUser | 
     name: row.name,
     authMethods: row.auth_methods,
     createdAt: row.created_at,
+    mfaPending,
+    factors: row.factors ?? [],
   };
 }
 
@@ -104,7 +126,7 @@ export async function endSessionByToken(token: string, meta: RequestMeta): Promi
   return endSession({ sessionId: row.session_id, userId: row.user_id }, meta);
 }
 
-async function auditEachOrg(
+export async function auditEachOrg(
   tx: Tx,
   orgIds: string[],
   e: { userId: string; action: string; sessionId: string | null; ip: string | null; data: Record<string, unknown> },

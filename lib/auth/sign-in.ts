@@ -5,6 +5,7 @@ import { log } from "../log";
 import { sha256Hex } from "../security/hash";
 import { signInByAccount, signInByIp } from "../security/rate-limit";
 import { PASSWORD_MAX_LENGTH, verifyPassword } from "./password";
+import { hasSecondFactor } from "./second-factor";
 import { auditSignInFailure, createSession, type RequestMeta } from "./sessions";
 
 export const credentialsSchema = z.object({
@@ -12,7 +13,7 @@ export const credentialsSchema = z.object({
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
 });
 
-export type SignInResult = { userId: string; sessionToken: string; sessionId: string };
+export type SignInResult = { userId: string; sessionToken: string; sessionId: string; mfaPending: boolean };
 
 /**
  * Email + password sign-in. Failures are throttled per account and per client
@@ -59,6 +60,8 @@ export async function signInWithPassword(input: unknown, meta: RequestMeta): Pro
   }
 
   await signInByAccount.reset(email);
-  const session = await createSession(user.id, ["pwd"], meta);
-  return { userId: user.id, sessionToken: session.token, sessionId: session.sessionId };
+  // With a second factor, the session only opens the second step (second-factor.ts).
+  const mfaPending = await hasSecondFactor(user.id);
+  const session = await createSession(user.id, ["pwd"], meta, { mfaPending });
+  return { userId: user.id, sessionToken: session.token, sessionId: session.sessionId, mfaPending };
 }

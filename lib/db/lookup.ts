@@ -16,12 +16,22 @@ export async function lookupUserByEmail(email: string): Promise<AuthUserRow | nu
   return rows[0] ?? null;
 }
 
-export type MembershipRow = { org_id: string; slug: string; name: string; role: string };
+export type MembershipRow = {
+  org_id: string;
+  slug: string;
+  name: string;
+  role: string;
+  mfa_policy: string;
+  mfa_passkeys_only: boolean;
+  mfa_grace_until: Date | null;
+  step_up_approvals: string;
+};
 
 export async function lookupUserMemberships(userId: string): Promise<MembershipRow[]> {
   const { rows } = await db().pool.query<MembershipRow>({
-    name: "warden_user_memberships",
-    text: "SELECT org_id, slug, name, role::text AS role FROM warden_user_memberships($1::uuid)",
+    name: "warden_user_memberships_v2",
+    text: `SELECT org_id, slug, name, role::text AS role, mfa_policy, mfa_passkeys_only, mfa_grace_until,
+                  step_up_approvals FROM warden_user_memberships($1::uuid)`,
     values: [userId],
   });
   return rows;
@@ -37,13 +47,17 @@ export type SessionRow = {
   created_at: Date;
   idle_timeout_seconds: number;
   absolute_timeout_seconds: number;
+  /** 'mfa_pending' until the second factor passes. */
+  stage: "mfa_pending" | "complete";
+  /** The user's confirmed factors: 'totp', 'webauthn'. */
+  factors: string[];
 };
 
 export async function lookupSession(tokenHash: string, touchAfterSeconds: number): Promise<SessionRow | null> {
   // Every signed-in request runs this: a named (prepared) statement on the raw
   // pool skips re-parsing and Prisma's per-query overhead.
   const { rows } = await db().pool.query<SessionRow>({
-    name: "warden_session_resolve",
+    name: "warden_session_resolve_v2",
     text: "SELECT * FROM warden_session_resolve($1, $2::int)",
     values: [tokenHash, touchAfterSeconds],
   });
@@ -57,6 +71,16 @@ export async function revokeSessionByTokenHash(
   const rows = await db().prisma.$queryRaw<{ session_id: string; user_id: string }[]>`
     SELECT * FROM warden_session_revoke(${tokenHash}, ${reason})`;
   return rows[0] ?? null;
+}
+
+/** The owner of a passkey, by its credential id (a passkey sign-in names no user). */
+export async function lookupCredentialOwner(credentialId: string): Promise<string | null> {
+  const { rows } = await db().pool.query<{ user_id: string }>({
+    name: "warden_webauthn_credential_owner",
+    text: "SELECT user_id FROM warden_webauthn_credential_owner($1)",
+    values: [credentialId],
+  });
+  return rows[0]?.user_id ?? null;
 }
 
 /** Cheap liveness probe for /api/health. */

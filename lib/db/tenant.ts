@@ -31,6 +31,15 @@ export async function withUser<T>(userId: string, fn: (tx: Tx) => Promise<T>, op
   return runScoped("", userId, fn, opts);
 }
 
+/**
+ * A transaction as the app role with neither organization nor user: only
+ * rows that policy leaves open to the anonymous (a usernameless passkey
+ * sign-in's challenge) are visible.
+ */
+export async function withAnonymous<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+  return runScoped("", "", fn, opts);
+}
+
 async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
   return db().prisma.$transaction(
     async (tx) => {

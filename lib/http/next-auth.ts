@@ -4,6 +4,7 @@ import { env, secureCookies } from "../env";
 import { isAppError } from "../errors";
 import { log } from "../log";
 import { endSessionByToken } from "../auth/sessions";
+import { signInWithPasskey } from "../auth/second-factor";
 import { signInWithPassword } from "../auth/sign-in";
 import { CLIENT_IP_HEADER } from "./client-ip";
 
@@ -23,6 +24,23 @@ function header(headers: unknown, name: string): string | null {
   return typeof v === "string" ? v : null;
 }
 
+function metaOf(req: unknown) {
+  const headers = (req as { headers?: unknown } | undefined)?.headers;
+  return { ip: header(headers, CLIENT_IP_HEADER), userAgent: header(headers, "user-agent") };
+}
+
+async function authorizeWith(signIn: () => Promise<{ userId: string; sessionToken: string }>) {
+  try {
+    const result = await signIn();
+    return { id: result.userId, sessionToken: result.sessionToken };
+  } catch (e) {
+    if (isAppError(e) && e.code === "unauthenticated") return null;
+    if (isAppError(e) && e.code === "rate_limited") throw new Error(e.message);
+    log().error({ err: e }, "sign-in failed unexpectedly");
+    throw new Error("Sign-in is unavailable right now. Try again shortly.");
+  }
+}
+
 export function authOptions(): AuthOptions {
   return {
     secret: env().NEXTAUTH_SECRET,
@@ -38,19 +56,24 @@ export function authOptions(): AuthOptions {
           password: { label: "Password", type: "password" },
         },
         async authorize(credentials, req) {
-          const meta = {
-            ip: header(req?.headers, CLIENT_IP_HEADER),
-            userAgent: header(req?.headers, "user-agent"),
-          };
-          try {
-            const result = await signInWithPassword(credentials, meta);
-            return { id: result.userId, sessionToken: result.sessionToken };
-          } catch (e) {
-            if (isAppError(e) && e.code === "unauthenticated") return null;
-            if (isAppError(e) && e.code === "rate_limited") throw new Error(e.message);
-            log().error({ err: e }, "sign-in failed unexpectedly");
-            throw new Error("Sign-in is unavailable right now. Try again shortly.");
-          }
+          return authorizeWith(() => signInWithPassword(credentials, metaOf(req)));
+        },
+      }),
+      // Passkey-first sign-in (usernameless): the passkey is both factors.
+      CredentialsProvider({
+        id: "passkey",
+        name: "Passkey",
+        credentials: { assertion: { label: "Assertion", type: "text" } },
+        async authorize(credentials, req) {
+          return authorizeWith(() => {
+            let input: unknown = null;
+            try {
+              input = JSON.parse(String(credentials?.assertion ?? "").slice(0, 65_536));
+            } catch {
+              input = null;
+            }
+            return signInWithPasskey(input, metaOf(req));
+          });
         },
       }),
     ],

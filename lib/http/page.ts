@@ -8,6 +8,7 @@ import {
   sessionUserFromCookie,
   type OrgMembership,
 } from "../auth/principal";
+import { mfaCompliance } from "../auth/mfa-policy";
 import { clientIpFrom } from "./client-ip";
 import { safeNextPath } from "./safe-redirect";
 import { can, userContext, type OrgContext, type SessionUser } from "../rbac/context";
@@ -42,6 +43,9 @@ const orgContext = cache(async (slug: string): Promise<PageContext> => {
   const user = await requireUser(`/${slug}`);
   const membership = await membershipBySlug(user.userId, slug);
   if (!membership) notFound();
+  // The organization's MFA policy: a member without a compliant factor (or a
+  // session that did not use it) may only go to their account page and enrol.
+  if (!mfaCompliance(user, membership).ok) redirect("/account");
   const h = await headers();
   const principal = { kind: "user" as const, user };
   const ctx = userContext({

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { membershipBySlug, sessionCookieFromHeader, sessionUserFromCookie } from "../auth/principal";
+import { assertMfaCompliant } from "../auth/mfa-policy";
 import { AppError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
@@ -48,7 +49,14 @@ type Common<B, P, Q> = {
 type OrgSpec<B, P, Q> = Common<B, P, Q> & { permission: Permission };
 /** Any authenticated principal inside an organization, with no particular permission (e.g. whoami). */
 type MemberSpec<B, P, Q> = Common<B, P, Q> & { anyPrincipal: true };
-type UserSpec<B, P, Q> = Common<B, P, Q> & { signedIn: true };
+type UserSpec<B, P, Q> = Common<B, P, Q> & {
+  signedIn: true;
+  /**
+   * Also for a session that has passed the password but not the second factor
+   * (finishing sign-in, signing out). Every other route refuses such a session.
+   */
+  allowMfaPending?: true;
+};
 type PublicSpec<B, P, Q> = Common<B, P, Q> & { public: true };
 
 type Input<B, P, Q> = {
@@ -130,14 +138,20 @@ export function route(
           org: { id: key.orgId, slug: key.orgSlug, name: key.orgName },
         });
       } else if (!("public" in spec)) {
-        user = await sessionUserFromCookie(sessionCookieFromHeader(req.headers.get("cookie")));
+        user = await sessionUserFromCookie(sessionCookieFromHeader(req.headers.get("cookie")), {
+          allowMfaPending: true,
+        });
         if (!user) throw new AppError("unauthenticated", "Sign in to continue");
         if (unsafe) assertSameOrigin(req);
+        if (user.mfaPending && !("allowMfaPending" in spec && spec.allowMfaPending)) {
+          throw new AppError("mfa_required", "Finish signing in with your second factor first");
+        }
         if (orgScoped) {
           const slug = req.headers.get(ORG_HEADER) ?? (spec.download ? downloadOrg(req) : null);
           if (!slug) throw new AppError("bad_request", `Name the organization with the ${ORG_HEADER} header`);
           const membership = await membershipBySlug(user.userId, slug.trim().toLowerCase());
           if (!membership) throw new AppError("not_found", "Organization not found");
+          assertMfaCompliant(user, membership);
           ctx = userContext({
             requestId,
             ip,
@@ -273,6 +287,15 @@ function toResponse(result: Result, requestId: string): Response {
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? Number(value) : value;
+}
+
+/**
+ * The step-up grant a request presents (lib/auth/step-up.ts): the
+ * X-Warden-Step-Up header, or `?step_up=` on a download link.
+ */
+export const STEP_UP_HEADER = "x-warden-step-up";
+export function stepUpIdOf(req: Request): string | null {
+  return req.headers.get(STEP_UP_HEADER) ?? new URL(req.url).searchParams.get("step_up");
 }
 
 /** For route files: answer unsupported methods with a problem, not Next's empty 405. */

@@ -2,6 +2,7 @@ import { type CelResult, celEnv, celType, isCelError, parse, plan } from "@bufbu
 import { strings } from "@bufbuild/cel/ext";
 import { AppError, type FieldError } from "../errors";
 import { checkParsed, type Ty } from "./check";
+import { COST_LIMITS, CostMeter, estimateCost, instrument, meteredEnv, withMeter } from "./cost";
 import { policyFunctions } from "./functions";
 import type { ConditionBindings } from "./input";
 import { POLICY_LIMITS, type PolicyRule, policyInputSchema } from "./schemas";
@@ -9,10 +10,15 @@ import { blankComments, findSyntaxIssue } from "./syntax";
 
 /** The one environment conditions are checked and run in. */
 const env = celEnv({ funcs: [...strings, ...policyFunctions] });
+/** The same environment with every call metered (lib/policy/cost.ts): what programs are planned in. */
+const runEnv = meteredEnv(env);
+
+/** Variables that carry caller-controlled data of any shape, sized by the body limit in the static estimate. */
+const POLICY_INPUTS: ReadonlySet<string> = new Set(["params", "context"]);
 
 /** A problem in a condition, positioned for an editor (line and column are 1-based, columns count characters). */
 export type ConditionError = {
-  kind: "syntax" | "type";
+  kind: "syntax" | "type" | "cost";
   message: string;
   line: number;
   column: number;
@@ -25,7 +31,14 @@ export type ConditionResult = { ok: true; value: boolean } | { ok: false; error:
 /** A condition ready to run against many inputs. */
 export type CompiledCondition = {
   readonly source: string;
-  run(bindings: ConditionBindings): ConditionResult;
+  /** The static worst-case cost estimate (lib/policy/cost.ts). */
+  readonly cost: number;
+  /**
+   * Runs under `meter` (shared by the rules of one policy evaluation), or a
+   * fresh budget of COST_LIMITS.perEvaluation. Past the budget the result is
+   * an error, whatever the expression would have returned.
+   */
+  run(bindings: ConditionBindings, meter?: CostMeter): ConditionResult;
 };
 
 export type CompiledRule = PolicyRule & { readonly index: number; readonly compiled: CompiledCondition };
@@ -95,19 +108,24 @@ function parseCondition(src: string): { parsed: Parsed } | { error: ConditionErr
 }
 
 function makeRunner(src: string, parsed: Parsed): CompiledCondition["run"] {
-  const program = plan(env, parsed);
+  // The parsed tree is ours (parsed for this compile), checked already: instrument it in place.
+  instrument(parsed.expr);
+  const program = plan(runEnv, parsed);
   const positions = parsed.sourceInfo?.positions ?? {};
   const failure = (message: string, exprId?: bigint): ConditionResult => {
     const offset = exprId === undefined ? undefined : positions[String(exprId)];
     return { ok: false, error: offset === undefined ? message : `${where(src, skipBlank(src, offset))}: ${message}` };
   };
-  return (bindings) => {
+  return (bindings, meter = new CostMeter()) => {
     let value: CelResult;
     try {
-      value = program(bindings);
+      value = withMeter(meter, () => program(bindings));
     } catch (e) {
+      if (meter.exceeded) return failure(meter.message);
       return failure(e instanceof Error ? e.message : "evaluation failed");
     }
+    // `||` and `&&` absorb an error when the other side decides: a spent budget decides regardless.
+    if (meter.exceeded) return failure(meter.message, isCelError(value) ? value.exprId : undefined);
     if (isCelError(value)) return failure(value.message, value.exprId);
     if (typeof value !== "boolean") return failure(`the condition evaluated to a ${celType(value).name}, not a bool`);
     return { ok: true, value };
@@ -135,13 +153,30 @@ export type ConditionVariables = Readonly<Record<string, Ty>>;
 export function compileConditionWith(
   src: string,
   variables: ConditionVariables,
+  options: CompileOptions,
 ): { compiled: CompiledCondition } | { errors: ConditionError[] } {
-  return compileCondition(src, variables);
+  return compileCondition(src, variables, options);
 }
+
+export type CompileOptions = {
+  /**
+   * Refuse a condition whose static cost estimate is above
+   * COST_LIMITS.perRule. True for anything being saved or tried; false for
+   * versions already stored (they were admitted then, and still run under the
+   * runtime budget, so an older version can never become unusable).
+   */
+  enforceCost: boolean;
+  /** Variables holding caller-controlled data (params/context for policies). */
+  inputs?: ReadonlySet<string>;
+};
+
+const SAVE: CompileOptions = { enforceCost: true };
+const STORED: CompileOptions = { enforceCost: false };
 
 function compileCondition(
   src: string,
   variables?: ConditionVariables,
+  options: CompileOptions = SAVE,
 ): { compiled: CompiledCondition } | { errors: ConditionError[] } {
   if (src.length > POLICY_LIMITS.maxConditionLength) {
     return {
@@ -160,13 +195,19 @@ function compileCondition(
   if (issues.length > 0) {
     return { errors: issues.map((i) => conditionError(src, "type", i.message, i.offset)) };
   }
+  const estimate = estimateCost(parsed.parsed.expr, options.inputs ?? POLICY_INPUTS);
+  if (options.enforceCost && estimate.cost > COST_LIMITS.perRule) {
+    const why = estimate.reason === null ? "" : `: ${estimate.reason}`;
+    const message = `the condition is too expensive: its worst case over the largest accepted input is ${estimate.cost.toLocaleString("en-US")} cost units, above the limit of ${COST_LIMITS.perRule.toLocaleString("en-US")}${why}`;
+    return { errors: [conditionError(src, "cost", message, 0)] };
+  }
   let run: CompiledCondition["run"];
   try {
     run = makeRunner(src, parsed.parsed);
   } catch (e) {
     return { errors: [conditionError(src, "type", e instanceof Error ? e.message : "cannot compile", 0)] };
   }
-  return { compiled: { source: src, run } };
+  return { compiled: { source: src, cost: estimate.cost, run } };
 }
 
 /**
@@ -186,14 +227,17 @@ export function compileRule(condition: string): CompiledCondition {
 /** A condition problem tied to its rule, for policy-wide feedback. */
 export type PolicyConditionError = ConditionError & { index: number; name: string; path: string };
 
-function compileRules(rules: readonly Pick<PolicyRule, "name" | "condition">[]): {
+function compileRules(
+  rules: readonly Pick<PolicyRule, "name" | "condition">[],
+  options: CompileOptions = SAVE,
+): {
   compiled: (CompiledCondition | undefined)[];
   errors: PolicyConditionError[];
 } {
   const compiled: (CompiledCondition | undefined)[] = [];
   const errors: PolicyConditionError[] = [];
   rules.forEach((rule, index) => {
-    const result = compileCondition(rule.condition);
+    const result = compileCondition(rule.condition, undefined, options);
     if ("compiled" in result) {
       compiled.push(result.compiled);
       return;
@@ -220,12 +264,26 @@ function conditionFailure(errors: PolicyConditionError[], extra: FieldError[] = 
  * from a stored policy version). Every rule's condition is compiled; all
  * failures are reported together as `rules.<index>.condition`.
  */
-export function compilePolicy(rules: readonly PolicyRule[]): CompiledPolicy {
-  const { compiled, errors } = compileRules(rules);
+export function compilePolicy(rules: readonly PolicyRule[], options: CompileOptions = SAVE): CompiledPolicy {
+  const { compiled, errors } = compileRules(rules, options);
   if (errors.length > 0) throw conditionFailure(errors);
+  if (options.enforceCost) assertPolicyCost(compiled as CompiledCondition[]);
   return {
     rules: rules.map((rule, index) => ({ ...rule, index, compiled: compiled[index]! })),
   };
+}
+
+/** The per-policy ceiling: one action runs every rule up to the deciding one, so the rules' worst cases add up. */
+function assertPolicyCost(compiled: readonly CompiledCondition[]): void {
+  const total = compiled.reduce((sum, c) => sum + c.cost, 0);
+  if (total <= COST_LIMITS.perPolicy) return;
+  const message = `The policy is too expensive: its rules' worst cases add up to ${total.toLocaleString("en-US")} cost units, above the limit of ${COST_LIMITS.perPolicy.toLocaleString("en-US")}; simplify or remove the costliest rules`;
+  throw new AppError("validation_failed", message, { errors: [{ path: "rules", message }] });
+}
+
+/** Compiles a version already stored: no static ceiling (see CompileOptions), same runtime budget. */
+export function compileStoredPolicy(rules: readonly PolicyRule[]): CompiledPolicy {
+  return compilePolicy(rules, STORED);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CompiledCondition, CompiledPolicy, CompiledRule, ConditionResult } from "./compile";
+import { CostMeter } from "./cost";
 import { type ConditionBindings, toBindings } from "./input";
 import { DEFAULT_RISK_LEVEL, type Effect, type EvaluationInput, type RiskLevel, RISK_LEVELS } from "./schemas";
 
@@ -86,8 +87,10 @@ function bind(input: EvaluationInput): ConditionBindings | string {
 export function evaluatePolicy(policy: CompiledPolicy, input: EvaluationInput): Decision {
   const bindings = bind(input);
   if (typeof bindings === "string") return unusableInput(bindings);
+  // One budget for the whole evaluation: many cheap rules cannot add up to a long stall.
+  const meter = new CostMeter();
   for (const rule of policy.rules) {
-    const result = rule.compiled.run(bindings);
+    const result = rule.compiled.run(bindings, meter);
     if (!result.ok) return failed(rule, result.error);
     if (result.value) return matched(rule);
   }
@@ -124,8 +127,11 @@ export function explainPolicy(
     return { decision: unusableInput(bindings), rules };
   }
   let decision: Decision | undefined;
+  // The rules up to the deciding one share one budget, exactly as in evaluatePolicy (so the
+  // decision is the same); each rule after it gets a budget of its own for its trace.
+  const meter = new CostMeter();
   const rules = policy.rules.map((rule): RuleTrace => {
-    const result = rule.compiled.run(bindings);
+    const result = rule.compiled.run(bindings, decision === undefined ? meter : new CostMeter());
     if (decision === undefined && (!result.ok || result.value)) {
       decision = result.ok ? matched(rule) : failed(rule, result.error);
     }

@@ -24,6 +24,7 @@ export {
   checkPolicyConditions,
   compilePolicy,
   compileRule,
+  compileStoredPolicy,
   formatConditionError,
   parseAndCompilePolicy,
   type CompiledCondition,
@@ -41,6 +42,7 @@ export {
   type Decision,
   type RuleTrace,
 } from "./evaluate";
+export { COST_LIMITS, CostMeter } from "./cost";
 export { CONDITION_VARIABLE_DOCS, POLICY_FUNCTIONS, type ConditionVariableDoc, type PolicyFunctionDoc } from "./docs";
 export {
   MAX_TOOLS_PER_LIST,

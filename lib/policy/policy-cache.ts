@@ -1,5 +1,5 @@
 import type { Sql } from "../db/sql";
-import { compilePolicy, type CompiledPolicy } from "./compile";
+import { compileStoredPolicy, type CompiledPolicy } from "./compile";
 import { policyInputSchema } from "./schemas";
 import { AppError } from "../errors";
 
@@ -24,7 +24,7 @@ export function compileAndCache(id: string, rules: unknown): CompiledPolicy {
   const parsed = policyInputSchema.safeParse({ rules });
   if (!parsed.success)
     throw new AppError("internal", "A stored policy version does not parse", { cause: parsed.error });
-  const compiled = compilePolicy(parsed.data.rules);
+  const compiled = compileStoredPolicy(parsed.data.rules);
   cache.set(id, compiled);
   if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   return compiled;

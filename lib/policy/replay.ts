@@ -2,11 +2,13 @@ import { z } from "zod";
 import { decideAction, type ActionDecision } from "./decide";
 import { encryptionKeyring } from "../config/crypto";
 import { withTenant } from "../db/tenant";
-import { notFound } from "../errors";
+import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { decrypt } from "../security/keyring";
-import { parseAndCompilePolicy } from "./compile";
+import { compileStoredPolicy } from "./compile";
+import { cooperative } from "./cost";
+import { policyInputSchema } from "./schemas";
 import { readRegistries } from "./tool-registry";
 
 export const replaySchema = z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) });
@@ -51,11 +53,17 @@ export async function replayPolicy(ctx: OrgContext, version: number, raw: unknow
     });
     return { target, actions };
   });
-  const { compiled } = parseAndCompilePolicy({ rules: target.rules });
+  // A stored version: no static ceiling (it was admitted when saved), each evaluation under the runtime budget.
+  const stored = policyInputSchema.safeParse({ rules: target.rules });
+  if (!stored.success)
+    throw new AppError("internal", "A stored policy version does not parse", { cause: stored.error });
+  const compiled = compileStoredPolicy(stored.data.rules);
+  const pause = cooperative();
   const keyring = encryptionKeyring();
   const changed: ReplayChange[] = [];
   let skipped = 0;
   for (const a of actions) {
+    await pause();
     if (!a.paramsEncrypted) {
       skipped++;
       continue;

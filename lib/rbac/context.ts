@@ -17,8 +17,13 @@ export type SessionUser = {
   userId: string;
   email: string;
   name: string;
+  /** How the session was established: pwd, otp, webauthn, recovery, sso. */
   authMethods: string[];
   createdAt: Date;
+  /** True while the password has passed but the second factor has not: the session can only finish signing in. */
+  mfaPending: boolean;
+  /** The person's confirmed factors ('totp', 'webauthn'). */
+  factors: string[];
 };
 
 /** An API key as verified for this request (lib/keys/verify-api-key.ts). */

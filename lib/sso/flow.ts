@@ -1,6 +1,7 @@
 import * as oidcClient from "openid-client";
 import type { Prisma } from "../db/generated/client";
 import { appendAuditEvent } from "../audit/append-event";
+import { hasSecondFactor } from "../auth/second-factor";
 import { createSession, type RequestMeta } from "../auth/sessions";
 import { membershipsOf } from "../auth/principal";
 import { lookupSsoConnectionOrg, lookupSsoDiscovery } from "../db/lookup";
@@ -220,7 +221,8 @@ export async function complete(req: ClaimedRequest, profile: SsoProfile, meta: R
   if (req.purpose === "test") return recordTest(req, profile, meta);
   try {
     const p = await provisionFromSso(req.connection, profile, meta);
-    const session = await createSession(p.userId, ["sso"], meta);
+    // A person with a Warden factor passes it after SSO too (the second step on /login).
+    const session = await createSession(p.userId, ["sso"], meta, { mfaPending: await hasSecondFactor(p.userId) });
     const next = req.nextPath !== "/" ? req.nextPath : `/${req.orgSlug}`;
     return { kind: "session", sessionToken: session.token, redirect: next, userId: p.userId };
   } catch (e) {

@@ -11,6 +11,20 @@ export async function sessionCookie(userId: string): Promise<{ cookie: string; t
   return { cookie: `next-auth.session-token=${jwt}`, token: s.token, sessionId: s.sessionId };
 }
 
+/** The cookie a browser holds for an existing session token (e.g. from a password sign-in). */
+export async function cookieForToken(userId: string, token: string): Promise<string> {
+  const jwt = await encode({ token: { sub: userId, sid: token }, secret: process.env.NEXTAUTH_SECRET! });
+  return `next-auth.session-token=${jwt}`;
+}
+
+/** The session cookie a response sets (e.g. the new token after the second factor). */
+export function cookieFromSetCookie(res: { headers: Headers }): string {
+  const set = res.headers.get("set-cookie") ?? "";
+  const m = /next-auth\.session-token=([^;]+)/.exec(set);
+  if (!m) throw new Error(`no session cookie in ${set}`);
+  return `next-auth.session-token=${m[1]}`;
+}
+
 type CallOptions = {
   method?: string;
   path?: string;

@@ -23,6 +23,8 @@ export function memberContext(
         name: u.email,
         authMethods: ["pwd"],
         createdAt: new Date(),
+        mfaPending: false,
+        factors: [],
       },
     },
     org: t.org,

@@ -8,6 +8,11 @@ const GLOBAL_TABLES: Record<string, string> = {
   schema_migrations: "dbmate's bookkeeping; the app role has no grant on it",
   users: "global identities; RLS shows a user themself and the members of the current organization",
   sessions: "belong to a user; RLS shows a user only their own sessions",
+  user_totp: "a person's TOTP secret (encrypted); RLS shows a user only their own row",
+  webauthn_credentials: "a person's passkeys; RLS shows a user only their own",
+  recovery_codes: "a person's recovery code hashes; RLS shows a user only their own",
+  mfa_challenges:
+    "a person's second-step and step-up challenges; RLS shows a user only their own (and anonymous sign-in challenges)",
   rate_limits: "hashed counters, no tenant data",
   job_runs: "background job ticks (job name, tick, instance, outcome), no tenant data",
   bench_floor: "empty except during `npm run bench`; the floor route is off unless WARDEN_BENCH_ROUTES=1",
@@ -53,8 +58,9 @@ describe("the tenancy wall in the catalog", () => {
   it("global tables that the app role can reach also have RLS enabled and forced", async () => {
     const rows = await q<{ relname: string; rls: boolean; forced: boolean }>(`
       SELECT relname, relrowsecurity AS rls, relforcerowsecurity AS forced FROM pg_class
-      WHERE relname IN ('users', 'sessions') AND relnamespace = 'public'::regnamespace`);
-    expect(rows).toHaveLength(2);
+      WHERE relname IN ('users', 'sessions', 'user_totp', 'webauthn_credentials', 'recovery_codes', 'mfa_challenges')
+        AND relnamespace = 'public'::regnamespace`);
+    expect(rows).toHaveLength(6);
     for (const r of rows) expect([r.relname, r.rls, r.forced]).toEqual([r.relname, true, true]);
   });
 

@@ -1,0 +1,12 @@
+import { beginPasskeyRegistration, factorSummary } from "@/lib/account/factors";
+import { route } from "@/lib/http/route";
+
+export const GET = route({ signedIn: true }, async ({ user }) => ({
+  body: { passkeys: (await factorSummary(user.userId)).passkeys },
+}));
+
+/** Registration options (user verification and a discoverable credential required). */
+export const POST = route({ signedIn: true }, async ({ user }) => ({
+  status: 201,
+  body: await beginPasskeyRegistration(user),
+}));

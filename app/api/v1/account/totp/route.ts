@@ -1,0 +1,14 @@
+import { beginTotpEnrolment, removeTotp } from "@/lib/account/factors";
+import { route, stepUpIdOf } from "@/lib/http/route";
+
+/** Starts TOTP enrolment: the secret as text and as a QR code (SVG, rendered here). */
+export const POST = route({ signedIn: true }, async ({ user }) => ({
+  status: 201,
+  body: await beginTotpEnrolment(user),
+}));
+
+/** Removes the authenticator app (step-up; refused when it is the last factor an organization requires). */
+export const DELETE = route({ signedIn: true }, async ({ user, req, ip }) => {
+  await removeTotp(user, stepUpIdOf(req), { ip, userAgent: req.headers.get("user-agent") });
+  return { status: 204 };
+});
