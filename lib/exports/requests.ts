@@ -3,7 +3,7 @@ import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { actorOf, assertCan, can, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { parseOr422 } from "../validation";
-import { appendAuditEvent, appendAuditEvents, type AuditInput } from "../audit/append-event";
+import { appendAuditEvent, appendAuditEvents, appendAuditEventsNow, type AuditInput } from "../audit/append-event";
 import { eventLine } from "../audit/event-row";
 import { csvHeader, openExportStream, type AuditExport } from "../audit/export-events";
 import type { ExportQuery } from "../audit/schemas";
@@ -249,19 +249,16 @@ export async function requestExport(ctx: OrgContext, query: ExportQuery): Promis
       };
       const actor = actorOf(ctx);
       const target = { type: "audit_export", id };
-      const appended = await appendAuditEvent(tx, {
-        orgId,
-        actor,
-        action: "audit.export_requested",
-        target,
-        ip: ctx.ip,
-        data,
-      });
+      // Appended now (not with COMMIT): the inline evaluation needs its seq and hash. The head
+      // stays locked for the rest of this short transaction (the rules' evaluation).
+      const [appended] = await appendAuditEventsNow(tx, [
+        { orgId, actor, action: "audit.export_requested", target, ip: ctx.ip, data },
+      ]);
       // What must hold at once (the approval of a large export) is decided here.
       await evaluateInline(tx, orgId, [
         {
-          seq: Number(appended.seq),
-          hash: appended.hash,
+          seq: Number(appended!.seq),
+          hash: appended!.hash,
           occurred_at: new Date().toISOString(),
           actor: { type: actor.type, id: actor.id },
           action: "audit.export_requested",
