@@ -154,7 +154,7 @@ export function dangerousToolCategory(tool: string): string | null {
 export const RECOMMENDED_ALERTS: readonly { label: string; templates: string[]; events: string[] }[] = [
   { label: "failed sign-ins", templates: ["failed_sign_ins"], events: ["auth.sign_in_failed"] },
   { label: "key abuse", templates: ["key_rate_limited"], events: ["api_key.rate_limited"] },
-  { label: "large exports", templates: [], events: ["audit.exported"] },
+  { label: "large exports", templates: ["large_export"], events: ["audit.export_requested", "audit.exported"] },
   { label: "new IP", templates: ["new_sign_in_address", "key_new_address"], events: ["api_key.new_address"] },
   { label: "repeated denials", templates: ["agent_denied"], events: [] },
   { label: "approval timeouts", templates: ["approval_half_expiry", "approval_waiting"], events: ["approval.expired"] },
