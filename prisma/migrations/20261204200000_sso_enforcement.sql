@@ -25,7 +25,7 @@ BEGIN
   SELECT o.id, o.slug, o.name, m.role, o.mfa_policy, o.mfa_passkeys_only, o.mfa_grace_until, o.step_up_approvals,
          o.sso_enforced
   FROM public.memberships m JOIN public.organizations o ON o.id = m.org_id
-  WHERE m.user_id = p_user_id
+  WHERE m.user_id = p_user_id AND m.accepted_at IS NOT NULL
   ORDER BY o.name, o.slug;
 END $$;
 ALTER FUNCTION warden_user_memberships(uuid) OWNER TO warden_lookup;
@@ -42,7 +42,7 @@ BEGIN
   RETURN QUERY
   SELECT o.id, o.slug, o.name, m.role, o.mfa_policy, o.mfa_passkeys_only, o.mfa_grace_until, o.step_up_approvals
   FROM public.memberships m JOIN public.organizations o ON o.id = m.org_id
-  WHERE m.user_id = p_user_id
+  WHERE m.user_id = p_user_id AND m.accepted_at IS NOT NULL
   ORDER BY o.name, o.slug;
 END $$;
 ALTER FUNCTION warden_user_memberships(uuid) OWNER TO warden_lookup;
