@@ -32,7 +32,7 @@ test("an admin sees the live checklist, records a snapshot and opens the inciden
     const tools = page.getByTestId("check-agents_dangerous_tools");
     await expect(tools).toHaveAttribute("data-status", "fail");
     await expect(tools).toContainText(`${agent.slug}: shell (shell)`);
-    await expect(page.getByTestId("check-sso_enforced")).toHaveAttribute("data-status", "not_available");
+    await expect(page.getByTestId("check-audit_retention")).toHaveAttribute("data-status", "not_available");
 
     const rows = page.getByTestId("posture-history").locator("tbody tr");
     const before = await rows.count();

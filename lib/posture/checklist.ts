@@ -70,7 +70,7 @@ export type PostureState = {
     payloadRetentionDays: number | null;
   };
   members: { userId: string; role: string; totp: boolean; passkeys: number; recoveryCodesLeft: number }[];
-  sso: { connections: number; enabled: { name: string; protocol: string } | null };
+  sso: { connections: number; enabled: { name: string; protocol: string } | null; enforced: boolean };
   /** Keys not revoked and not past their expiry. */
   keys: KeyFacts[];
   /** The active policy version, with the rules whose condition holds for every action. */
@@ -343,10 +343,14 @@ export function buildChecklist(state: PostureState, now: Date): PostureReport {
       group: "identity",
       title: "Single sign-on enforced (SSO-only)",
       risk: "medium",
-      status: "not_available",
-      summary: "Not available: this deployment has no SSO-only setting yet",
+      status: state.sso.enforced ? "pass" : "fail",
+      summary: state.sso.enforced
+        ? "Members sign in to this organization through SSO only"
+        : state.sso.enabled
+          ? "Members may still sign in with a password or passkey"
+          : "No enabled SSO connection to enforce",
       evidence: [],
-      fix: null,
+      fix: { label: "Single sign-on", path: "/settings/sso" },
     }),
   );
 

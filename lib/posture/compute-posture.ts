@@ -123,7 +123,11 @@ async function gatherState(
           recoveryCodesLeft: f?.recovery_codes_left ?? 0,
         };
       }),
-      sso: { connections: sso.length, enabled: enabled ? { name: enabled.name, protocol: enabled.protocol } : null },
+      sso: {
+        connections: sso.length,
+        enabled: enabled ? { name: enabled.name, protocol: enabled.protocol } : null,
+        enforced: org.ssoEnforced,
+      },
       keys: keys.map((k): KeyFacts => ({
         id: k.id,
         name: k.name,

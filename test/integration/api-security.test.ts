@@ -53,7 +53,8 @@ describe("GET /api/v1/security/posture: every item from the organization's real 
     expect(check(r, "policy_default_deny")).toMatchObject({ status: "pass" });
     expect(check(r, "policy_default_deny").summary).toMatch(/^Version \d+: unmatched actions are denied/);
     expect(check(r, "payload_retention").status).toBe("fail");
-    expect(check(r, "sso_enforced")).toMatchObject({ status: "not_available", credit: null });
+    expect(check(r, "sso_enforced")).toMatchObject({ status: "fail", summary: "No enabled SSO connection to enforce" });
+    expect(check(r, "audit_retention")).toMatchObject({ status: "not_available", credit: null });
     expect(check(r, "chain_verified").status).toBe("pass");
     expect(check(r, "alerts_recommended").summary).toBe("0 of 6 recommended alerts have an active rule");
     // The score is the weighted share of what is available.

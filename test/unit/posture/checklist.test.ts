@@ -21,7 +21,7 @@ function state(over: Partial<PostureState> = {}): PostureState {
       payloadRetentionDays: 30,
     },
     members: [{ userId: "u1", role: "admin", totp: true, passkeys: 1, recoveryCodesLeft: 10 }],
-    sso: { connections: 1, enabled: { name: "Okta", protocol: "oidc" } },
+    sso: { connections: 1, enabled: { name: "Okta", protocol: "oidc" }, enforced: true },
     keys: [],
     policy: { version: 3, rules: 2, allowEverything: [] },
     agents: [],
@@ -62,7 +62,7 @@ describe("buildChecklist", () => {
     const r = buildChecklist(state(), NOW);
     expect(r.items.filter((i) => i.status !== "not_available" && i.status !== "pass")).toEqual([]);
     expect(r.score).toBe(100);
-    expect(r.counts.not_available).toBe(3);
+    expect(r.counts.not_available).toBe(2);
   });
 
   it("weights by risk: a failing critical item costs more than a failing low one", () => {
