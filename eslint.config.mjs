@@ -19,7 +19,8 @@ const LIB_LAYERS = [
   ["config", "proof-pack"],
   ["policy"],
   ["actions", "agents", "alerts", "orgs", "posture"],
-  ["approvals", "auth", "exports", "keys"],
+  ["auth"],
+  ["approvals", "exports", "keys"],
   ["account", "members", "sso"],
   ["http", "jobs", "sdk"],
 ];
