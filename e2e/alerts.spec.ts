@@ -107,6 +107,8 @@ test("a rule from a template fires: the inbox shows it and the signed webhook ar
 });
 
 test("a large audit export waits in the approval queue; approved, its requester downloads it", async ({ page }) => {
+  // Three people sign in one after another.
+  test.slow();
   const csp = watchCsp(page);
   // Template 4 with a size every export here exceeds, limited to one start date so that
   // no other spec's export is held.
