@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import { Webhook } from "standardwebhooks";
 import { apiAs, uniqueSlug } from "./firewall";
-import { DEMO, signIn, watchCsp } from "./helpers";
+import { DEMO, signIn, signOut, watchCsp } from "./helpers";
 
 /**
  * An admin creates a webhook channel and a rule from a template in the
@@ -103,5 +103,56 @@ test("a rule from a template fires: the inbox shows it and the signed webhook ar
   await expect(page.getByTestId("firings")).toContainText(ruleName);
   await page.goto("/globex/alerts?tab=deliveries");
   await expect(page.getByTestId("deliveries")).toContainText("delivered");
+  expect(csp).toEqual([]);
+});
+
+test("a large audit export waits in the approval queue; approved, its requester downloads it", async ({ page }) => {
+  // Three people sign in one after another.
+  test.slow();
+  const csp = watchCsp(page);
+  // Template 4 with a size every export here exceeds, limited to one start date so that
+  // no other spec's export is held.
+  await signIn(page, DEMO.admin);
+  await apiAs(page, "POST", "/api/v1/alerts/rules", {
+    name: `Large export ${Date.now()}`,
+    template: "large_export",
+    mode: "active",
+    spec: {
+      actions: ["audit.export_requested"],
+      condition: 'data.estimated_bytes > 0.0 && data.from == "2001-01-01T00:00:00.000Z"',
+      aggregation: { kind: "each" },
+      responses: [{ type: "require_approval", expires_in_seconds: 3600 }],
+      severity: "warning",
+    },
+  });
+  await signOut(page);
+
+  await signIn(page, DEMO.auditor);
+  await page.goto("/acme/audit");
+  const form = page.getByRole("form", { name: "Export the audit trail" });
+  await form.getByLabel("From (UTC)").fill("2001-01-01T00:00:00");
+  await form.getByRole("button", { name: "Download export" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "needs an approval" })).toBeVisible();
+  await expect(page.getByTestId("my-exports")).toContainText("waiting for approval");
+  await signOut(page);
+
+  await signIn(page, DEMO.approver);
+  await page.goto("/acme/approvals");
+  const card = page.getByTestId("export-approval").filter({ hasText: DEMO.auditor }).first();
+  await expect(card).toBeVisible();
+  await card.getByLabel("Reason (required, recorded in the audit trail)").fill("e2e: SIEM backfill");
+  await card.getByRole("button", { name: "Approve export" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "You approved the export" })).toBeVisible();
+  await signOut(page);
+
+  await signIn(page, DEMO.auditor);
+  await page.goto("/acme/audit");
+  const mine = page.getByTestId("my-exports");
+  await expect(mine).toContainText("approved");
+  const downloading = page.waitForEvent("download");
+  await mine.getByRole("button", { name: "Download" }).first().click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^warden-audit-acme-2001-01-01T00-00-00-000Z-now\.jsonl$/);
+  await expect(mine).toContainText("downloaded", { timeout: 10_000 });
   expect(csp).toEqual([]);
 });

@@ -14,11 +14,48 @@ export async function readJsonBody(req: Request, maxBytes = DEFAULT_MAX_BODY_BYT
   }
   const text = await readBoundedText(req, maxBytes, "A JSON body is required");
   if (text.trim() === "") throw new AppError("bad_request", "A JSON body is required");
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new AppError("bad_request", "The body is not valid JSON");
   }
+  assertStorableStrings(value, "body");
+  return value;
+}
+
+// A NUL character (PostgreSQL refuses it in text and jsonb) or a UTF-16 surrogate without
+// its pair (not representable in UTF-8).
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Refuses, with 422 naming the field, any string (key or value) that cannot be
+ * stored: checked once at the edge for every JSON body and query string, so no
+ * such string reaches a query and turns into a 500.
+ */
+export function assertStorableStrings(value: unknown, where: "body" | "query string"): void {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === "string") {
+      if (UNSTORABLE.test(v)) throw unstorable(where, path || "(root)");
+    } else if (Array.isArray(v)) {
+      v.forEach((e, i) => stack.push({ v: e, path: path ? `${path}.${i}` : String(i) }));
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, e] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k;
+        if (UNSTORABLE.test(k)) throw unstorable(where, path || "(root)");
+        stack.push({ v: e, path: at });
+      }
+    }
+  }
+}
+
+function unstorable(where: string, path: string): AppError {
+  const message = "contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored";
+  return new AppError("validation_failed", `The ${where} ${message}`, {
+    errors: [{ path: path.replace(/[^\x20-\x7e]/g, "?").slice(0, 200), message }],
+  });
 }
 
 /** The body as text, capped on the declared length and again while streaming. */

@@ -4,7 +4,7 @@ import { membershipBySlug, sessionCookieFromHeader, sessionUserFromCookie } from
 import { assertMfaCompliant } from "../auth/mfa-policy";
 import { assertSsoCompliant } from "../auth/sso-policy";
 import { AppError } from "../errors";
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body";
+import { DEFAULT_MAX_BODY_BYTES, assertStorableStrings, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
 import { problemResponse, toProblem } from "./problem";
 import { parseOr422 } from "../validation";
@@ -170,9 +170,9 @@ export function route(
       }
 
       const params = spec.params ? parseParams(spec.params, await routeCtx.params) : undefined;
-      const query = spec.query
-        ? parseOr422(spec.query, Object.fromEntries(new URL(req.url).searchParams), "query string")
-        : undefined;
+      const searchParams = new URL(req.url).searchParams;
+      for (const [k, v] of searchParams) assertStorableStrings({ [k]: v }, "query string");
+      const query = spec.query ? parseOr422(spec.query, Object.fromEntries(searchParams), "query string") : undefined;
       const body = spec.body
         ? parseOr422(spec.body, await readJsonBody(req, spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
         : undefined;
@@ -202,7 +202,8 @@ function keyFailure({ status, key, headers }: Verification, permission: Permissi
     case "expired":
       return new AppError("unauthenticated", "This API key has expired");
     case "ip_not_allowed":
-      return new AppError("unauthenticated", "This API key may not be used from this address");
+      // The credential is valid (its secret matched); the address is what is refused.
+      return new AppError("forbidden", "This API key may not be used from this address");
     case "suspended":
       return new AppError("unauthenticated", "This API key is suspended until an admin reinstates it");
     case "creator_not_member":

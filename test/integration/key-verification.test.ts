@@ -81,11 +81,11 @@ describe("the key verification matrix", () => {
     expect((await ask(k.token)).json.detail).toMatch(/expired/);
   });
 
-  it("IP not allowed: 401; a forged X-Forwarded-For does not help", async () => {
+  it("IP not allowed: 403 (the key is valid, the address is not); a forged X-Forwarded-For does not help", async () => {
     const k = await createKey(t, { ip_allowlist: ["203.0.113.0/24"] });
     // call() presents the client as 127.0.0.1 (what server.mjs decided from the socket).
     const res = await ask(k.token, { "x-forwarded-for": "203.0.113.5", "x-real-ip": "203.0.113.5" });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(403);
     expect(res.json.detail).toMatch(/address/);
     const ok = await ask(k.token, { "x-warden-client-ip": "203.0.113.5" });
     expect(ok.status).toBe(200);
