@@ -58,6 +58,7 @@ async function lockWaits(timeoutMs: number): Promise<Readiness["lock_waits"]> {
   return result;
 }
 
+/** Full readiness (/api/health/ready): every pool, the bulkheads, the lock waits. */
 export async function readiness(timeoutMs = 2_000): Promise<Readiness> {
   const [tenant, hot, infra, waits] = await Promise.all([
     ping(db().pool, timeoutMs),
@@ -71,4 +72,13 @@ export async function readiness(timeoutMs = 2_000): Promise<Readiness> {
     bulkheads: { tenant: bulkheadStats("tenant"), hot: bulkheadStats("hot") },
     lock_waits: waits,
   };
+}
+
+/**
+ * The cheap probe (/api/health, polled often): one round trip through the
+ * hot path's pool, the one agents' requests use, so a saturated pool or a dead
+ * server shows as a failure within the timeout.
+ */
+export async function hotPathAnswers(timeoutMs = 2_000): Promise<boolean> {
+  return (await ping(pipelinePool(), timeoutMs)).ok;
 }

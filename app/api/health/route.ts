@@ -1,18 +1,19 @@
-import { readiness } from "@/lib/db/readiness";
+import { hotPathAnswers } from "@/lib/db/readiness";
 import { log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
 
 /**
- * 200 only when a query gets through every pool requests use within two
- * seconds: a dead database, or pools so saturated that requests would wait,
- * answer 503 (details: /api/health/ready).
+ * 200 only when a query gets through the hot path's pool (the one agents'
+ * requests use) within two seconds: a dead database, or a pool so saturated
+ * that requests would wait, answers 503. Every pool, the bulkheads and the
+ * lock waits: /api/health/ready.
  */
 export async function GET() {
-  const r = await readiness();
-  if (!r.ok) log().warn({ readiness: r }, "health check failed");
+  const ok = await hotPathAnswers();
+  if (!ok) log().warn("health check failed: the hot path's pool did not answer within 2 s");
   return Response.json(
-    { status: r.ok ? "ok" : "unavailable" },
-    { status: r.ok ? 200 : 503, headers: { "cache-control": "no-store" } },
+    { status: ok ? "ok" : "unavailable" },
+    { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
   );
 }
