@@ -85,10 +85,6 @@ export async function lookupCredentialOwner(credentialId: string): Promise<strin
 }
 
 /** Cheap liveness probe for /api/health. */
-export async function pingDatabase(): Promise<void> {
-  await db().pool.query("SELECT 1");
-}
-
 export type InvitationRow = {
   id: string;
   org_id: string;

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { GET } from "@/app/api/health/route";
 import { GET as unknownApi } from "@/app/api/[...path]/route";
+import { GET as ready } from "@/app/api/health/ready/route";
+import { appendAuditEvent } from "@/lib/audit/append-event";
+import { withTenant } from "@/lib/db/tenant";
+import { closeOwner, owner } from "../helpers/db";
+import { createTestOrg } from "../helpers/fixtures";
 import { closeDb } from "@/lib/db/client";
 
 afterEach(closeDb);
@@ -38,5 +43,43 @@ describe("unknown API paths", () => {
     const res = unknownApi();
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
+describe("GET /api/health/ready", () => {
+  it("200 with each pool's round trip and occupancy, the bulkheads, and the lock waits", async () => {
+    const res = await ready();
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.status).toBe("ok");
+    for (const pool of ["tenant", "hot", "infra"]) {
+      expect(body.pools[pool]).toMatchObject({ ok: true, max: expect.any(Number), waiting: 0 });
+    }
+    expect(body.bulkheads.hot).toMatchObject({ limit: expect.any(Number), saturated: 0 });
+    expect(body.lock_waits).toEqual({ count: 0, longest_ms: 0 });
+    expect(JSON.stringify(body)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/); // no tenant ids
+  });
+
+  it("reports the app's connections waiting on a lock while they wait", async () => {
+    const t = await createTestOrg("ready");
+    const holder = await owner().connect();
+    await holder.query("BEGIN");
+    await holder.query("SELECT 1 FROM audit_heads WHERE org_id = $1 FOR UPDATE", [t.org.id]);
+    const writer = withTenant({ orgId: t.org.id }, (tx) =>
+      appendAuditEvent(tx, { orgId: t.org.id, actor: { type: "system", id: null }, action: "test.ready" }),
+    ).catch((e: unknown) => e);
+    try {
+      let waits = { count: 0, longest_ms: 0 };
+      for (let i = 0; i < 50 && waits.count === 0; i++) {
+        waits = (await (await ready()).json()).lock_waits;
+        if (waits.count === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(waits.count).toBeGreaterThanOrEqual(1);
+    } finally {
+      await holder.query("ROLLBACK");
+      holder.release();
+      await writer;
+      await closeOwner();
+    }
   });
 });

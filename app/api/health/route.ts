@@ -1,18 +1,19 @@
-import { pingDatabase } from "@/lib/db/lookup";
+import { hotPathAnswers } from "@/lib/db/readiness";
 import { log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
 
-/** 200 only when the database answers within two seconds. */
+/**
+ * 200 only when a query gets through the hot path's pool (the one agents'
+ * requests use) within two seconds: a dead database, or a pool so saturated
+ * that requests would wait, answers 503. Every pool, the bulkheads and the
+ * lock waits: /api/health/ready.
+ */
 export async function GET() {
-  try {
-    await Promise.race([
-      pingDatabase(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("database ping timed out")), 2000)),
-    ]);
-    return Response.json({ status: "ok" }, { headers: { "cache-control": "no-store" } });
-  } catch (e) {
-    log().warn({ err: e }, "health check failed");
-    return Response.json({ status: "unavailable" }, { status: 503, headers: { "cache-control": "no-store" } });
-  }
+  const ok = await hotPathAnswers();
+  if (!ok) log().warn("health check failed: the hot path's pool did not answer within 2 s");
+  return Response.json(
+    { status: ok ? "ok" : "unavailable" },
+    { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
+  );
 }
