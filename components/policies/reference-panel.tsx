@@ -1,7 +1,7 @@
 "use client";
 
 import { EXAMPLE_RULES } from "@/lib/policy/default-policy";
-import { CONDITION_VARIABLE_DOCS, POLICY_FUNCTIONS } from "@/lib/policy/docs";
+import { CONDITION_VARIABLE_DOCS, POLICY_FUNCTIONS } from "@/lib/policy/cel/docs";
 import type { RuleInput } from "@/lib/policy/schemas";
 import { EffectBadge } from "../firewall/badges";
 import { Button, Card } from "../ui";

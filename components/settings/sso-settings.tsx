@@ -265,12 +265,47 @@ function ConnectionCard({
               </div>
             </>
           )}
-          <div className="md:col-span-2">
-            <dt className="text-slate-500">Redirect URI to register at your IdP</dt>
-            <dd className="break-all font-mono text-xs" data-testid="redirect-uri">
-              {origin}/api/sso/{c.id}/callback
-            </dd>
-          </div>
+          {c.saml && (
+            <>
+              <div>
+                <dt className="text-slate-500">IdP entity ID (issuer)</dt>
+                <dd className="font-mono text-xs break-all">{c.saml.idp_issuer}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">IdP sign-in URL</dt>
+                <dd className="font-mono text-xs break-all">{c.saml.entry_point}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">IdP-initiated sign-in</dt>
+                <dd>{c.allow_idp_initiated ? "accepted" : "refused"}</dd>
+              </div>
+            </>
+          )}
+          {c.protocol === "oidc" ? (
+            <div className="md:col-span-2">
+              <dt className="text-slate-500">Redirect URI to register at your IdP</dt>
+              <dd className="font-mono text-xs break-all" data-testid="redirect-uri">
+                {origin}/api/sso/{c.id}/callback
+              </dd>
+            </div>
+          ) : (
+            <>
+              <div>
+                <dt className="text-slate-500">SP entity ID / metadata</dt>
+                <dd className="font-mono text-xs break-all">
+                  <a className="underline" href={`/api/sso/${c.id}/metadata`}>
+                    {origin}/api/sso/{c.id}/metadata
+                  </a>
+                </dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">ACS URL (HTTP-POST)</dt>
+                <dd className="font-mono text-xs break-all">
+                  {origin}/api/sso/{c.id}/acs
+                </dd>
+              </div>
+            </>
+          )}
         </dl>
 
         <section aria-label="Last test sign-in" className="rounded-md border border-slate-200 p-3 text-sm">
@@ -429,14 +464,37 @@ function ConnectionCard({
 
 function NewConnectionCard({ org }: { org: string }) {
   const m = useMutation();
+  const [protocol, setProtocol] = useState<"oidc" | "saml">("oidc");
   const [name, setName] = useState("");
   const [issuer, setIssuer] = useState("");
   const [clientId, setClientId] = useState("");
   const [secret, setSecret] = useState("");
   const [groupsClaim, setGroupsClaim] = useState("groups");
+  const [entryPoint, setEntryPoint] = useState("");
+  const [idpIssuer, setIdpIssuer] = useState("");
+  const [cert, setCert] = useState("");
+  const [idpInitiated, setIdpInitiated] = useState(false);
+  const err = (k: string) => m.fieldErrors[k];
+
+  function body() {
+    if (protocol === "oidc") {
+      return {
+        protocol,
+        name: name.trim(),
+        oidc: { issuer: issuer.trim(), client_id: clientId.trim(), groups_claim: groupsClaim.trim() },
+        client_secret: secret,
+      };
+    }
+    return {
+      protocol,
+      name: name.trim(),
+      saml: { entry_point: entryPoint.trim(), idp_issuer: idpIssuer.trim(), idp_certificate: cert.trim() },
+      allow_idp_initiated: idpInitiated,
+    };
+  }
 
   return (
-    <Card title="Add an OIDC connection">
+    <Card title="Add a connection">
       <form
         className="space-y-4"
         noValidate
@@ -444,24 +502,20 @@ function NewConnectionCard({ org }: { org: string }) {
           e.preventDefault();
           const ok = await m.run(
             "create",
-            () =>
-              api(org, "/api/v1/sso/connections", {
-                method: "POST",
-                body: {
-                  protocol: "oidc",
-                  name: name.trim(),
-                  oidc: { issuer: issuer.trim(), client_id: clientId.trim(), groups_claim: groupsClaim.trim() },
-                  client_secret: secret,
-                },
-              }),
-            { fields: /^(name|client_secret|oidc\.(issuer|client_id|groups_claim)|url)$/ },
+            () => api(org, "/api/v1/sso/connections", { method: "POST", body: body() }),
+            {
+              fields: /^(name|client_secret|allow_idp_initiated|url|(oidc|saml)\.\w+)$/,
+            },
           );
           if (ok) {
             setName("");
-            setIssuer("");
-            setClientId("");
             setSecret("");
-            m.setNotice("Connection added. Register its redirect URI at your IdP, then run a test sign-in.");
+            setCert("");
+            m.setNotice(
+              protocol === "oidc"
+                ? "Connection added. Register its redirect URI at your IdP, then run a test sign-in."
+                : "Connection added. Give your IdP its metadata URL (or entity ID and ACS URL), then run a test sign-in.",
+            );
           }
         }}
       >
@@ -471,56 +525,111 @@ function NewConnectionCard({ org }: { org: string }) {
             {m.notice}
           </Alert>
         )}
+        <fieldset className="flex gap-4 text-sm">
+          <legend className="sr-only">Protocol</legend>
+          {(["oidc", "saml"] as const).map((p) => (
+            <label key={p} className="flex items-center gap-2">
+              <input type="radio" name="protocol" checked={protocol === p} onChange={() => setProtocol(p)} />
+              {p === "oidc" ? "OpenID Connect" : "SAML 2.0"}
+            </label>
+          ))}
+        </fieldset>
         <div className="grid gap-4 md:grid-cols-2">
-          <Field id="new-name" label="Name" error={m.fieldErrors.name}>
+          <Field id="new-name" label="Name" error={err("name")}>
             <input id="new-name" value={name} onChange={(e) => setName(e.target.value)} className={inputClass} />
           </Field>
-          <Field
-            id="new-issuer"
-            label="Issuer URL"
-            hint="Its /.well-known/openid-configuration is read from here."
-            error={m.fieldErrors["oidc.issuer"] ?? m.fieldErrors.url}
-          >
-            <input
-              id="new-issuer"
-              value={issuer}
-              onChange={(e) => setIssuer(e.target.value)}
-              placeholder="https://login.example.com"
-              className={inputClass}
-              {...fieldAria("new-issuer", { hint: true, error: m.fieldErrors["oidc.issuer"] ?? m.fieldErrors.url })}
-            />
-          </Field>
-          <Field id="new-client" label="Client ID" error={m.fieldErrors["oidc.client_id"]}>
-            <input
-              id="new-client"
-              value={clientId}
-              onChange={(e) => setClientId(e.target.value)}
-              className={inputClass}
-            />
-          </Field>
-          <Field
-            id="new-secret"
-            label="Client secret"
-            hint="Stored encrypted; never shown again."
-            error={m.fieldErrors.client_secret}
-          >
-            <input
-              id="new-secret"
-              type="password"
-              autoComplete="off"
-              value={secret}
-              onChange={(e) => setSecret(e.target.value)}
-              className={inputClass}
-            />
-          </Field>
-          <Field id="new-groups" label="Groups claim" error={m.fieldErrors["oidc.groups_claim"]}>
-            <input
-              id="new-groups"
-              value={groupsClaim}
-              onChange={(e) => setGroupsClaim(e.target.value)}
-              className={inputClass}
-            />
-          </Field>
+          {protocol === "oidc" ? (
+            <>
+              <Field
+                id="new-issuer"
+                label="Issuer URL"
+                hint="Its /.well-known/openid-configuration is read from here."
+                error={err("oidc.issuer") ?? err("url")}
+              >
+                <input
+                  id="new-issuer"
+                  value={issuer}
+                  onChange={(e) => setIssuer(e.target.value)}
+                  placeholder="https://login.example.com"
+                  className={inputClass}
+                  {...fieldAria("new-issuer", { hint: true, error: err("oidc.issuer") ?? err("url") })}
+                />
+              </Field>
+              <Field id="new-client" label="Client ID" error={err("oidc.client_id")}>
+                <input
+                  id="new-client"
+                  value={clientId}
+                  onChange={(e) => setClientId(e.target.value)}
+                  className={inputClass}
+                />
+              </Field>
+              <Field
+                id="new-secret"
+                label="Client secret"
+                hint="Stored encrypted; never shown again."
+                error={err("client_secret")}
+              >
+                <input
+                  id="new-secret"
+                  type="password"
+                  autoComplete="off"
+                  value={secret}
+                  onChange={(e) => setSecret(e.target.value)}
+                  className={inputClass}
+                />
+              </Field>
+              <Field id="new-groups" label="Groups claim" error={err("oidc.groups_claim")}>
+                <input
+                  id="new-groups"
+                  value={groupsClaim}
+                  onChange={(e) => setGroupsClaim(e.target.value)}
+                  className={inputClass}
+                />
+              </Field>
+            </>
+          ) : (
+            <>
+              <Field
+                id="new-entry"
+                label="IdP sign-in URL (HTTP-Redirect)"
+                error={err("saml.entry_point") ?? err("url")}
+              >
+                <input
+                  id="new-entry"
+                  value={entryPoint}
+                  onChange={(e) => setEntryPoint(e.target.value)}
+                  className={inputClass}
+                />
+              </Field>
+              <Field id="new-idp-issuer" label="IdP entity ID (issuer)" error={err("saml.idp_issuer")}>
+                <input
+                  id="new-idp-issuer"
+                  value={idpIssuer}
+                  onChange={(e) => setIdpIssuer(e.target.value)}
+                  className={inputClass}
+                />
+              </Field>
+              <Field
+                id="new-cert"
+                label="IdP signing certificate (PEM)"
+                error={err("saml.idp_certificate")}
+                className="md:col-span-2"
+              >
+                <textarea
+                  id="new-cert"
+                  rows={5}
+                  value={cert}
+                  onChange={(e) => setCert(e.target.value)}
+                  className={cx(inputClass, "font-mono text-xs")}
+                  placeholder="-----BEGIN CERTIFICATE-----"
+                />
+              </Field>
+              <label className="flex items-center gap-2 text-sm md:col-span-2">
+                <input type="checkbox" checked={idpInitiated} onChange={(e) => setIdpInitiated(e.target.checked)} />
+                Accept IdP-initiated sign-in (weaker: no protection against login CSRF; off unless your IdP needs it)
+              </label>
+            </>
+          )}
         </div>
         <Button type="submit" disabled={m.pending}>
           {m.busy === "create" ? "Adding…" : "Add connection"}

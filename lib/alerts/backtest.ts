@@ -1,4 +1,4 @@
-import { cooperative } from "../policy/cost";
+import { cooperative } from "../policy/cel/cost";
 import { withTenant } from "../db/tenant";
 import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";

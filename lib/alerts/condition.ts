@@ -5,7 +5,7 @@ import {
   formatConditionError,
   type CompiledCondition,
   type ConditionVariables,
-} from "../policy/compile";
+} from "../policy/cel/compile";
 
 /**
  * Alert conditions are CEL over one audit event, compiled and run by the same

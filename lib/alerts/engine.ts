@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
 import { parseOr422 } from "../validation";
-import type { CompiledCondition } from "../policy/compile";
+import type { CompiledCondition } from "../policy/cel/compile";
 import { compileAlertCondition, eventBindings, type AlertEvent } from "./condition";
 import { ALERT_LIMITS, ruleSpecSchema, type Aggregation, type RuleSpec } from "./schemas";
 

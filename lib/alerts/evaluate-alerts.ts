@@ -2,7 +2,7 @@ import { appendAuditEvents, type AuditInput } from "../audit/append-event";
 import { orgsWithAlertWork } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
 import { log } from "../log";
-import { cooperative } from "../policy/cost";
+import { cooperative } from "../policy/cel/cost";
 import type { AlertEvent } from "./condition";
 import {
   emptyGroup,

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { MAX_CONDITION_LENGTH } from "../policy/cel/limits";
 
 /**
  * An alert rule's content (one version). Stored as JSON in
  * alert_rule_versions.spec; validated on every save and again on load.
  */
 export const ALERT_LIMITS = {
-  maxConditionLength: 4096,
+  maxConditionLength: MAX_CONDITION_LENGTH,
   maxGroupBy: 3,
   maxResponses: 10,
   maxChannelsPerNotify: 10,

@@ -1,6 +1,7 @@
-import type { CompiledCondition, CompiledPolicy, CompiledRule, ConditionResult } from "./compile";
-import { CostMeter } from "./cost";
-import { type ConditionBindings, toBindings } from "./input";
+import type { CompiledCondition, ConditionResult } from "./cel/compile";
+import type { CompiledPolicy, CompiledRule } from "./compile";
+import { CostMeter } from "./cel/cost";
+import { type ConditionBindings, toBindings } from "./cel/input";
 import { DEFAULT_RISK_LEVEL, type Effect, type EvaluationInput, type RiskLevel, RISK_LEVELS } from "./schemas";
 
 export type Decision = {

@@ -21,17 +21,19 @@ export {
 } from "./schemas";
 export {
   checkCondition,
-  checkPolicyConditions,
-  compilePolicy,
   compileRule,
-  compileStoredPolicy,
   formatConditionError,
-  parseAndCompilePolicy,
   type CompiledCondition,
-  type CompiledPolicy,
-  type CompiledRule,
   type ConditionError,
   type ConditionResult,
+} from "./cel/compile";
+export {
+  checkPolicyConditions,
+  compilePolicy,
+  compileStoredPolicy,
+  parseAndCompilePolicy,
+  type CompiledPolicy,
+  type CompiledRule,
   type PolicyConditionError,
 } from "./compile";
 export {
@@ -42,8 +44,13 @@ export {
   type Decision,
   type RuleTrace,
 } from "./evaluate";
-export { COST_LIMITS, CostMeter } from "./cost";
-export { CONDITION_VARIABLE_DOCS, POLICY_FUNCTIONS, type ConditionVariableDoc, type PolicyFunctionDoc } from "./docs";
+export { COST_LIMITS, CostMeter } from "./cel/cost";
+export {
+  CONDITION_VARIABLE_DOCS,
+  POLICY_FUNCTIONS,
+  type ConditionVariableDoc,
+  type PolicyFunctionDoc,
+} from "./cel/docs";
 export {
   MAX_TOOLS_PER_LIST,
   TOOL_NAME_PATTERN,

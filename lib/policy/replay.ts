@@ -7,7 +7,7 @@ import { parseOr422 } from "../validation";
 import { assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { decrypt } from "../security/keyring";
 import { compileStoredPolicy } from "./compile";
-import { cooperative } from "./cost";
+import { cooperative } from "./cel/cost";
 import { policyInputSchema } from "./schemas";
 import { readRegistries } from "./tool-registry";
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_CONDITION_LENGTH } from "./cel/limits";
 
 export const EFFECTS = ["allow", "deny", "require_approval"] as const;
 export type Effect = (typeof EFFECTS)[number];
@@ -24,7 +25,7 @@ export const DEFAULT_RISK_LEVEL: Readonly<Record<Effect, RiskLevel>> = {
 export const POLICY_LIMITS = {
   maxRules: 200,
   maxNameLength: 100,
-  maxConditionLength: 4096,
+  maxConditionLength: MAX_CONDITION_LENGTH,
   maxReasonLength: 500,
   minApprovals: 1,
   maxApprovals: 5,

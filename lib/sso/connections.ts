@@ -159,7 +159,6 @@ export async function loadConnection(tx: Tx, id: string): Promise<SsoConnection>
 export async function createConnection(ctx: OrgContext, input: unknown): Promise<SsoConnectionView> {
   assertCan(ctx, "org:admin");
   const body: CreateConnectionInput = parseOr422(createConnectionSchema, input);
-  refuseSamlForNow(body.protocol);
   assertUrlsAllowed(body.protocol === "oidc" ? [body.oidc.issuer] : [body.saml.entry_point]);
   const id = crypto.randomUUID();
   return withTenant(tenantOf(ctx), async (tx) => {
@@ -189,14 +188,6 @@ export async function createConnection(ctx: OrgContext, input: unknown): Promise
     });
     return viewOf(c);
   });
-}
-
-function refuseSamlForNow(protocol: string): void {
-  if (protocol === "saml") {
-    throw new AppError("validation_failed", "The request body is invalid", {
-      errors: [{ path: "protocol", message: "SAML connections are not available yet; use OIDC" }],
-    });
-  }
 }
 
 function auditSettings(c: SsoConnection) {

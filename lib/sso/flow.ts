@@ -11,6 +11,8 @@ import type { SessionUser } from "../rbac/context";
 import { constantTimeEqualHex, randomToken, sha256Hex } from "../security/hash";
 import { loadConnection, type SsoConnection } from "./connections";
 import { oidcAuthorizationUrl, oidcFinish } from "./oidc";
+import { samlAuthorizeUrl, samlMetadata, samlValidate } from "./saml";
+import { AppError } from "../errors";
 import { mappedRole, profileProblems, provisionFromSso } from "./provision";
 import { SsoError, type SsoProfile } from "./profile";
 
@@ -79,7 +81,7 @@ export async function startSso(args: StartArgs): Promise<Started> {
   const loginHint = args.identifier?.includes("@") ? args.identifier : undefined;
 
   let redirectUrl: string;
-  const samlRequestId: string | null = null;
+  let samlRequestId: string | null = null;
   if (c.protocol === "oidc") {
     redirectUrl = await oidcAuthorizationUrl(c, {
       redirectUri: callbackUrl(args.origin, c.id),
@@ -89,7 +91,9 @@ export async function startSso(args: StartArgs): Promise<Started> {
       loginHint,
     });
   } else {
-    throw new SsoError("no_connection", "SAML sign-in is not available yet");
+    const r = await samlAuthorizeUrl(c, { origin: args.origin, relayState: state });
+    redirectUrl = r.url;
+    samlRequestId = r.requestId;
   }
 
   const row = await withTenant({ orgId }, (tx) =>
@@ -130,6 +134,8 @@ type ClaimedRequest = {
   nextPath: string;
   userId: string | null;
   configVersion: number;
+  /** SAML: the profile the ACS validated, waiting for this browser's GET. */
+  profile: SsoProfile | null;
 };
 
 /**
@@ -184,8 +190,132 @@ export async function claimRequest(
       nextPath: row.nextPath,
       userId: row.userId,
       configVersion: Number((row.result as { config_version?: number } | null)?.config_version ?? 0),
+      profile: profileFromJson((row.result as { profile?: unknown } | null)?.profile),
     };
   });
+}
+
+function profileToJson(p: SsoProfile): Prisma.InputJsonValue {
+  return { ...p, authTime: p.authTime?.toISOString() ?? null } as unknown as Prisma.InputJsonValue;
+}
+
+function profileFromJson(v: unknown): SsoProfile | null {
+  if (!v || typeof v !== "object") return null;
+  const p = v as SsoProfile & { authTime: string | null };
+  return { ...p, authTime: p.authTime ? new Date(p.authTime) : null };
+}
+
+/**
+ * The IdP's POST to the ACS (SAML). The browser binding cookie does not come
+ * with a cross-site POST, so the validated profile is parked on the request
+ * row and the browser is sent to a same-site GET (complete) that must carry it.
+ * IdP-initiated responses (no RelayState of ours) are refused unless the
+ * connection allows them; then a fresh request and binding are made here.
+ */
+export async function acceptSamlPost(args: {
+  connectionId: string;
+  samlResponse: string | null;
+  relayState: string | null;
+  origin: string;
+  meta: RequestMeta;
+}): Promise<{ redirect: string; binding: string | null }> {
+  const fail = async (e: unknown): Promise<never> => {
+    await auditFailure(args.connectionId, e, args.meta);
+    throw e;
+  };
+  const org = await lookupSsoConnectionOrg(args.connectionId);
+  if (!org || org.protocol !== "saml") throw new SsoError("no_connection", "No such SSO connection");
+  if (!args.samlResponse || args.samlResponse.length > 1_000_000) {
+    return fail(new SsoError("invalid_response", "No SAML response"));
+  }
+  const orgId = org.org_id;
+  const pending = args.relayState
+    ? await withTenant({ orgId }, (tx) =>
+        tx.ssoAuthRequest.findUnique({
+          where: { orgId_stateHash: { orgId, stateHash: sha256Hex(args.relayState!.slice(0, 200)) } },
+        }),
+      )
+    : null;
+  const c = await withTenant({ orgId }, (tx) => loadConnection(tx, args.connectionId));
+
+  if (pending && pending.connectionId === c.id) {
+    if (pending.consumedAt || (pending.result as { profile?: unknown } | null)?.profile) {
+      return fail(new SsoError("replayed", "This sign-in was already used"));
+    }
+    if (pending.expiresAt <= new Date())
+      return fail(new SsoError("expired", "This sign-in took too long; start again"));
+    const result = await samlValidate(c, args.origin, args.samlResponse, pending.samlRequestId).catch(fail);
+    await rememberAssertion(orgId, c.id, result.assertionId, result.notOnOrAfter).catch(fail);
+    const parked = await withTenant({ orgId }, (tx) =>
+      tx.ssoAuthRequest.updateMany({
+        where: { id: pending.id, consumedAt: null },
+        data: {
+          result: {
+            ...((pending.result as Record<string, unknown> | null) ?? {}),
+            profile: profileToJson(result.profile),
+          } as Prisma.InputJsonValue,
+        },
+      }),
+    );
+    if (parked.count !== 1) return fail(new SsoError("replayed", "This sign-in was already used"));
+    return { redirect: completePath(c.id, args.relayState!), binding: null };
+  }
+
+  // IdP-initiated.
+  if (!c.allowIdpInitiated || !c.enabled) {
+    return fail(new SsoError("unsolicited", "Sign-ins started at the identity provider are not accepted here"));
+  }
+  const result = await samlValidate(c, args.origin, args.samlResponse, null).catch(fail);
+  await rememberAssertion(orgId, c.id, result.assertionId, result.notOnOrAfter).catch(fail);
+  const state = oidcClient.randomState();
+  const binding = randomToken(32);
+  await withTenant({ orgId }, (tx) =>
+    tx.ssoAuthRequest.create({
+      data: {
+        orgId,
+        connectionId: c.id,
+        purpose: "sign_in",
+        stateHash: sha256Hex(state),
+        bindingHash: sha256Hex(binding),
+        result: { config_version: c.configVersion, profile: profileToJson(result.profile) } as Prisma.InputJsonValue,
+        expiresAt: new Date(Date.now() + 60_000),
+      },
+    }),
+  );
+  return { redirect: completePath(c.id, state), binding };
+}
+
+function completePath(connectionId: string, state: string): string {
+  return `/api/sso/${connectionId}/complete?state=${encodeURIComponent(state)}`;
+}
+
+/** An assertion is accepted once: its id is kept until it would have expired anyway. */
+async function rememberAssertion(orgId: string, connectionId: string, assertionId: string, until: Date): Promise<void> {
+  const inserted = await withTenant({ orgId }, async (tx) => {
+    await tx.ssoReplayCache.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    return tx.$executeRaw`
+      INSERT INTO sso_replay_cache (org_id, connection_id, assertion_id, expires_at)
+      VALUES (${orgId}::uuid, ${connectionId}::uuid, ${assertionId.slice(0, 500)},
+              greatest(${until}::timestamptz, now() + interval '10 minutes'))
+      ON CONFLICT DO NOTHING`;
+  });
+  if (inserted !== 1) throw new SsoError("replayed", "This SAML assertion was already used");
+}
+
+/** The browser's same-site GET after the ACS: the binding cookie must match, then sign in. */
+export async function finishSaml(args: {
+  connectionId: string;
+  state: string | null;
+  binding: string | undefined;
+  meta: RequestMeta;
+}): Promise<Finished> {
+  const req = await claimRequest(args.connectionId, args.state, args.binding, "saml").catch(async (e) => {
+    await auditFailure(args.connectionId, e, args.meta);
+    throw e;
+  });
+  if (!req.profile)
+    return failed(req, new SsoError("unknown_state", "No validated SAML response for this sign-in"), args.meta);
+  return complete(req, req.profile, args.meta);
 }
 
 /** The IdP redirected back with a code (OIDC). */
@@ -352,4 +482,12 @@ export async function auditFailure(
   } catch (auditError) {
     log().error({ err: auditError, connectionId }, "could not record a failed SSO sign-in");
   }
+}
+
+/** SAML SP metadata for a connection (public: it names only our own endpoints). */
+export async function connectionMetadata(connectionId: string, origin: string): Promise<string> {
+  const org = await lookupSsoConnectionOrg(connectionId);
+  if (!org || org.protocol !== "saml") throw new AppError("not_found", "SSO connection not found");
+  const c = await withTenant({ orgId: org.org_id }, (tx) => loadConnection(tx, connectionId));
+  return samlMetadata(c, origin);
 }

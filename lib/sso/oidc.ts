@@ -81,7 +81,8 @@ export async function oidcFinish(
     });
   } catch (e) {
     log().warn({ err: e, connectionId: c.id }, "OIDC callback refused");
-    throw new SsoError("invalid_response", "The identity provider's answer was refused", e);
+    const why = e instanceof Error ? e.message.slice(0, 200) : "invalid";
+    throw new SsoError("invalid_response", `The identity provider's answer was refused: ${why}`, e);
   }
   const claims = tokens.claims();
   if (!claims) throw new SsoError("invalid_response", "The identity provider sent no ID token");

@@ -9,7 +9,7 @@ import {
   parseAndCompilePolicy,
   policyInputSchema,
 } from "@/lib/policy";
-import { CONDITION_VARIABLES } from "@/lib/policy/check";
+import { CONDITION_VARIABLES } from "@/lib/policy/cel/types";
 import { input } from "./helpers";
 
 describe("default policy", () => {

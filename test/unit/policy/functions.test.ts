@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { POLICY_FUNCTIONS, checkCondition } from "@/lib/policy";
-import { policyFunctions } from "@/lib/policy/functions";
+import { policyFunctions } from "@/lib/policy/cel/functions";
 import { run, value } from "./helpers";
 
 const hostIn = (url: string, patterns: string[]) =>

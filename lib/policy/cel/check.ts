@@ -8,66 +8,35 @@
  * action input (`params.x`, `context.y`) is `dyn` and checked at run time,
  * where a type error denies the action.
  */
-import { type CelEnv, type CelType, parse, plan, isCelError, celEnv } from "@bufbuild/cel";
+import { type CelEnv, parse, plan, isCelError, celEnv } from "@bufbuild/cel";
 import { constantArgumentChecks } from "./functions";
+import { MAX_EXPRESSION_DEPTH } from "./limits";
+import { suggest } from "./suggest";
+import {
+  DYN,
+  BOOL,
+  INT,
+  UINT,
+  DOUBLE,
+  STRING,
+  BYTES,
+  NULL,
+  TYPE,
+  TYPE_IDENTIFIERS,
+  asRuntime,
+  assignable,
+  sameType,
+  isKnown,
+  overloadsOf,
+  CONDITION_VARIABLES,
+  formatType,
+  type Overload,
+  type Ty,
+} from "./types";
 
 type ParsedExpr = ReturnType<typeof parse>;
 type Expr = ParsedExpr["expr"];
 type ExprKind<K extends NonNullable<Expr["exprKind"]["case"]>> = Extract<Expr["exprKind"], { case: K }>["value"];
-
-export type Ty =
-  | { readonly k: "dyn" }
-  | { readonly k: "prim"; readonly name: PrimName }
-  | { readonly k: "list"; readonly elem: Ty }
-  | { readonly k: "map"; readonly key: Ty; readonly value: Ty }
-  | { readonly k: "object"; readonly name: string }
-  | { readonly k: "record"; readonly name: string; readonly fields: Readonly<Record<string, Ty>> };
-
-type PrimName = "bool" | "int" | "uint" | "double" | "string" | "bytes" | "null_type" | "type";
-
-const DYN: Ty = { k: "dyn" };
-const prim = (name: PrimName): Ty => ({ k: "prim", name });
-const BOOL = prim("bool");
-const INT = prim("int");
-const UINT = prim("uint");
-const DOUBLE = prim("double");
-const STRING = prim("string");
-const BYTES = prim("bytes");
-const NULL = prim("null_type");
-const TYPE = prim("type");
-
-/** The variables a condition may reference, with their static types. */
-export const CONDITION_VARIABLES: Readonly<Record<string, Ty>> = {
-  agent: {
-    k: "record",
-    name: "agent",
-    fields: { slug: STRING, name: STRING, environment: STRING },
-  },
-  tool: STRING,
-  operation: STRING,
-  params: { k: "map", key: STRING, value: DYN },
-  context: { k: "map", key: STRING, value: DYN },
-  env: STRING,
-};
-
-// Type names usable as values, e.g. `type(params.amount) == double`.
-const TYPE_IDENTIFIERS = new Set([
-  "bool",
-  "int",
-  "uint",
-  "double",
-  "string",
-  "bytes",
-  "list",
-  "map",
-  "null_type",
-  "type",
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-]);
-
-/** Deeper expressions overflow the evaluator's stack well before 4096 characters allow. */
-export const MAX_EXPRESSION_DEPTH = 100;
 
 export type CheckIssue = { message: string; offset: number };
 
@@ -95,123 +64,6 @@ const OPERATOR_NAMES: Readonly<Record<string, string>> = {
   "_[_]": "[]",
   "_?_:_": "?:",
 };
-
-export function formatType(t: Ty): string {
-  switch (t.k) {
-    case "dyn":
-      return "dyn";
-    case "prim":
-      return t.name;
-    case "list":
-      return `list(${formatType(t.elem)})`;
-    case "map":
-      return `map(${formatType(t.key)}, ${formatType(t.value)})`;
-    case "object":
-      return t.name;
-    case "record":
-      return "map(string, string)";
-  }
-}
-
-function fromCelType(t: CelType): Ty {
-  switch (t.kind) {
-    case "scalar":
-      return t.name === "dyn" ? DYN : prim(t.name);
-    case "list":
-      return { k: "list", elem: fromCelType(t.element) };
-    case "map":
-      return { k: "map", key: fromCelType(t.key), value: fromCelType(t.value) };
-    case "object":
-      return { k: "object", name: t.name };
-  }
-}
-
-// Records exist only in the checker; at run time `agent` is a map(string, string).
-function asRuntime(t: Ty): Ty {
-  return t.k === "record" ? { k: "map", key: STRING, value: STRING } : t;
-}
-
-function assignable(declared: Ty, actual: Ty): boolean {
-  const a = asRuntime(actual);
-  if (declared.k === "dyn" || a.k === "dyn") return true;
-  switch (declared.k) {
-    case "prim":
-      return a.k === "prim" && a.name === declared.name;
-    case "list":
-      return a.k === "list" && assignable(declared.elem, a.elem);
-    case "map":
-      return a.k === "map" && assignable(declared.key, a.key) && assignable(declared.value, a.value);
-    case "object":
-      return a.k === "object" && a.name === declared.name;
-    case "record":
-      return false;
-  }
-}
-
-function sameType(a: Ty, b: Ty): boolean {
-  return formatType(asRuntime(a)) === formatType(asRuntime(b));
-}
-
-function isKnown(t: Ty): boolean {
-  return t.k !== "dyn";
-}
-
-type Overload = { target: Ty | undefined; args: Ty[]; result: Ty };
-
-function overloadTable(env: CelEnv): Map<string, Overload[]> {
-  const table = new Map<string, Overload[]>();
-  for (const f of env.funcs) {
-    const list = table.get(f.name) ?? [];
-    list.push({
-      target: f.target === undefined ? undefined : fromCelType(f.target),
-      args: f.arguments.map(fromCelType),
-      result: fromCelType(f.result),
-    });
-    table.set(f.name, list);
-  }
-  return table;
-}
-
-const tableCache = new WeakMap<CelEnv, Map<string, Overload[]>>();
-
-function overloadsOf(env: CelEnv): Map<string, Overload[]> {
-  let table = tableCache.get(env);
-  if (table === undefined) {
-    table = overloadTable(env);
-    tableCache.set(env, table);
-  }
-  return table;
-}
-
-/** Levenshtein distance, for "did you mean" hints on short identifiers. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
-function suggest(name: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = distance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3))
-    ? ` (did you mean '${best}'?)`
-    : "";
-}
 
 class Abort extends Error {}
 

@@ -1,5 +1,5 @@
 import type { CelInput } from "@bufbuild/cel";
-import type { EvaluationInput } from "./schemas";
+import type { EvaluationInput } from "../schemas";
 
 /** Bindings for one evaluation: built once per action, shared by every rule. */
 export type ConditionBindings = Readonly<Record<string, CelInput>>;

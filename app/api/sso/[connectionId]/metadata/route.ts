@@ -1,0 +1,13 @@
+import { route } from "@/lib/http/route";
+import { publicOrigin } from "@/lib/http/sso-cookies";
+import { connectionMetadata } from "@/lib/sso/flow";
+import { connectionParams } from "@/lib/sso/schemas";
+
+/** The SAML service provider's metadata (entity id, ACS URL) for the IdP's admin. */
+export const GET = route({ public: true, params: connectionParams }, async ({ req, params }) => {
+  const xml = await connectionMetadata(params.connectionId, publicOrigin(req));
+  return new Response(xml, {
+    status: 200,
+    headers: { "content-type": "application/samlmetadata+xml; charset=utf-8", "cache-control": "no-store" },
+  });
+});
