@@ -3,6 +3,7 @@ import Link from "next/link";
 import { CheckpointButton } from "@/components/audit/checkpoint-button";
 import { ConsistencyProver } from "@/components/audit/consistency-prover";
 import { ExportForm } from "@/components/audit/export-form";
+import { listExportRequests } from "@/lib/exports/requests";
 import { VerificationBadge } from "@/components/audit/verification-badge";
 import { Table } from "@/components/table";
 import { Alert, Badge, Card, PageHeader, formatUtc, inputClass } from "@/components/ui";
@@ -360,7 +361,7 @@ export default async function AuditPage({
         </Card>
         {canExport && (
           <Card title="Export">
-            <ExportForm org={ctx.org.slug} />
+            <ExportForm org={ctx.org.slug} mine={await listExportRequests(ctx, "mine", 10)} />
           </Card>
         )}
       </div>
