@@ -1,11 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { CheckpointButton } from "@/components/audit/checkpoint-button";
+import { ConsistencyProver } from "@/components/audit/consistency-prover";
 import { ExportForm } from "@/components/audit/export-form";
 import { listExportRequests } from "@/lib/exports/requests";
 import { VerificationBadge } from "@/components/audit/verification-badge";
 import { Table } from "@/components/table";
 import { Alert, Badge, Card, PageHeader, formatUtc, inputClass } from "@/components/ui";
+import { verifierKeys } from "@/lib/audit/checkpoint-note";
 import { listCheckpoints } from "@/lib/audit/list-checkpoints";
 import { listAuditEvents, type AuditEventPage } from "@/lib/audit/list-events";
 import { listEventsQuerySchema } from "@/lib/audit/schemas";
@@ -72,7 +74,10 @@ export default async function AuditPage({
   let page: AuditEventPage | null = null;
   if (parsed.success) page = await listAuditEvents(ctx, parsed.data);
   const errors = parsed.success ? [] : fieldErrors(parsed.error);
-  const checkpoints = await listCheckpoints(ctx, { limit: 5 });
+  const checkpoints = await listCheckpoints(ctx, { limit: 20 });
+  const recent = checkpoints.checkpoints.slice(0, 5);
+  const noteKeys = verifierKeys(ctx);
+  const newestNote = checkpoints.checkpoints.find((c) => c.note)?.note ?? null;
   const canExport = can(ctx, "audit:export");
 
   const base = `/${ctx.org.slug}/audit`;
@@ -269,13 +274,13 @@ export default async function AuditPage({
 
       <div className="mt-6 grid gap-6 lg:grid-cols-2">
         <Card title="Signed checkpoints" actions={canExport ? <CheckpointButton org={ctx.org.slug} /> : undefined}>
-          {checkpoints.checkpoints.length === 0 ? (
+          {recent.length === 0 ? (
             <p className="text-sm text-slate-600">
               None yet. Checkpoints are signed on a schedule, on demand and with every proof pack.
             </p>
           ) : (
             <ul className="divide-y divide-slate-100 text-sm" data-testid="checkpoints">
-              {checkpoints.checkpoints.map((c) => (
+              {recent.map((c) => (
                 <li key={c.id} className="py-2">
                   <div className="flex justify-between gap-2">
                     <span className="font-medium tabular-nums">#{c.tree_size}</span>
@@ -309,10 +314,50 @@ export default async function AuditPage({
               </li>
             ))}
           </ul>
-          <p className="mt-2 text-xs text-slate-500">
-            Public keys and all checkpoints: <code>GET /api/v1/audit/checkpoints</code>; consistency between two:{" "}
-            <code>GET /api/v1/audit/consistency?from=…&amp;to=…</code>.
+          <h3 className="mt-4 text-xs font-semibold uppercase text-slate-500">Verifier keys (signed notes)</h3>
+          <p className="mt-1 text-xs text-slate-600">
+            Every checkpoint is also a C2SP signed note of the log <code className="break-all">{noteKeys.origin}</code>,
+            readable by standard transparency-log tools (Go&apos;s <code>sumdb/note</code>, witnesses, monitors). Give
+            them these keys:
           </p>
+          <ul className="mt-1 space-y-1 text-xs" data-testid="verifier-keys">
+            {noteKeys.keys.map((k) => (
+              <li key={k.key_id}>
+                <Badge tone={k.status === "active" ? "green" : k.status === "retired" ? "slate" : "blue"}>
+                  {k.status}
+                </Badge>{" "}
+                <code className="font-mono break-all">{k.verifier_key}</code>
+              </li>
+            ))}
+          </ul>
+          {newestNote && (
+            <details className="mt-2 text-xs">
+              <summary className="cursor-pointer text-slate-600">The newest checkpoint as a signed note</summary>
+              <pre className="mt-1 overflow-x-auto rounded bg-slate-50 p-2 font-mono" data-testid="checkpoint-note">
+                {newestNote}
+              </pre>
+            </details>
+          )}
+          <p className="mt-2 text-xs text-slate-500">
+            Public keys and all checkpoints: <code>GET /api/v1/audit/checkpoints</code>; the newest as a signed note:{" "}
+            <code>GET /api/v1/audit/checkpoint</code>; verifier keys: <code>GET /api/v1/audit/verifier-keys</code>; a
+            monitor that alerts on a rewritten log: <code>npm run monitor -- &lt;url&gt; {ctx.org.slug}</code>.
+          </p>
+        </Card>
+        <Card title="Prove consistency between two checkpoints">
+          <p className="mb-3 text-sm text-slate-600">
+            A consistency proof shows that the log signed at a later checkpoint extends the log signed at an earlier
+            one: nothing recorded before was changed, removed or reordered.
+          </p>
+          <ConsistencyProver
+            org={ctx.org.slug}
+            checkpoints={checkpoints.checkpoints.map((c) => ({
+              id: c.id,
+              tree_size: c.tree_size,
+              timestamp: c.timestamp,
+              key_id: c.key_id,
+            }))}
+          />
         </Card>
         {canExport && (
           <Card title="Export">

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkConsistencyProof } from "@/lib/audit/consistency-check";
 import { computeMerkleRoot, hashLeaf, MerkleTree, verifyConsistencyProof } from "@/lib/audit/merkle";
 import {
   checkpointNoteText,
@@ -162,6 +163,39 @@ describe("verify.mjs consistency proofs agree with lib/audit/merkle.ts", () => {
         expect(verifierConsistency(m, n, oldRoot, tree.root, proof)).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("the browser's consistency check (lib/audit/consistency-check.ts) agrees with merkle.ts", () => {
+  const subtle = async (d: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.digest("SHA-256", d));
+  it("for random sizes, good and bad proofs", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 100 }), fc.nat(), fc.integer(), async (n, mPick, seed) => {
+        const leaves = Array.from({ length: n }, (_, i) => hashLeaf(Buffer.from(`${seed}:${i}`)));
+        const m = 1 + (mPick % n);
+        const tree = MerkleTree.fromLeafHashes(leaves);
+        const oldRoot = computeMerkleRoot(leaves, m);
+        const proof = tree.consistencyProof(m);
+        const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+        for (const [o, nn, r1, r2, p] of [
+          [m, n, oldRoot, tree.root, proof],
+          [m, n, tree.root, oldRoot, proof],
+          [0, n, oldRoot, tree.root, proof],
+          [m, n, oldRoot, tree.root, proof.slice(1)],
+        ] as [number, number, Buffer, Buffer, Buffer[]][]) {
+          expect(
+            await checkConsistencyProof(subtle, {
+              oldSize: o,
+              newSize: nn,
+              oldRoot: hex(r1),
+              newRoot: hex(r2),
+              proof: p.map(hex),
+            }),
+          ).toBe(verifyConsistencyProof({ oldSize: o, newSize: nn, oldRoot: r1, newRoot: r2, proof: p }));
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 });
