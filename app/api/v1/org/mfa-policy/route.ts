@@ -1,0 +1,9 @@
+import { getMfaPolicy, mfaPolicySchema, updateMfaPolicy } from "@/lib/orgs/mfa-policy";
+import { route, stepUpIdOf } from "@/lib/http/route";
+
+export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({ body: await getMfaPolicy(ctx) }));
+
+/** Sets the MFA policy (admin step-up; refused if it would lock the admin out). */
+export const PUT = route({ permission: "org:admin", body: mfaPolicySchema }, async ({ ctx, body, req }) => ({
+  body: await updateMfaPolicy(ctx, body, stepUpIdOf(req)),
+}));
