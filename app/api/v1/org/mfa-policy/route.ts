@@ -1,4 +1,4 @@
-import { getMfaPolicy, mfaPolicySchema, updateMfaPolicy } from "@/lib/orgs/mfa-policy";
+import { getMfaPolicy, mfaPolicySchema, updateMfaPolicy } from "@/lib/auth/org-mfa-policy";
 import { route, stepUpIdOf } from "@/lib/http/route";
 
 export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({ body: await getMfaPolicy(ctx) }));

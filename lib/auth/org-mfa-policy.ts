@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { appendAuditEvent } from "../audit/append-event";
-import { mfaCompliance } from "../auth/mfa-policy";
-import { requireStepUp } from "../auth/step-up";
+import { mfaCompliance } from "./mfa-policy";
+import { requireStepUp } from "./step-up";
 import { withTenant } from "../db/tenant";
 import { AppError } from "../errors";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
