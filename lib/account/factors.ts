@@ -12,6 +12,7 @@ import { AppError } from "../errors";
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
 import { confirmTotpSchema, finishPasskeySchema, renamePasskeySchema } from "./schemas";
+import type { AuditEventName } from "../audit/event-names";
 
 /**
  * A person's factors: TOTP, passkeys, recovery codes. Adding a factor when one
@@ -37,7 +38,7 @@ async function audit(
   tx: Tx,
   user: SessionUser,
   ids: string[],
-  action: string,
+  action: AuditEventName,
   meta: RequestMeta,
   data: Record<string, unknown>,
 ) {

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { rawSql, type AnyTx } from "../db/sql";
 import type { Actor } from "../rbac/context";
+import type { AuditEventName } from "./event-names";
 import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
 
 export type AuditInput = {
   orgId: string;
   actor: Actor;
-  action: string;
+  action: AuditEventName;
   target?: { type: string; id: string | null } | null;
   ip?: string | null;
   data?: unknown;
