@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { rawSql, type AnyTx } from "../db/sql";
+import { sendWithCommit } from "../db/commit-batch";
+import { rawSql, type AnyTx, type Sql } from "../db/sql";
 import type { Actor } from "../rbac/context";
 import type { AuditEventName } from "./event-names";
 import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
@@ -36,10 +37,38 @@ function toHashed(input: AuditInput, now: string): HashedEvent {
  * One statement locks the chain head FOR UPDATE, inserts every event with
  * consecutive seq numbers and hashes computed in the database
  * (SHA-256(prev_hash ‖ canonical JSON built here), chained through the batch),
- * and advances the head. The lock is taken as late as possible and held for the
- * rest of the caller's transaction only: call this last.
+ * and advances the head. That statement is not sent now: it goes out with the
+ * transaction's COMMIT, in the same round trip (lib/db/commit-batch.ts), so
+ * the head is locked only while the server commits, never while the client
+ * thinks — a process that freezes mid-transaction cannot hold it. Anything
+ * the transaction does after this call still happens before the lock.
+ *
+ * If the transaction is not one that can carry statements to its COMMIT (a
+ * caller's own client), the append runs at once.
  */
-export async function appendAuditEvents(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
+export async function appendAuditEvents(tx: AnyTx, inputs: AuditInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const orgId = inputs[0]!.orgId;
+  const stmt = auditAppendStatement(inputs);
+  const deferred = {
+    ...stmt,
+    orgId,
+    onCommitted: (rows: unknown[]) => void checkAppended(rows, inputs.length, orgId),
+  };
+  if (typeof (tx as Partial<Sql>).atCommit === "function") {
+    (tx as Sql).atCommit(deferred);
+    return;
+  }
+  if (sendWithCommit(tx, deferred)) return;
+  await appendAuditEventsNow(tx, inputs);
+}
+
+/**
+ * Appends at once and returns the new events' seq and hash, for the one caller
+ * that needs them inside the transaction (sign-in's inline alert evaluation).
+ * The head then stays locked for the rest of the transaction: keep that short.
+ */
+export async function appendAuditEventsNow(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
   if (inputs.length === 0) return [];
   const stmt = auditAppendStatement(inputs);
   const result = await rawSql(tx).query<{ seq: string; hash: string; id: string }>(stmt.text, stmt.values, stmt.name);
@@ -83,10 +112,9 @@ export function checkAppended(rows: unknown[], expected: number, orgId: string):
   }));
 }
 
-/** Appends one event (see appendAuditEvents). */
-export async function appendAuditEvent(tx: AnyTx, input: AuditInput): Promise<AppendedEvent> {
-  const [e] = await appendAuditEvents(tx, [input]);
-  return e!;
+/** Appends one event with the transaction's COMMIT (see appendAuditEvents). */
+export async function appendAuditEvent(tx: AnyTx, input: AuditInput): Promise<void> {
+  await appendAuditEvents(tx, [input]);
 }
 
 const statements = new Map<number, string>();

@@ -1,6 +1,6 @@
 import { lookupSession, lookupUserMemberships, revokeSessionByTokenHash } from "../db/lookup";
 import { enterTenant, withUser, type Tx } from "../db/tenant";
-import { appendAuditEvent } from "../audit/append-event";
+import { appendAuditEvent, appendAuditEventsNow } from "../audit/append-event";
 import { evaluateInline } from "../alerts/evaluate-alerts";
 import { randomToken, sha256Hex } from "../security/hash";
 import { log } from "../log";
@@ -142,30 +142,35 @@ export async function auditEachOrg(
   for (const orgId of orgIds) {
     await enterTenant(tx, orgId);
     const target = e.sessionId ? { type: "session", id: e.sessionId } : null;
-    const appended = await appendAuditEvent(tx, {
+    const input = {
       orgId,
-      actor: { type: "user", id: e.userId },
+      actor: { type: "user" as const, id: e.userId },
       action: e.action,
       target,
       ip: e.ip,
       data: e.data,
-    });
-    // What must hold at once (the lock after failed sign-ins) is decided here,
-    // in the transaction that records the failure, not when the evaluator gets to it.
-    if (opts.evaluateAlerts) {
-      await evaluateInline(tx, orgId, [
-        {
-          seq: Number(appended.seq),
-          hash: appended.hash,
-          occurred_at: new Date().toISOString(),
-          actor: { type: "user", id: e.userId },
-          action: e.action,
-          target: { type: target?.type ?? null, id: target?.id ?? null },
-          ip: e.ip,
-          data: e.data,
-        },
-      ]);
+    };
+    if (!opts.evaluateAlerts) {
+      // Sent with COMMIT, each under its own organization (lib/db/commit-batch.ts).
+      await appendAuditEvent(tx, input);
+      continue;
     }
+    // What must hold at once (the lock after failed sign-ins) is decided here,
+    // in the transaction that records the failure, not when the evaluator gets
+    // to it: that needs the event's seq now, so this append runs at once.
+    const [appended] = await appendAuditEventsNow(tx, [input]);
+    await evaluateInline(tx, orgId, [
+      {
+        seq: Number(appended!.seq),
+        hash: appended!.hash,
+        occurred_at: new Date().toISOString(),
+        actor: { type: "user", id: e.userId },
+        action: e.action,
+        target: { type: target?.type ?? null, id: target?.id ?? null },
+        ip: e.ip,
+        data: e.data,
+      },
+    ]);
   }
 }
 

@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
 import { env } from "../env";
 import { connectionOptions } from "./session-limits";
+import { withCommitBatches } from "./commit-batch";
 
 /**
  * Every connection the process opens to the database starts here: the three
@@ -40,8 +41,16 @@ function newPool(config: pg.PoolConfig): pg.Pool {
 
 export function db(): Db {
   if (!globalForDb.__wardenDb) {
-    const pool = newPool({ max: env().DB_POOL_MAX, application_name: "warden", ...connectionOptions("tenant") });
-    globalForDb.__wardenDb = { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+    // Pipeline mode lets a transaction send its last statements and COMMIT
+    // together (lib/db/commit-batch.ts); Prisma otherwise awaits each query.
+    const pool = newPool({
+      max: env().DB_POOL_MAX,
+      application_name: "warden",
+      pipeline: true,
+      ...connectionOptions("tenant"),
+    } as pg.PoolConfig);
+    const adapter = withCommitBatches(new PrismaPg(pool));
+    globalForDb.__wardenDb = { pool, prisma: new PrismaClient({ adapter }) };
   }
   return globalForDb.__wardenDb;
 }

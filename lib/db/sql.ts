@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { AppError } from "../errors";
 import { pipelinePool } from "./client";
+import type { CommitStatement } from "./commit-batch";
 import { assertScope, type TenantScope } from "./scope";
 import type { Tx } from "./tenant";
 
@@ -36,6 +37,12 @@ export type RawSql = {
 export type Sql = RawSql & {
   /** Sends the statements and COMMIT in one round trip; the transaction is over when it resolves. */
   finish(statements: Statement[]): Promise<pg.QueryResultRow[][]>;
+  /**
+   * Queues a statement to go out with COMMIT (after finish()'s own
+   * statements), in the same round trip: for the audit append, whose lock must
+   * not outlive the transaction's last message (lib/db/commit-batch.ts).
+   */
+  atCommit(statement: CommitStatement): void;
 };
 
 /** A tenant transaction of either kind: withTenant's (Prisma) or withTenantSql's (pipelined). */
@@ -65,6 +72,7 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
     broken = true;
   };
   client.on("error", onError);
+  const atCommit: CommitStatement[] = [];
   // Both values are validated UUIDs: safe to inline, which lets BEGIN and the
   // settings travel as one simple-protocol message. Not awaited: the first
   // statement follows it on the wire, and an error here fails that statement.
@@ -84,7 +92,8 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
     async finish(statements) {
       if (finished) throw new Error("transaction already finished");
       finished = true;
-      const sent = statements.map((s) => run(client, s));
+      const queued = atCommit.splice(0);
+      const sent = [...statements, ...queued].map((s) => run(client, s));
       const commit = client.query("COMMIT");
       const settled = await Promise.allSettled([begin, ...sent, commit]);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -92,15 +101,26 @@ export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Pro
       // COMMIT of a transaction the server already aborted answers ROLLBACK, not an error.
       const tag = (settled.at(-1) as PromiseFulfilledResult<pg.QueryResult>).value.command;
       if (tag !== "COMMIT") throw new AppError("internal", "The transaction was rolled back");
-      return settled.slice(1, -1).map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value.rows);
+      const rows = settled.slice(1, -1).map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value.rows);
+      queued.forEach((q, i) => q.onCommitted?.(rows[statements.length + i]!));
+      return rows.slice(0, statements.length);
+    },
+    atCommit(statement) {
+      if (finished) throw new Error("transaction already finished");
+      if (statement.orgId && statement.orgId !== scope.orgId) throw new Error("one transaction, one organization");
+      atCommit.push(statement);
     },
   };
   try {
     const result = await fn(sql);
     if (!finished) {
-      finished = true;
-      await begin;
-      await client.query("COMMIT");
+      if (atCommit.length > 0) {
+        await sql.finish([]);
+      } else {
+        finished = true;
+        await begin;
+        await client.query("COMMIT");
+      }
     }
     return result;
   } catch (e) {

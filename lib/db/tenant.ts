@@ -2,6 +2,7 @@ import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { AppError } from "../errors";
 import { assertScope, isUuid, type TenantScope } from "./scope";
+import { commitScopeEntered, withCommitScope } from "./commit-batch";
 
 /** The transaction client handed to domain code inside a tenant transaction. */
 export type Tx = Prisma.TransactionClient;
@@ -41,21 +42,24 @@ export async function withAnonymous<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptio
 }
 
 async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
-  return db().prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT set_config('role', 'warden_app', true),
+  return withCommitScope(orgId, (bind) =>
+    db().prisma.$transaction(
+      async (tx) => {
+        bind(tx);
+        await tx.$executeRaw`SELECT set_config('role', 'warden_app', true),
                                   set_config('app.org_id', ${orgId}, true),
                                   set_config('app.user_id', ${userId}, true)`;
-      // A long job (export, sweep, backtest) gets statement and idle limits as
-      // long as its own budget, for this transaction only (lib/db/session-limits.ts).
-      if (opts.timeoutMs) {
-        const ms = String(opts.timeoutMs);
-        await tx.$executeRaw`SELECT set_config('statement_timeout', ${ms}, true),
+        // A long job (export, sweep, backtest) gets statement and idle limits as
+        // long as its own budget, for this transaction only (lib/db/session-limits.ts).
+        if (opts.timeoutMs) {
+          const ms = String(opts.timeoutMs);
+          await tx.$executeRaw`SELECT set_config('statement_timeout', ${ms}, true),
                                     set_config('idle_in_transaction_session_timeout', ${ms}, true)`;
-      }
-      return fn(tx);
-    },
-    { maxWait: 5_000, timeout: opts.timeoutMs ?? 15_000 },
+        }
+        return fn(tx);
+      },
+      { maxWait: 5_000, timeout: opts.timeoutMs ?? 15_000 },
+    ),
   );
 }
 
@@ -68,4 +72,5 @@ async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promi
 export async function enterTenant(tx: Tx, orgId: string): Promise<void> {
   if (!isUuid(orgId)) throw new AppError("internal", "Invalid tenant scope");
   await tx.$executeRaw`SELECT set_config('app.org_id', ${orgId}, true)`;
+  commitScopeEntered(tx, orgId);
 }
