@@ -83,3 +83,42 @@ test("a member of two organizations switches between them", async ({ page, brows
   await expect(p.getByTestId("current-role")).toHaveText("Viewer");
   await ctx.close();
 });
+
+test("an existing account is invited, sees nothing until it accepts, then joins with the given role", async ({
+  page,
+  browser,
+}) => {
+  const csp = watchCsp(page);
+  await signIn(page, DEMO.admin);
+  await page.goto("/acme/members");
+  const form = page.getByRole("form", { name: "Add a member" });
+  await form.getByLabel("Email").fill(DEMO.globex);
+  await form.getByLabel("Role").selectOption("viewer");
+  await form.getByRole("button", { name: "Add member" }).click();
+  // The same answer as for a new address: invited, with a link.
+  const url = await page.getByTestId("invitation-link").getByLabel("Invitation link").inputValue();
+  await expect(page.getByTestId(`member-${DEMO.globex}`)).toContainText("Invited");
+
+  const invitee = await browser.newContext();
+  const ip = await invitee.newPage();
+  const inviteeCsp = watchCsp(ip);
+  await signIn(ip, DEMO.globex);
+  // Not a member yet: the organization answers 404 and is not in the list.
+  const before = await ip.goto("/acme");
+  expect(before?.status()).toBe(404);
+  await ip.goto(url);
+  await expect(ip.getByRole("heading", { name: "Join Acme Corp" })).toBeVisible();
+  await ip.getByRole("button", { name: "Accept and join" }).click();
+  await expect(ip).toHaveURL(/\/acme$/);
+  await expect(ip.getByTestId("current-role")).toHaveText("Viewer");
+  await invitee.close();
+
+  await page.reload();
+  const row = page.getByTestId(`member-${DEMO.globex}`);
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: "Remove" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Remove member" }).click();
+  await expect(page.getByTestId(`member-${DEMO.globex}`)).toHaveCount(0);
+  expect(csp).toEqual([]);
+  expect(inviteeCsp).toEqual([]);
+});

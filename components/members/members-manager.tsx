@@ -265,8 +265,8 @@ function InvitationLink({ invitation, onDismiss }: { invitation: Invitation; onD
     <div className="rounded-lg border border-amber-300 bg-amber-50 p-4" data-testid="invitation-link">
       <p className="text-sm font-medium text-amber-900">
         {invitation.email_status === "sent"
-          ? `${invitation.email} has no Warden account yet. This one-time link to set a password was e-mailed to them; you can also pass it on yourself. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`
-          : `${invitation.email} has no Warden account yet. Send them this one-time link to set a password. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`}
+          ? `${invitation.email} is invited. This one-time link to accept was e-mailed to them; you can also pass it on yourself. They join only once they accept. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`
+          : `${invitation.email} is invited. Send them this one-time link to accept; they join only once they accept. It is shown only now and expires ${formatUtc(invitation.expires_at)}.`}
       </p>
       {invitation.email_status === "failed" && (
         <p className="mt-1 text-sm text-red-800" role="alert">

@@ -167,7 +167,7 @@ async function recipients(tx: Tx, orgId: string, e: AlertEvent, kinds: readonly 
   const ids = new Set<string>();
   if (kinds.includes("admins")) {
     const rows = await tx.$queryRaw<{ user_id: string }[]>`
-      SELECT user_id::text FROM memberships WHERE org_id = ${orgId}::uuid AND role = 'admin'`;
+      SELECT user_id::text FROM memberships WHERE org_id = ${orgId}::uuid AND role = 'admin' AND accepted_at IS NOT NULL`;
     for (const r of rows) ids.add(r.user_id);
   }
   const candidates: string[] = [];
@@ -182,9 +182,10 @@ async function recipients(tx: Tx, orgId: string, e: AlertEvent, kinds: readonly 
     }
   }
   if (candidates.length > 0) {
-    // Only members of this organization get its notifications.
+    // Only members of this organization (who accepted) get its notifications.
     const rows = await tx.$queryRaw<{ user_id: string }[]>`
-      SELECT user_id::text FROM memberships WHERE org_id = ${orgId}::uuid AND user_id = ANY(${candidates}::uuid[])`;
+      SELECT user_id::text FROM memberships
+      WHERE org_id = ${orgId}::uuid AND user_id = ANY(${candidates}::uuid[]) AND accepted_at IS NOT NULL`;
     for (const r of rows) ids.add(r.user_id);
   }
   return [...ids];

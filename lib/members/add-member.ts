@@ -11,16 +11,18 @@ import { emailInvitation, issueInvitation, type IssuedInvitation } from "./invit
 import { addMemberSchema } from "./schemas";
 
 export type AddMemberResult = {
-  member: { user_id: string; email: string; role: Role; status: "active" | "invited" };
-  /** Present when the person had no account: the one-time link to share with them. */
-  invitation: IssuedInvitation | null;
+  member: { user_id: string; email: string; role: Role; status: "invited" };
+  /** The one-time link for the person (also e-mailed when SMTP is configured). */
+  invitation: IssuedInvitation;
 };
 
 /**
- * Adds a person to the organization by email. An existing Warden account is
- * added directly; for a new address an account without a password is created
- * with a one-time invitation link (shown once to the admin, and e-mailed to
- * the person when SMTP is configured) to set one.
+ * Invites a person to the organization by email. The membership exists at
+ * once but grants nothing until the person accepts it (memberships.accepted_at):
+ * a new address gets an account without a password and sets one when
+ * accepting; an existing account accepts while signed in. The answer, the
+ * audit event and the e-mail are the same either way, so adding an address
+ * does not reveal whether it has an account.
  */
 export async function addMember(ctx: OrgContext, input: unknown): Promise<AddMemberResult> {
   assertCan(ctx, "members:write");
@@ -31,26 +33,24 @@ export async function addMember(ctx: OrgContext, input: unknown): Promise<AddMem
   try {
     result = await withTenant(tenantOf(ctx), async (tx) => {
       let userId = existing?.id;
-      let invitation: IssuedInvitation | null = null;
       if (!userId) {
         userId = randomUUID();
         // No RETURNING: the new identity is not visible to this tenant until
         // its membership exists.
         await tx.$executeRaw`INSERT INTO users (id, email, name) VALUES (${userId}::uuid, ${email}, '')`;
       }
-      await tx.membership.create({ data: { orgId: ctx.org.id, userId, role } });
-      const invited = !existing || existing.password_hash === null;
-      if (invited) invitation = await issueInvitation(tx, ctx, userId);
+      await tx.membership.create({ data: { orgId: ctx.org.id, userId, role, acceptedAt: null } });
+      const invitation = await issueInvitation(tx, ctx, userId);
       await appendAuditEvent(tx, {
         orgId: ctx.org.id,
         actor: actorOf(ctx),
         action: "member.added",
         target: { type: "user", id: userId },
         ip: ctx.ip,
-        data: { email, role, invited },
+        data: { email, role, invited: true },
       });
       return {
-        member: { user_id: userId, email, role, status: invited ? "invited" : "active" },
+        member: { user_id: userId, email, role, status: "invited" },
         invitation,
       } satisfies AddMemberResult;
     });
@@ -59,8 +59,6 @@ export async function addMember(ctx: OrgContext, input: unknown): Promise<AddMem
     throw e;
   }
   // After commit: an e-mail cannot be unsent, so it goes only for a membership that exists.
-  if (result.invitation) {
-    result.invitation.email_status = await emailInvitation(ctx, email, result.invitation);
-  }
+  result.invitation.email_status = await emailInvitation(ctx, email, result.invitation);
   return result;
 }

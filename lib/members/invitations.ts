@@ -10,7 +10,7 @@ import { env } from "../env";
 import { log } from "../log";
 import { mailConfigured, sendMail } from "../notifications/mailer";
 import { invitationMail } from "../notifications/messages";
-import { acceptInvitationSchema } from "./schemas";
+import { acceptInvitationSchema, respondInvitationSchema } from "./schemas";
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -79,10 +79,10 @@ export async function reissueInvitation(ctx: OrgContext, userId: string): Promis
   const { issued, email } = await withTenant(tenantOf(ctx), async (tx) => {
     const member = await tx.membership.findUnique({
       where: { orgId_userId: { orgId: ctx.org.id, userId } },
-      include: { user: { select: { email: true, passwordHash: true } } },
+      include: { user: { select: { email: true } } },
     });
     if (!member) throw notFound("Member");
-    if (member.user.passwordHash !== null) throw conflict("This member has already set up their account");
+    if (member.acceptedAt !== null) throw conflict("This member has already accepted the invitation");
     const issued = await issueInvitation(tx, ctx, userId);
     await appendAuditEvent(tx, {
       orgId: ctx.org.id,
@@ -100,19 +100,74 @@ export async function reissueInvitation(ctx: OrgContext, userId: string): Promis
 async function findUsableInvitation(token: string): Promise<InvitationRow | null> {
   if (token.length < 20 || token.length > 200) return null;
   const row = await lookupInvitation(sha256Hex(token));
-  if (!row || row.accepted_at || row.revoked_at || row.has_password || row.expires_at.getTime() <= Date.now()) {
+  if (!row || row.accepted_at || row.revoked_at || row.expires_at.getTime() <= Date.now()) {
     return null;
   }
   return row;
 }
 
-export type InvitationView = { org_name: string; org_slug: string; email: string; expires_at: string };
+const UNUSABLE = "This invitation link is invalid, used or expired. Ask an admin for a new one.";
+
+export type InvitationView = {
+  org_name: string;
+  org_slug: string;
+  email: string;
+  expires_at: string;
+  /** true: the person sets a password to accept; false: they accept while signed in to their account. */
+  needs_password: boolean;
+};
 
 export async function getInvitation(token: string): Promise<InvitationView | null> {
   const row = await findUsableInvitation(token);
   return row
-    ? { org_name: row.org_name, org_slug: row.org_slug, email: row.email, expires_at: row.expires_at.toISOString() }
+    ? {
+        org_name: row.org_name,
+        org_slug: row.org_slug,
+        email: row.email,
+        expires_at: row.expires_at.toISOString(),
+        needs_password: !row.has_password,
+      }
     : null;
+}
+
+/**
+ * An existing account answers its invitation while signed in as the invited
+ * person: accept makes the membership effective, decline removes it. Another
+ * signed-in person gets the same 404 as a bad link.
+ */
+export async function respondToInvitation(
+  user: { userId: string },
+  input: unknown,
+  meta: { ip: string | null },
+): Promise<{ org_slug: string; accepted: boolean }> {
+  const { token, accept } = parseOr422(respondInvitationSchema, input);
+  const row = await findUsableInvitation(token);
+  if (!row || row.user_id !== user.userId || !row.has_password) throw new AppError("not_found", UNUSABLE);
+  await withTenant({ orgId: row.org_id, userId: row.user_id }, async (tx) => {
+    const now = new Date();
+    const claimed = await tx.invitation.updateMany({
+      where: { id: row.id, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
+      data: accept ? { acceptedAt: now } : { revokedAt: now },
+    });
+    if (claimed.count !== 1) throw new AppError("not_found", UNUSABLE);
+    if (accept) {
+      await tx.membership.updateMany({
+        where: { orgId: row.org_id, userId: row.user_id, acceptedAt: null },
+        data: { acceptedAt: now, updatedAt: now },
+      });
+    } else {
+      await tx.membership.deleteMany({ where: { orgId: row.org_id, userId: row.user_id, acceptedAt: null } });
+    }
+    await appendAuditEvent(tx, {
+      orgId: row.org_id,
+      actor: { type: "user", id: row.user_id },
+      action: accept ? "member.invitation_accepted" : "member.invitation_declined",
+      target: { type: "user", id: row.user_id },
+      ip: meta.ip,
+      data: { email: row.email },
+    });
+  });
+  return { org_slug: row.org_slug, accepted: accept };
 }
 
 /** Sets the invitee's name and password; the link works once. */
@@ -127,8 +182,8 @@ export async function acceptInvitation(
       errors: [{ path: "password", message: problem }],
     });
   const row = await findUsableInvitation(token);
-  if (!row)
-    throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
+  // An account that has a password accepts while signed in (respondToInvitation), never by setting a new one.
+  if (!row || row.has_password) throw new AppError("not_found", UNUSABLE);
   const passwordHash = await hashPassword(password);
 
   await withTenant({ orgId: row.org_id, userId: row.user_id }, async (tx) => {
@@ -140,9 +195,11 @@ export async function acceptInvitation(
       where: { id: row.user_id, passwordHash: null },
       data: { passwordHash, name, updatedAt: new Date() },
     });
-    if (claimed.count !== 1 || set.count !== 1) {
-      throw new AppError("not_found", "This invitation link is invalid, used or expired. Ask an admin for a new one.");
-    }
+    if (claimed.count !== 1 || set.count !== 1) throw new AppError("not_found", UNUSABLE);
+    await tx.membership.updateMany({
+      where: { orgId: row.org_id, userId: row.user_id, acceptedAt: null },
+      data: { acceptedAt: new Date(), updatedAt: new Date() },
+    });
     await appendAuditEvent(tx, {
       orgId: row.org_id,
       actor: { type: "user", id: row.user_id },

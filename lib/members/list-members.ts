@@ -18,7 +18,7 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
   return withTenant(tenantOf(ctx), async (tx) => {
     const rows = await tx.membership.findMany({
       where: { orgId: ctx.org.id },
-      include: { user: { select: { email: true, name: true, passwordHash: true } } },
+      include: { user: { select: { email: true, name: true } } },
       orderBy: [{ createdAt: "asc" }],
     });
     const pending = await tx.invitation.findMany({
@@ -40,8 +40,8 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
       email: m.user.email,
       name: m.user.name,
       role: m.role,
-      status: m.user.passwordHash === null ? "invited" : "active",
-      invitation_expires_at: m.user.passwordHash === null ? (expiry.get(m.userId)?.toISOString() ?? null) : null,
+      status: m.acceptedAt === null ? "invited" : "active",
+      invitation_expires_at: m.acceptedAt === null ? (expiry.get(m.userId)?.toISOString() ?? null) : null,
       joined_at: m.createdAt.toISOString(),
       api_keys: keys.get(m.userId) ?? 0,
     }));

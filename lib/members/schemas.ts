@@ -17,3 +17,8 @@ export const acceptInvitationSchema = z.object({
   name: z.string().trim().min(1).max(200),
   password: z.string(),
 });
+
+export const respondInvitationSchema = z.strictObject({
+  token: z.string().min(20).max(200),
+  accept: z.boolean(),
+});

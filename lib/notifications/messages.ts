@@ -8,8 +8,8 @@ import type { MailMessage } from "./mailer";
  * events (names, group values, details) are defanged, so that even text an
  * attacker chose ("https://warden-login.example") is not a link in a mail
  * client. Invitations are the one e-mail with a link, the one-time link to
- * set a password, built from the configured public URL (never from a
- * request's Host header).
+ * accept (and set a password for a new account), built from the configured
+ * public URL (never from a request's Host header).
  */
 
 /** "https://x.example/a" → "hxxps[://]x.example/a": mail clients do not make it a link. */
@@ -123,7 +123,7 @@ export function invitationMail(i: InvitationMail): MailMessage {
     text: [
       `${by} to join ${org} on Warden.`,
       "",
-      "Set your password with this one-time link:",
+      "Accept with this one-time link (sign in if you have a Warden account, or set a password to create one):",
       i.url,
       "",
       `It works once and expires on ${utc(i.expiresAt)}. If you did not expect this invitation, ignore this e-mail.`,

@@ -100,7 +100,7 @@ describe("GET /api/v1/members", () => {
 });
 
 describe("POST /api/v1/members", () => {
-  it("201 adds an existing account directly and audits it", async () => {
+  it("201 invites an existing account (it joins only when it accepts) and audits it", async () => {
     const res = await call(POST, {
       method: "POST",
       cookie: cookies.aAdmin,
@@ -109,8 +109,8 @@ describe("POST /api/v1/members", () => {
     });
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({
-      member: { email: b.users.viewer.email, role: "auditor", status: "active" },
-      invitation: null,
+      member: { email: b.users.viewer.email, role: "auditor", status: "invited" },
+      invitation: { path: expect.stringMatching(/^\/invite\//), email_status: "not_configured" },
     });
     const ev = await lastEvent(a.org.id);
     expect(ev).toMatchObject({

@@ -111,7 +111,7 @@ describe("invitations by e-mail", () => {
     expect(await getInvitation(token)).toBeNull();
   });
 
-  it("an existing account is added without an e-mail; a refused address still gets a member and a link, said so", async () => {
+  it("an existing account gets the same invitation e-mail as a new address; a refused address still gets a link, said so", async () => {
     const other = await createTestOrg("mail-other");
     const before = mails.length;
     const existing = await call(addMemberRoute, {
@@ -121,8 +121,11 @@ describe("invitations by e-mail", () => {
       body: { email: other.users.viewer.email, role: "viewer" },
     });
     expect(existing.status).toBe(201);
-    expect(existing.json.invitation).toBeNull();
-    expect(mails.length).toBe(before);
+    expect(existing.json.invitation.email_status).toBe("sent");
+    expect(mails.length).toBe(before + 1);
+    expect(links(mailTo(other.users.viewer.email)[0]!.text)).toEqual([
+      `http://localhost:3999${existing.json.invitation.path}`,
+    ]);
 
     const email = `bounce-${uniqueSlug("inv")}@example.com`;
     const res = await call(addMemberRoute, {
