@@ -55,6 +55,7 @@ export const AUDIT_EVENTS = [
   "member.role_changed",
   "member.invitation_issued",
   "member.invitation_accepted",
+  "member.invitation_declined",
   "member.locked",
   "member.unlocked",
   "mfa.factor_added",
