@@ -19,7 +19,7 @@ const LIB_LAYERS = [
   ["config", "proof-pack"],
   ["policy"],
   ["actions", "agents", "alerts", "orgs"],
-  ["approvals", "auth", "keys"],
+  ["approvals", "auth", "exports", "keys"],
   ["account", "members", "sso"],
   ["http", "jobs", "sdk"],
 ];

@@ -70,7 +70,7 @@ test("signing in with a wrong password shows an error and stays on the sign-in p
   await page.goto("/login");
   await page.getByLabel("Email").fill(DEMO.viewer);
   await page.getByLabel("Password").fill("definitely-not-it");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText("Invalid email or password")).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
 });
@@ -80,6 +80,6 @@ test("an unauthenticated visit goes to sign-in and comes back afterwards", async
   await expect(page).toHaveURL(/\/login\?next=%2Facme%2Fmembers/);
   await page.getByLabel("Email").fill(DEMO.admin);
   await page.getByLabel("Password").fill(process.env.WARDEN_DEMO_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/acme\/members$/);
 });

@@ -38,7 +38,7 @@ import { ALERTS_ACTOR, alertRef, runResponses, type ResponseResult } from "./res
  * transaction that appends them (what must hold at once: the lock after
  * failed sign-ins); the cursor passes over them.
  */
-export const INLINE_ACTIONS: ReadonlySet<string> = new Set(["auth.sign_in_failed"]);
+export const INLINE_ACTIONS: ReadonlySet<string> = new Set(["auth.sign_in_failed", "audit.export_requested"]);
 
 const BATCH = 2000;
 
@@ -243,7 +243,10 @@ async function recordFirings(
       executedLastHour.set(rule.id, r[0]!.n);
     }
     const capped = executedLastHour.get(rule.id)! >= rule.spec.max_responses_per_hour;
-    const outcome = rule.mode === "shadow" ? "shadow" : silence ? "silenced" : capped ? "capped" : "executed";
+    // A gate (require_approval) fails closed: a silence or the cap must not let a request through.
+    const gate = rule.spec.responses.some((r) => r.type === "require_approval");
+    const outcome =
+      rule.mode === "shadow" ? "shadow" : gate ? "executed" : silence ? "silenced" : capped ? "capped" : "executed";
     const inserted = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO alert_firings (org_id, rule_id, rule_version, group_key, dedup_key, outcome, status, silence_id,
                                  severity, summary, triggering, window_start)

@@ -133,6 +133,28 @@ async function runOne(
       record("agent.disabled", { type: "agent", id: agentId }, {});
       return { type: r.type, status: "done", detail: `agent ${agentId} disabled` };
     }
+    case "require_approval": {
+      const exportId = subjectId(e, "target", "audit_export");
+      if (e.action !== "audit.export_requested" || !exportId) {
+        return { type: r.type, status: "skipped", detail: "require_approval applies to audit exports only" };
+      }
+      const until = new Date(Date.now() + r.expires_in_seconds * 1000);
+      const n = await tx.$executeRaw`
+        UPDATE audit_export_requests
+        SET status = 'pending_approval', approval_expires_at = ${until}, firing_id = ${f.firingId}::uuid
+        WHERE org_id = ${orgId}::uuid AND id = ${exportId}::uuid AND status = 'ready'`;
+      if (n === 0) return { type: r.type, status: "skipped", detail: "the export is no longer waiting to start" };
+      record(
+        "audit.export_approval_requested",
+        { type: "audit_export", id: exportId },
+        { expires_at: until.toISOString(), estimated_bytes: e.data.estimated_bytes ?? null },
+      );
+      return {
+        type: r.type,
+        status: "done",
+        detail: `export ${exportId} waits for an approval until ${until.toISOString()}`,
+      };
+    }
     case "notify": {
       const users = await recipients(tx, orgId, e, r.recipients);
       if (users.length > 0) {

@@ -100,6 +100,21 @@ export const responseSchema = z.discriminatedUnion("type", [
     duration_seconds: duration,
   }),
   z.strictObject({ type: z.literal("disable_agent"), subject: z.enum(["actor", "target", "data.agent_id"]) }),
+  /**
+   * Holds what the event requested until a person with approvals:decide (not
+   * the requester) approves it. Applies to audit exports (the event
+   * audit.export_requested, evaluated in the request's own transaction). A
+   * rule with this response is a gate: silences and the hourly cap do not
+   * let a request through; only shadow or disabled mode does.
+   */
+  z.strictObject({
+    type: z.literal("require_approval"),
+    expires_in_seconds: z
+      .int()
+      .min(300, "at least 300 seconds")
+      .max(7 * 24 * 3600, "at most 7 days")
+      .default(24 * 3600),
+  }),
 ]);
 export type AlertResponse = z.infer<typeof responseSchema>;
 

@@ -67,6 +67,27 @@ export const ALERT_TEMPLATES: readonly AlertTemplate[] = [
     },
   },
   {
+    id: "large_export",
+    name: "Large audit export",
+    description:
+      "An audit export larger than 1 GB waits for an approval in the approval queue before it runs; the admins are notified.",
+    spec: {
+      description:
+        "Enforced on the request itself. Change the size in the condition (bytes, as estimated before the export runs).",
+      actions: ["audit.export_requested"],
+      condition: "data.estimated_bytes > 1073741824.0",
+      group_by: [],
+      aggregation: { kind: "each" },
+      responses: [
+        { type: "require_approval", expires_in_seconds: 86_400 },
+        { type: "notify", recipients: ["admins"], channels: [] },
+      ],
+      severity: "warning",
+      cooldown_seconds: 0,
+      max_responses_per_hour: 100,
+    },
+  },
+  {
     id: "agent_denied",
     name: "Agent denied repeatedly",
     description: "An agent denied 10 times within 10 minutes: disable the agent and notify.",

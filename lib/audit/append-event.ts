@@ -65,7 +65,8 @@ export async function appendAuditEvents(tx: AnyTx, inputs: AuditInput[]): Promis
 
 /**
  * Appends at once and returns the new events' seq and hash, for the one caller
- * that needs them inside the transaction (sign-in's inline alert evaluation).
+ * that need them inside the transaction (inline alert evaluation: sign-in
+ * failures, audit export requests).
  * The head then stays locked for the rest of the transaction: keep that short.
  */
 export async function appendAuditEventsNow(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {

@@ -6,7 +6,6 @@ import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { appendAuditEvent } from "./append-event";
 import { readEventPage } from "./event-pages";
 import { eventLine, type ChainedEvent } from "./event-row";
-import type { ExportQuery } from "./schemas";
 
 /**
  * GET /api/v1/audit/export: a time range of the audit trail as JSONL (one
@@ -85,14 +84,26 @@ export function csvLine(e: ChainedEvent): string {
 
 export type AuditExport = { body: ReadableStream<Uint8Array>; filename: string; contentType: string };
 
-export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Promise<AuditExport> {
+/** What one export streams: a range fixed at request time (lib/audit/export-requests.ts). */
+export type ExportSpec = {
+  exportId: string;
+  format: "jsonl" | "csv";
+  from: Date | null;
+  to: Date | null;
+  throughSeq: number;
+  /**
+   * The most bytes this export may hand over: its estimate, an upper bound,
+   * which an approval (or the absence of a gate) was given for. Reaching it
+   * ends the stream in an error instead of exporting more than was allowed.
+   */
+  maxBytes: number;
+};
+
+export function openExportStream(ctx: OrgContext, spec: ExportSpec): AuditExport {
   assertCan(ctx, "audit:export");
   const orgId = ctx.org.id;
-  const throughSeq = await withTenant(tenantOf(ctx), async (tx) => {
-    const head = await tx.auditHead.findUnique({ where: { orgId }, select: { seq: true } });
-    return Number(head?.seq ?? 0);
-  });
-
+  const query = { format: spec.format, from: spec.from ?? undefined, to: spec.to ?? undefined };
+  const throughSeq = spec.throughSeq;
   const encoder = new TextEncoder();
   const digest = createHash("sha256");
   let after = 0;
@@ -121,6 +132,7 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
         target: { type: "audit_log", id: null },
         ip: ctx.ip,
         data: {
+          export_id: spec.exportId,
           format: query.format,
           from: query.from?.toISOString() ?? null,
           to: query.to?.toISOString() ?? null,
@@ -156,7 +168,11 @@ export async function exportAuditEvents(ctx: OrgContext, query: ExportQuery): Pr
             controller.close();
             return;
           }
-          emit(controller, page.map(query.format === "csv" ? csvLine : eventLine).join(""));
+          const text = page.map(query.format === "csv" ? csvLine : eventLine).join("");
+          if (bytes + Buffer.byteLength(text) > spec.maxBytes) {
+            throw new Error(`export ${spec.exportId} grew past its approved size of ${spec.maxBytes} bytes`);
+          }
+          emit(controller, text);
           events += page.length;
           firstSeq ??= page[0]!.seq;
           lastSeq = page[page.length - 1]!.seq;

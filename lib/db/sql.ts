@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { AppError } from "../errors";
 import { pipelinePool } from "./client";
+import { inBulkhead } from "./bulkhead";
 import type { CommitStatement } from "./commit-batch";
 import { assertScope, type TenantScope } from "./scope";
 import type { Tx } from "./tenant";
@@ -62,6 +63,10 @@ const run = (client: pg.PoolClient, s: Statement) =>
 
 export async function withTenantSql<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T> {
   assertScope(scope);
+  return inBulkhead("hot", scope.orgId, () => pipelinedTenantTransaction(scope, fn));
+}
+
+async function pipelinedTenantTransaction<T>(scope: TenantScope, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pipelinePool().connect();
   let finished = false;
   let broken = false;

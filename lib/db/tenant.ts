@@ -2,6 +2,7 @@ import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { AppError } from "../errors";
 import { assertScope, isUuid, type TenantScope } from "./scope";
+import { inBulkhead } from "./bulkhead";
 import { commitScopeEntered, withCommitScope } from "./commit-batch";
 
 /** The transaction client handed to domain code inside a tenant transaction. */
@@ -42,6 +43,10 @@ export async function withAnonymous<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptio
 }
 
 async function runScoped<T>(orgId: string, userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
+  return inBulkhead("tenant", orgId, () => transaction(orgId, userId, fn, opts));
+}
+
+async function transaction<T>(orgId: string, userId: string, fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
   return withCommitScope(orgId, (bind) =>
     db().prisma.$transaction(
       async (tx) => {

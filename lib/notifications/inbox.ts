@@ -33,7 +33,9 @@ export async function getInbox(ctx: OrgContext, opts: { limit?: number } = {}): 
         SELECT (SELECT count(*)::int FROM notifications
                 WHERE org_id = ${ctx.org.id}::uuid AND user_id = ${userId}::uuid AND read_at IS NULL) AS unread,
                (SELECT count(*)::int FROM approvals
-                WHERE org_id = ${ctx.org.id}::uuid AND status = 'pending' AND expires_at > now()) AS pending`;
+                WHERE org_id = ${ctx.org.id}::uuid AND status = 'pending' AND expires_at > now())
+             + (SELECT count(*)::int FROM audit_export_requests
+                WHERE org_id = ${ctx.org.id}::uuid AND status = 'pending_approval' AND approval_expires_at > now()) AS pending`;
     return {
       unread: counts[0]!.unread,
       pending_approvals: canApprove ? counts[0]!.pending : null,

@@ -66,11 +66,24 @@ describe("GET /api/v1/audit/export", () => {
 
     const ev = await lastEvent(a.org.id);
     expect(ev).toMatchObject({ action: "audit.exported", actor_id: a.users.auditor.id, target_type: "audit_log" });
+    // The request came first (the range fixed at the head before it), then the export.
+    const requested = (
+      await owner().query(`SELECT action, target_id, data FROM audit_events WHERE org_id = $1 AND seq = $2`, [
+        a.org.id,
+        ev.seq - 1,
+      ])
+    ).rows[0];
+    expect(requested).toMatchObject({ action: "audit.export_requested", target_id: ev.data.export_id });
+    expect(requested.data).toMatchObject({ format: "jsonl", through_seq: ev.seq - 2, estimated_events: 4500 });
+    // The estimate is an upper bound, and a close one.
+    expect(requested.data.estimated_bytes).toBeGreaterThanOrEqual(body.length);
+    expect(requested.data.estimated_bytes).toBeLessThan(body.length * 1.25);
     expect(ev.data).toEqual({
+      export_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       format: "jsonl",
       from,
       to,
-      through_seq: ev.seq - 1,
+      through_seq: ev.seq - 2,
       completed: true,
       events: 4500,
       bytes: body.length,

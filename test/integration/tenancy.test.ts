@@ -90,6 +90,11 @@ beforeAll(async () => {
       `INSERT INTO member_locks (org_id, user_id, locked_until, reason) VALUES ($1, $2, now() - interval '1 minute', 'wall')`,
       [t.org.id, t.users.viewer.id],
     );
+    await owner().query(
+      `INSERT INTO audit_export_requests (org_id, requested_by_user_id, format, through_seq, estimated_events, estimated_bytes, status)
+       VALUES ($1, $2, 'jsonl', 0, 0, 0, 'ready')`,
+      [t.org.id, t.users.auditor.id],
+    );
   }
   // SSO: a connection with a domain, a request in flight, an identity, a seen
   // assertion and a role request, in both.
@@ -378,6 +383,16 @@ const TABLES: TableSpec[] = [
       [v.org.id],
     ],
     canUpdate: false,
+  },
+  {
+    table: "audit_export_requests",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO audit_export_requests (org_id, requested_by_user_id, format, through_seq, estimated_events, estimated_bytes, status)
+       VALUES ($1, $2, 'jsonl', 0, 0, 0, 'approved')`,
+      [v.org.id, atk.users.admin.id],
+    ],
+    canUpdate: true,
   },
   {
     table: "member_locks",

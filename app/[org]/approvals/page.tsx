@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import { ApprovalQueue } from "@/components/approvals/approval-queue";
+import { ExportApprovals } from "@/components/audit/export-requests";
+import { listExportRequests } from "@/lib/exports/requests";
 import { PageHeader, TabLinks } from "@/components/ui";
 import { listApprovals } from "@/lib/approvals/list-approvals";
 import { APPROVAL_STATUSES } from "@/lib/approvals/schemas";
@@ -28,7 +30,10 @@ export default async function ApprovalsPage({
   const requested = (await searchParams).status;
   const status =
     requested === "all" || (APPROVAL_STATUSES as readonly string[]).includes(requested ?? "") ? requested! : "pending";
-  const items = await listApprovals(ctx, { status });
+  const [items, exports] = await Promise.all([
+    listApprovals(ctx, { status }),
+    status === "pending" ? listExportRequests(ctx, "pending") : Promise.resolve([]),
+  ]);
   return (
     <>
       <PageHeader
@@ -43,6 +48,7 @@ export default async function ApprovalsPage({
           active: t.status === status,
         }))}
       />
+      {status === "pending" && <ExportApprovals org={ctx.org.slug} initial={exports} />}
       {/* Remount per tab so the poller and the "new" markers start from that tab's list. */}
       <ApprovalQueue key={status} org={ctx.org.slug} status={status} initial={items} />
     </>

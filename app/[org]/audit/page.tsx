@@ -3,6 +3,7 @@ import Link from "next/link";
 import { AUDIT_EVENT_FILTERS } from "@/lib/audit/event-names";
 import { CheckpointButton } from "@/components/audit/checkpoint-button";
 import { ExportForm } from "@/components/audit/export-form";
+import { listExportRequests } from "@/lib/exports/requests";
 import { VerificationBadge } from "@/components/audit/verification-badge";
 import { Table } from "@/components/table";
 import { Alert, Badge, Card, PageHeader, formatUtc, inputClass } from "@/components/ui";
@@ -299,7 +300,7 @@ export default async function AuditPage({
         </Card>
         {canExport && (
           <Card title="Export">
-            <ExportForm org={ctx.org.slug} />
+            <ExportForm org={ctx.org.slug} mine={await listExportRequests(ctx, "mine", 10)} />
           </Card>
         )}
       </div>

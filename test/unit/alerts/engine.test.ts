@@ -67,3 +67,25 @@ describe("absence with a deadline from a field", () => {
     }
   });
 });
+
+describe("template 4: large audit export", () => {
+  const rule = compileAlertRule({ id: "r", name: "large", version: 1 }, templateById("large_export")!.spec);
+  const requested = (bytes: number) =>
+    event(1, "audit.export_requested", T0, { estimated_bytes: bytes, estimated_events: 10 });
+
+  it("matches an export estimated above 1 GiB, and only that event type", () => {
+    expect(matchEvent(rule, requested(1_073_741_825)).start).toBe(true);
+    expect(matchEvent(rule, requested(1_073_741_824)).start).toBe(false);
+    expect(matchEvent(rule, requested(5_000)).start).toBe(false);
+    expect(matchEvent(rule, { ...requested(2e9), action: "audit.exported" }).start).toBe(false);
+    expect(rule.spec.responses.map((r) => r.type)).toEqual(["require_approval", "notify"]);
+  });
+
+  it("fires on each request (no cooldown: every large export is held)", () => {
+    const g = emptyGroup();
+    const e1 = requested(2e9);
+    const e2 = { ...requested(3e9), seq: 2 };
+    expect(step(rule, g, "[]", e1, matchEvent(rule, e1))).not.toBeNull();
+    expect(step(rule, g, "[]", e2, matchEvent(rule, e2))).not.toBeNull();
+  });
+});

@@ -1,20 +1,20 @@
-import { exportAuditEvents } from "@/lib/audit/export-events";
 import { exportQuerySchema } from "@/lib/audit/schemas";
+import { exportAuditEvents } from "@/lib/exports/requests";
 import { route } from "@/lib/http/route";
+import { downloadResponse } from "@/lib/http/download";
 
-/** A time range of the audit trail as JSONL or CSV, streamed; the export is itself audited with its size. */
+/**
+ * A time range of the audit trail as JSONL or CSV, streamed; the export is
+ * itself audited with its size. An export an alert rule holds for approval
+ * (e.g. larger than 1 GB) answers 202 with the request to follow instead.
+ */
 export const GET = route(
   { permission: "audit:export", query: exportQuerySchema, download: true },
   async ({ ctx, query }) => {
     const out = await exportAuditEvents(ctx, query);
-    return new Response(out.body, {
-      status: 200,
-      headers: {
-        "content-type": out.contentType,
-        "content-disposition": `attachment; filename="${out.filename}"`,
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-      },
-    });
+    if ("pending" in out) {
+      return { status: 202, body: out.pending, headers: { location: `/api/v1/audit/exports/${out.pending.id}` } };
+    }
+    return downloadResponse(out.stream);
   },
 );

@@ -1,0 +1,15 @@
+import { exportQuerySchema } from "@/lib/audit/schemas";
+import { listExportRequests, requestExport } from "@/lib/exports/requests";
+import { listExportsQuerySchema } from "@/lib/exports/schemas";
+import { route } from "@/lib/http/route";
+
+/** Requests an export: `ready` to download at once, or `pending_approval` when an alert rule holds it. */
+export const POST = route({ permission: "audit:export", body: exportQuerySchema }, async ({ ctx, body }) => ({
+  status: 201,
+  body: await requestExport(ctx, body),
+}));
+
+/** The caller's own export requests, or (which=pending, approvals:read) every one waiting for an approval. */
+export const GET = route({ anyPrincipal: true, query: listExportsQuerySchema }, async ({ ctx, query }) => ({
+  body: { exports: await listExportRequests(ctx, query.which, query.limit) },
+}));
