@@ -8,7 +8,15 @@ import { Alert, Button, inputClass } from "./ui";
  * redirects to the identity provider, and the page's CSP (form-action 'self')
  * would block a form whose redirect leaves the site.
  */
-export function SsoLoginForm({ next, initialError }: { next: string; initialError?: string }) {
+export function SsoLoginForm({
+  next,
+  initialError,
+  initialIdentifier = "",
+}: {
+  next: string;
+  initialError?: string;
+  initialIdentifier?: string;
+}) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | undefined>(initialError);
 
@@ -40,6 +48,7 @@ export function SsoLoginForm({ next, initialError }: { next: string; initialErro
         <input
           id="sso-identifier"
           name="identifier"
+          defaultValue={initialIdentifier}
           autoComplete="username"
           placeholder="you@company.com or acme"
           className={`${inputClass} mt-1`}

@@ -19,7 +19,9 @@ export default async function LoginPage({
 }) {
   const sp = await searchParams;
   const next = safeNextPath(typeof sp.next === "string" ? sp.next : undefined);
-  if (await currentUser()) redirect(next);
+  // A signed-in person sent here because an organization is SSO-only stays, to continue with SSO.
+  const ssoRequired = sp.sso_error === "sso_required";
+  if (!ssoRequired && (await currentUser())) redirect(next);
   // A session that has passed the password but not the second factor: the second step.
   const pending = await sessionUserFromCookie((await cookies()).get(sessionCookieName())?.value, {
     allowMfaPending: true,
@@ -53,6 +55,7 @@ export default async function LoginPage({
             <SsoLoginForm
               next={next}
               initialError={ssoErrorMessage(typeof sp.sso_error === "string" ? sp.sso_error : undefined)}
+              initialIdentifier={typeof sp.org === "string" && /^[a-z0-9-]{1,40}$/.test(sp.org) ? sp.org : ""}
             />
           </>
         )}

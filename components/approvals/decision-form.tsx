@@ -2,6 +2,7 @@
 
 import { useId, useState } from "react";
 import { api } from "../api-client";
+import { STEP_UP_HEADER, useStepUp, type BegunStepUp } from "../step-up";
 import { invalid, useMutation } from "../use-mutation";
 import { Alert, Button, inputClass } from "../ui";
 
@@ -40,6 +41,7 @@ export function DecisionForm({
   const id = useId();
   const [reason, setReason] = useState("");
   const { error, busy, fieldErrors, run } = useMutation({ refresh: false });
+  const stepUp = useStepUp();
   const fieldError = fieldErrors.reason;
 
   async function decide(decision: "approved" | "rejected") {
@@ -52,10 +54,19 @@ export function DecisionForm({
             "Your decision needs a reason.",
           );
         }
-        return api<DecisionResult>(
-          org,
-          `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`,
-          { method: "POST", body: { reason: reason.trim(), payload_hash: payloadHash } },
+        // High-risk decisions need a fresh second factor bound to this approval and payload.
+        return stepUp.withStepUp(
+          (stepUpId) =>
+            api<DecisionResult>(
+              org,
+              `/api/v1/approvals/${approvalId}/${decision === "approved" ? "approve" : "reject"}`,
+              {
+                method: "POST",
+                body: { reason: reason.trim(), payload_hash: payloadHash },
+                headers: stepUpId ? { [STEP_UP_HEADER]: stepUpId } : undefined,
+              },
+            ),
+          () => api<BegunStepUp>(org, `/api/v1/approvals/${approvalId}/step-up`, { method: "POST" }),
         );
       },
       { fields: /^reason$/ },
@@ -75,6 +86,7 @@ export function DecisionForm({
       }}
     >
       {error && <Alert>{error}</Alert>}
+      {stepUp.dialog}
       <label htmlFor={reasonId} className="block text-sm font-medium text-slate-700">
         Reason (required, recorded in the audit trail)
       </label>

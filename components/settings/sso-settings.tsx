@@ -3,6 +3,7 @@
 import { useState } from "react";
 import type { SsoConnectionView } from "@/lib/sso/connections";
 import type { SsoDomainView } from "@/lib/sso/domains";
+import type { Enforcement } from "@/lib/sso/enforcement";
 import type { RoleRequestView } from "@/lib/sso/role-requests";
 import { api } from "../api-client";
 import { ConfirmDialog } from "../dialog";
@@ -32,9 +33,11 @@ export function SsoSettings({
   testedId,
   testError,
   origin,
+  enforcement,
 }: {
   org: string;
   origin: string;
+  enforcement: Enforcement;
   connections: SsoConnectionView[];
   domains: SsoDomainView[];
   roleRequests: RoleRequestView[];
@@ -49,6 +52,7 @@ export function SsoSettings({
         <ConnectionCard key={c.id} org={org} origin={origin} connection={c} justTested={testedId === c.id} />
       ))}
       <NewConnectionCard org={org} />
+      <EnforcementCard org={org} enforcement={enforcement} />
       <RoleRequestsCard org={org} requests={roleRequests} />
     </div>
   );
@@ -231,6 +235,7 @@ function ConnectionCard({
   const [name, setName] = useState(c.name);
   const [defaultRole, setDefaultRole] = useState<string>(c.default_role);
   const [groups, setGroups] = useState<{ group: string; role: string }[]>(c.group_roles.map((g) => ({ ...g })));
+  const [idpMfa, setIdpMfa] = useState(c.idp_mfa);
   const [deleting, setDeleting] = useState(false);
   const last = c.last_test as LastTest;
   const testHref = `/api/sso/start?${new URLSearchParams({ connection: c.id, test: "1", org }).toString()}`;
@@ -371,7 +376,7 @@ function ConnectionCard({
               () =>
                 api(org, `/api/v1/sso/connections/${c.id}`, {
                   method: "PATCH",
-                  body: { name: name.trim(), default_role: defaultRole, group_roles: groups },
+                  body: { name: name.trim(), default_role: defaultRole, group_roles: groups, idp_mfa: idpMfa },
                 }),
               { fields: /^(name|default_role|group_roles(\..*)?)$/ },
             );
@@ -402,6 +407,10 @@ function ConnectionCard({
             </Field>
           </div>
           <GroupRolesEditor value={groups} onChange={setGroups} idPrefix={c.id} />
+          <label className="flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={idpMfa} onChange={(e) => setIdpMfa(e.target.checked)} />A fresh multi-factor
+            sign-in at the IdP (amr / AuthnContext, within 10 minutes) satisfies this organization&apos;s MFA policy
+          </label>
           {Object.entries(m.fieldErrors)
             .filter(([k]) => k.startsWith("group_roles"))
             .map(([k, v]) => (
@@ -411,7 +420,7 @@ function ConnectionCard({
             ))}
           <div className="flex flex-wrap gap-2">
             <Button type="submit" disabled={m.pending}>
-              {m.busy === "save" ? "Saving…" : "Save mapping"}
+              {m.busy === "save" ? "Saving…" : "Save"}
             </Button>
             {c.enabled ? (
               <Button
@@ -635,6 +644,55 @@ function NewConnectionCard({ org }: { org: string }) {
           {m.busy === "create" ? "Adding…" : "Add connection"}
         </Button>
       </form>
+    </Card>
+  );
+}
+
+function EnforcementCard({ org, enforcement: e }: { org: string; enforcement: Enforcement }) {
+  const m = useMutation();
+  const [confirming, setConfirming] = useState(false);
+  const set = (enabled: boolean) =>
+    m.run("enforce", () => api(org, "/api/v1/sso/enforcement", { method: "PUT", body: { enabled } }));
+  return (
+    <Card title="SSO-only sign-in">
+      <div className="space-y-3 text-sm">
+        {m.error && <Alert>{m.error}</Alert>}
+        <p className="text-slate-600">
+          When on, members can act in this organization only in a session their SSO sign-in started: password and
+          passkey sign-ins are refused here. Admins keep break-glass access with a recovery code; each use is audited
+          and every admin is notified.
+        </p>
+        <p>
+          Status: {e.enabled ? <Badge tone="green">on</Badge> : <Badge>off</Badge>}
+          {e.enabled_at && <span className="ml-2 text-xs text-slate-500">since {formatUtc(e.enabled_at)}</span>}
+        </p>
+        {!e.enabled && e.blocked_by && <p className="text-amber-800">{e.blocked_by}</p>}
+        {e.enabled ? (
+          <Button variant="secondary" disabled={m.pending} onClick={() => set(false)}>
+            {m.busy === "enforce" ? "Turning off…" : "Turn off SSO-only"}
+          </Button>
+        ) : (
+          <Button disabled={m.pending || e.blocked_by !== null} onClick={() => setConfirming(true)}>
+            Turn on SSO-only
+          </Button>
+        )}
+      </div>
+      {confirming && (
+        <ConfirmDialog
+          title="Require SSO for everyone?"
+          confirmLabel="Turn on SSO-only"
+          tone="danger"
+          pending={m.pending}
+          onCancel={() => setConfirming(false)}
+          onConfirm={async () => {
+            await set(true);
+            setConfirming(false);
+          }}
+        >
+          Password and passkey sessions stop working in this organization at their next request. Make sure every admin
+          holds recovery codes for break-glass access.
+        </ConfirmDialog>
+      )}
     </Card>
   );
 }

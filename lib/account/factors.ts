@@ -9,6 +9,7 @@ import { registrationOptions, verifyRegistration } from "../auth/webauthn";
 import { isUniqueViolation } from "../db/errors";
 import { withUser, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
+import { queueSecurityNotice, type SecurityNoticeKind } from "../notifications/security-notices";
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
 import { confirmTotpSchema, finishPasskeySchema, renamePasskeySchema } from "./schemas";
@@ -43,7 +44,24 @@ async function audit(
   data: Record<string, unknown>,
 ) {
   await auditEachOrg(tx, ids, { userId: user.userId, action, sessionId: user.sessionId, ip: meta.ip, data });
+  // The person hears of every change to how they sign in (by e-mail, after commit, when SMTP is set).
+  const kind = NOTICES[action];
+  if (kind) {
+    const detail =
+      data.type === "totp"
+        ? "authenticator app"
+        : data.type === "webauthn"
+          ? `passkey${typeof data.name === "string" ? ` “${data.name}”` : ""}`
+          : null;
+    await queueSecurityNotice(tx, { to: user.email, kind, detail, ip: meta.ip });
+  }
 }
+
+const NOTICES: Partial<Record<string, SecurityNoticeKind>> = {
+  "mfa.factor_added": "mfa_factor_added",
+  "mfa.factor_removed": "mfa_factor_removed",
+  "mfa.recovery_codes_regenerated": "recovery_codes_regenerated",
+};
 
 export type FactorSummary = {
   totp: { enabled: boolean; confirmed_at: Date | null; last_used_at: Date | null };

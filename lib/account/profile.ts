@@ -4,6 +4,7 @@ import { auditEachOrg, type RequestMeta } from "../auth/sessions";
 import { requireStepUp } from "../auth/step-up";
 import { withUser } from "../db/tenant";
 import { AppError } from "../errors";
+import { queueSecurityNotice } from "../notifications/security-notices";
 import type { SessionUser } from "../rbac/context";
 import { signInByAccount } from "../security/rate-limit";
 import { parseOr422 } from "../validation";
@@ -71,6 +72,7 @@ export async function changePassword(user: SessionUser, input: unknown, stepUpId
       ip: meta.ip,
       data: { other_sessions_ended: ended.count, step_up: stepUp?.method ?? null },
     });
+    await queueSecurityNotice(tx, { to: user.email, kind: "password_changed", ip: meta.ip });
     return { other_sessions_ended: ended.count };
   });
 }

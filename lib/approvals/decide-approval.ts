@@ -1,4 +1,7 @@
 import { appendAuditEvents, type AuditInput } from "../audit/append-event";
+import { consumeStepUp } from "../auth/step-up";
+import { canonicalJson, type JsonValue } from "../json";
+import { sha256Hex } from "../security/hash";
 import { rawSql } from "../db/sql";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
@@ -7,6 +10,13 @@ import { assertCan, type OrgContext } from "../rbac/context";
 import { closePendingApprovals } from "../actions/close-pending";
 import { notifyActionChanged } from "../actions/notify";
 import { decideApprovalSchema } from "./schemas";
+
+/** The organization's rule (settings: every approval / high risk and above / none). */
+export function stepUpRequired(rule: string, risk: string): boolean {
+  if (rule === "every") return true;
+  if (rule === "none") return false;
+  return risk === "high" || risk === "critical";
+}
 
 export type DecisionResult = {
   approval: { id: string; status: string; required: number; approvals: number };
@@ -27,12 +37,12 @@ export async function decideApproval(
   approvalId: string,
   decision: "approved" | "rejected",
   raw: unknown,
+  stepUpId: string | null = null,
 ): Promise<DecisionResult> {
   assertCan(ctx, "approvals:decide");
   if (ctx.principal.kind !== "user") throw new AppError("forbidden", "Approvals are decided by people, not API keys");
   const user = ctx.principal.user;
   const input = parseOr422(decideApprovalSchema, raw ?? {});
-  const mfa = user.authMethods.some((m) => m === "otp" || m === "webauthn");
 
   const outcome = await withTenant({ orgId: ctx.org.id, userId: user.userId }, async (tx) => {
     const sql = rawSql(tx);
@@ -44,12 +54,16 @@ export async function decideApproval(
       payload_hash: string;
       expires_at: Date;
       key_creator: string | null;
+      risk_level: string;
+      step_up_approvals: string;
     }>(
-      `SELECT ap.id, ap.action_id, ap.status, ap.approvals_required, ap.payload_hash, ap.expires_at, k.created_by_user_id AS key_creator
+      `SELECT ap.id, ap.action_id, ap.status, ap.approvals_required, ap.payload_hash, ap.expires_at,
+              k.created_by_user_id AS key_creator, a.risk_level, o.step_up_approvals
        FROM approvals ap JOIN actions a ON a.id = ap.action_id JOIN api_keys k ON k.id = a.api_key_id
+       JOIN organizations o ON o.id = ap.org_id
        WHERE ap.id = $1 FOR UPDATE OF ap`,
       [approvalId],
-      "approval_lock",
+      "approval_lock_v2",
     );
     if (!ap) throw notFound("Approval");
     if (ap.status === "pending" && ap.expires_at.getTime() <= Date.now()) {
@@ -66,13 +80,38 @@ export async function decideApproval(
     if (input.payload_hash && input.payload_hash !== ap.payload_hash) {
       throw new AppError("conflict", "The action's payload is not the one you reviewed; reload and review it again");
     }
+    // Step-up bound to this approval and payload (lib/auth/step-up.ts), by the
+    // organization's rule, for anyone with a factor to step up with (the MFA
+    // policy decides whether approvers must have one); a grant presented
+    // voluntarily is recorded too.
+    const required = stepUpRequired(ap.step_up_approvals, ap.risk_level) && user.factors.length > 0;
+    const evidence =
+      required || stepUpId
+        ? await consumeStepUp(tx, user, stepUpId, {
+            purpose: "approval.decide",
+            targetId: ap.id,
+            payloadHash: ap.payload_hash,
+          })
+        : null;
+    const mfa = evidence?.method === "webauthn";
+    const mfaMethod = evidence?.method ?? null;
+    const evidenceSha256 = evidence ? sha256Hex(canonicalJson(evidence as unknown as JsonValue)) : null;
     const inserted = await sql.query(
-      `INSERT INTO approval_decisions (org_id, approval_id, approver_id, decision, reason, mfa, payload_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO approval_decisions (org_id, approval_id, approver_id, decision, reason, mfa, payload_hash, mfa_evidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
        ON CONFLICT (org_id, approval_id, approver_id) DO NOTHING
        RETURNING id`,
-      [ctx.org.id, ap.id, user.userId, decision, input.reason, mfa, ap.payload_hash],
-      "approval_decision_insert",
+      [
+        ctx.org.id,
+        ap.id,
+        user.userId,
+        decision,
+        input.reason,
+        mfa,
+        ap.payload_hash,
+        evidence ? JSON.stringify(evidence) : null,
+      ],
+      "approval_decision_insert_v2",
     );
     if (inserted.length === 0) throw new AppError("conflict", "You have already decided on this approval");
 
@@ -95,6 +134,8 @@ export async function decideApproval(
           decision,
           reason: input.reason,
           mfa,
+          mfa_method: mfaMethod,
+          mfa_evidence_sha256: evidenceSha256,
           payload_hash: ap.payload_hash,
         },
       },

@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import type { SessionUser } from "../rbac/context";
 import type { OrgMembership } from "./principal";
 import { SECOND_FACTOR_METHODS } from "./sessions";
+import { idpMfaFor } from "./sso-policy";
 
 /**
  * An organization's MFA policy applied to one member: off, required for admins
@@ -17,8 +18,15 @@ export type Compliance =
   | { ok: true; grace: Date | null }
   | { ok: false; reason: "no_factor" | "no_passkey" | "session_without_mfa" | "session_without_passkey" };
 
-export function mfaCompliance(user: SessionUser, m: Pick<OrgMembership, "role" | "mfa">, now = new Date()): Compliance {
+export function mfaCompliance(
+  user: SessionUser,
+  m: Pick<OrgMembership, "role" | "mfa"> & { org?: OrgMembership["org"] },
+  now = new Date(),
+): Compliance {
   if (!mfaRequiredFor(m)) return { ok: true, grace: null };
+  // A fresh multi-factor sign-in at this organization's own IdP, where its SSO
+  // connection allows that to count (lib/sso/provision.ts decides freshness).
+  if (m.org && !m.mfa.passkeysOnly && idpMfaFor(user, m.org.id)) return { ok: true, grace: null };
   const hasFactor = m.mfa.passkeysOnly ? user.factors.includes("webauthn") : user.factors.length > 0;
   const sessionOk = m.mfa.passkeysOnly
     ? user.authMethods.includes("webauthn")

@@ -13,7 +13,13 @@ export type OrgMfaPolicy = {
   stepUpApprovals: "every" | "high" | "none";
 };
 
-export type OrgMembership = { org: OrgRef; role: Role; mfa: OrgMfaPolicy };
+export type OrgMembership = {
+  org: OrgRef;
+  role: Role;
+  mfa: OrgMfaPolicy;
+  /** SSO-only: sessions not established through this organization's SSO may not act here (sso-policy.ts). */
+  ssoEnforced: boolean;
+};
 
 /** The next-auth session cookie's name (the `__Secure-` prefix when cookies are secure). */
 export function sessionCookieName(): string {
@@ -76,6 +82,7 @@ export async function membershipsOf(userId: string): Promise<OrgMembership[]> {
                 ? r.step_up_approvals
                 : "high") as OrgMfaPolicy["stepUpApprovals"],
             },
+            ssoEnforced: r.sso_enforced === true,
           },
         ]
       : [],

@@ -7,6 +7,7 @@ import type { SessionUser } from "../rbac/context";
 import { randomToken, sha256Hex } from "../security/hash";
 import { signInByIp } from "../security/rate-limit";
 import { clearMfaFailures, lockedMessage, mfaLockState, recordMfaFailure } from "./mfa-throttle";
+import { recordBreakGlass, ssoOnlyRefusal } from "./break-glass";
 import { consumeRecoveryCode, RECOVERY_CODES_LOW } from "./recovery-codes";
 import { auditEachOrg, auditSignInFailure, createSession, type AuthMethod, type RequestMeta } from "./sessions";
 import { auditMfaLocked, CHALLENGE_MAX_FAILURES, credentialsOf, failureMessage } from "./step-up";
@@ -190,6 +191,13 @@ export async function completeSecondFactor(
           data: { purpose: "sign_in", remaining: recoveryCodesLeft },
         },
       );
+      // Into an SSO-only organization, an admin's recovery code is break-glass.
+      await recordBreakGlass(
+        tx,
+        memberships,
+        { userId: user.userId, email: user.email, sessionId: user.sessionId },
+        meta,
+      );
     }
     return { ok: true as const, method, recoveryCodesLeft };
   });
@@ -310,6 +318,11 @@ export async function signInWithPasskey(
   if ((await lookupUserLocks(owner)).length > 0) {
     await auditSignInFailure(owner, "locked", meta);
     throw await refuse();
+  }
+  const ssoOnly = await ssoOnlyRefusal(owner);
+  if (ssoOnly) {
+    await auditSignInFailure(owner, "sso_required", meta);
+    throw new AppError("forbidden", ssoOnly);
   }
   const session = await createSession(owner, ["webauthn"], meta);
   return { userId: owner, sessionToken: session.token, sessionId: session.sessionId };

@@ -10,7 +10,12 @@ import type { AuditEventName } from "../audit/event-names";
 /** Server-side sessions. The browser holds a random token; the database holds its SHA-256. */
 
 /** How a session was established: password, TOTP, passkey, recovery code, SSO. */
-export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "sso";
+/**
+ * How a session was established. An SSO session also names the organization
+ * whose IdP vouched for it (`sso_org:<id>`, SSO-only enforcement), and
+ * `idp_mfa:<id>` when that IdP reported a fresh multi-factor authentication.
+ */
+export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "sso" | `sso_org:${string}` | `idp_mfa:${string}`;
 
 /** The methods that are a second factor (a session with one of them has passed MFA). */
 export const SECOND_FACTOR_METHODS: readonly string[] = ["otp", "webauthn", "recovery"];

@@ -5,6 +5,7 @@ import { log } from "../log";
 import { sha256Hex } from "../security/hash";
 import { signInByAccount, signInByIp } from "../security/rate-limit";
 import { PASSWORD_MAX_LENGTH, verifyPassword } from "./password";
+import { ssoOnlyRefusal } from "./break-glass";
 import { hasSecondFactor } from "./second-factor";
 import { auditSignInFailure, createSession, type RequestMeta } from "./sessions";
 
@@ -60,6 +61,11 @@ export async function signInWithPassword(input: unknown, meta: RequestMeta): Pro
   }
 
   await signInByAccount.reset(email);
+  const ssoOnly = await ssoOnlyRefusal(user.id);
+  if (ssoOnly) {
+    await auditSignInFailure(user.id, "sso_required", meta);
+    throw new AppError("forbidden", ssoOnly);
+  }
   // With a second factor, the session only opens the second step (second-factor.ts).
   const mfaPending = await hasSecondFactor(user.id);
   const session = await createSession(user.id, ["pwd"], meta, { mfaPending });

@@ -25,13 +25,14 @@ export type MembershipRow = {
   mfa_passkeys_only: boolean;
   mfa_grace_until: Date | null;
   step_up_approvals: string;
+  sso_enforced: boolean;
 };
 
 export async function lookupUserMemberships(userId: string): Promise<MembershipRow[]> {
   const { rows } = await db().pool.query<MembershipRow>({
-    name: "warden_user_memberships_v2",
+    name: "warden_user_memberships_v3",
     text: `SELECT org_id, slug, name, role::text AS role, mfa_policy, mfa_passkeys_only, mfa_grace_until,
-                  step_up_approvals FROM warden_user_memberships($1::uuid)`,
+                  step_up_approvals, sso_enforced FROM warden_user_memberships($1::uuid)`,
     values: [userId],
   });
   return rows;

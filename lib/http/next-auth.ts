@@ -36,6 +36,8 @@ async function authorizeWith(signIn: () => Promise<{ userId: string; sessionToke
   } catch (e) {
     if (isAppError(e) && e.code === "unauthenticated") return null;
     if (isAppError(e) && e.code === "rate_limited") throw new Error(e.message);
+    // SSO-only organizations: say so (the credentials were right; only SSO will do).
+    if (isAppError(e) && e.code === "forbidden") throw new Error(e.message);
     log().error({ err: e }, "sign-in failed unexpectedly");
     throw new Error("Sign-in is unavailable right now. Try again shortly.");
   }

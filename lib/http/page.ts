@@ -9,6 +9,7 @@ import {
   type OrgMembership,
 } from "../auth/principal";
 import { mfaCompliance } from "../auth/mfa-policy";
+import { ssoAccess } from "../auth/sso-policy";
 import { clientIpFrom } from "./client-ip";
 import { safeNextPath } from "./safe-redirect";
 import { can, userContext, type OrgContext, type SessionUser } from "../rbac/context";
@@ -46,6 +47,8 @@ const orgContext = cache(async (slug: string): Promise<PageContext> => {
   // The organization's MFA policy: a member without a compliant factor (or a
   // session that did not use it) may only go to their account page and enrol.
   if (!mfaCompliance(user, membership).ok) redirect("/account");
+  // SSO-only: a session not established through this organization's IdP may not use it.
+  if (ssoAccess(user, membership) === "refused") redirect(`/login?sso_error=sso_required&org=${membership.org.slug}`);
   const h = await headers();
   const principal = { kind: "user" as const, user };
   const ctx = userContext({

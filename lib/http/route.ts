@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { membershipBySlug, sessionCookieFromHeader, sessionUserFromCookie } from "../auth/principal";
 import { assertMfaCompliant } from "../auth/mfa-policy";
+import { assertSsoCompliant } from "../auth/sso-policy";
 import { AppError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
@@ -152,6 +153,7 @@ export function route(
           const membership = await membershipBySlug(user.userId, slug.trim().toLowerCase());
           if (!membership) throw new AppError("not_found", "Organization not found");
           assertMfaCompliant(user, membership);
+          assertSsoCompliant(user, membership);
           ctx = userContext({
             requestId,
             ip,

@@ -7,6 +7,8 @@ import { fillMerkleCache, inclusionProofs } from "../audit/merkle-store";
 import { signingKeyring } from "../audit/signing-keyring";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
+import { canonicalJson } from "../json";
+import { sha256Hex } from "../security/hash";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
 import { buildProofPack, zipProofPack, type PackEvent } from "./build";
 
@@ -93,6 +95,15 @@ function approvalsFile(a: LoadedAction): Record<string, unknown>[] {
     decision: d.decision,
     reason: d.reason,
     mfa: d.mfa,
+    // What the step-up proves (docs/proof-pack-format.md): a passkey's
+    // assertion over this approval's payload hash, or that a TOTP step was used.
+    ...(d.mfaEvidence
+      ? {
+          mfa_method: (d.mfaEvidence as { method?: string }).method ?? null,
+          mfa_evidence_sha256: sha256Hex(canonicalJson(d.mfaEvidence)),
+          mfa_evidence: d.mfaEvidence,
+        }
+      : {}),
     decided_at: d.createdAt.toISOString(),
   }));
 }

@@ -94,6 +94,8 @@ export type PackSummary = {
   effect: string | null;
   policy_version: unknown;
   approvals: number | null;
+  /** Approvals whose passkey assertion over the payload hash verified. */
+  approvals_with_passkey_proof: number | null;
   events: number[];
   tree_size: number | null;
   root_hash: string | null;
@@ -151,3 +153,16 @@ export declare function verifyNote(
 export declare function parseCheckpointNote(
   text: string,
 ): { origin: string; treeSize: number; rootHash: string; extensions: string[] } | null;
+
+/** The WebAuthn challenge of a step-up for this operation (base64url). */
+export declare function stepUpChallenge(
+  purpose: string,
+  targetId: string | null,
+  payloadHash: string | null,
+  nonce: string,
+): string;
+/** Checks a passkey assertion offline; null when it holds, else what is wrong. */
+export declare function verifyPasskeyAssertion(
+  evidence: unknown,
+  expected: { purpose: string; targetId: string; payloadHash: string },
+): string | null;

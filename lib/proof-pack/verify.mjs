@@ -440,6 +440,7 @@ function openPack(files) {
     effect: null,
     policy_version: null,
     approvals: null,
+    approvals_with_passkey_proof: null,
     events: [],
     tree_size: null,
     root_hash: null,
@@ -1118,6 +1119,7 @@ function checkApprovals(pack, events) {
     return;
   }
   summary.approvals = approvals.length;
+  summary.approvals_with_passkey_proof = 0;
   const entryCount = new Map();
   for (const a of approvals) {
     const k = decisionKey(a.approval_id, a.approver_id);
@@ -1156,6 +1158,12 @@ function checkApprovals(pack, events) {
     const e = matching[0];
     for (const f of ["approver_id", "decision", "reason", "mfa"])
       compareField(pack, "approvals.json", a, f, e, e.event.data[f]);
+    // Events from before MFA evidence existed record neither field.
+    for (const f of ["mfa_method", "mfa_evidence_sha256"]) {
+      if (Object.prototype.hasOwnProperty.call(e.event.data, f) && e.event.data[f] !== null)
+        compareField(pack, "approvals.json", a, f, e, e.event.data[f]);
+    }
+    if (checkMfaEvidence(pack, a, e)) summary.approvals_with_passkey_proof += 1;
   }
   for (const e of approvalEvents) {
     if (e.event.action !== `approval.${e.event.data.decision}`) {
@@ -1177,6 +1185,176 @@ function checkApprovals(pack, events) {
       );
     }
   }
+}
+
+// ---------------------------------------------------------------- MFA evidence
+//
+// A decision made with a passkey step-up carries the WebAuthn assertion and the
+// credential's public key. The challenge the passkey signed is derived from the
+// operation, so the signature itself says which payload was approved:
+//   challenge = SHA-256(UTF-8("warden-step-up/v1" LF purpose LF target_id LF payload_hash LF nonce))
+// The evidence's SHA-256 (canonical JSON) is recorded in the hash-chained
+// approval event, so the evidence cannot be swapped after the fact.
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+function b64urlBytes(s) {
+  return typeof s === "string" && B64URL.test(s) ? Buffer.from(s, "base64url") : null;
+}
+
+/** The WebAuthn challenge of a step-up for this operation (base64url). */
+export function stepUpChallenge(purpose, targetId, payloadHash, nonce) {
+  const text = ["warden-step-up/v1", purpose, targetId ?? "", payloadHash ?? "", nonce].join("\n");
+  return sha256(Buffer.from(text, "utf8")).toString("base64url");
+}
+
+/**
+ * Checks one passkey assertion offline: the challenge derived from (purpose,
+ * approval id, payload hash, nonce), the type, origin and RP ID, user presence
+ * and user verification, and the signature under the given public key.
+ * Returns null when it holds, else what is wrong.
+ */
+export function verifyPasskeyAssertion(ev, expected) {
+  if (!isObject(ev)) return "the evidence is not an object";
+  if (ev.purpose !== expected.purpose) return `it is for ${show(ev.purpose)}, not ${expected.purpose}`;
+  if (ev.target_id !== expected.targetId)
+    return `it is for ${show(ev.target_id)}, not approval ${show(expected.targetId)}`;
+  if (ev.payload_hash !== expected.payloadHash) {
+    return `it names payload hash ${show(ev.payload_hash)}, not the action's ${show(expected.payloadHash)}`;
+  }
+  if (typeof ev.nonce !== "string" || ev.nonce.includes("\n")) return "its nonce is malformed";
+  const clientData = b64urlBytes(ev.client_data_json);
+  const authData = b64urlBytes(ev.authenticator_data);
+  const signature = b64urlBytes(ev.signature);
+  if (!clientData || !authData || !signature || authData.length < 37) return "its assertion fields are malformed";
+  let cd;
+  try {
+    cd = JSON.parse(utf8.decode(clientData));
+  } catch {
+    return "its clientDataJSON is not JSON";
+  }
+  if (!isObject(cd) || cd.type !== "webauthn.get") return "its clientDataJSON is not an assertion (webauthn.get)";
+  const challenge = stepUpChallenge(ev.purpose, ev.target_id, ev.payload_hash, ev.nonce);
+  if (cd.challenge !== challenge) return "the passkey signed another challenge than this operation's";
+  if (typeof ev.origin !== "string" || cd.origin !== ev.origin)
+    return `it was made on ${show(cd.origin)}, not ${show(ev.origin)}`;
+  if (typeof ev.rp_id !== "string" || !sha256(Buffer.from(ev.rp_id, "utf8")).equals(authData.subarray(0, 32))) {
+    return `its authenticator data is not for RP ID ${show(ev.rp_id)}`;
+  }
+  const flags = authData[32];
+  if (!(flags & 0x01)) return "the authenticator reports no user presence";
+  if (!(flags & 0x04)) return "the authenticator reports no user verification";
+  let key;
+  try {
+    key = createPublicKey({ key: ev.public_key_jwk, format: "jwk" });
+  } catch {
+    return "its public key is malformed";
+  }
+  const algs = { "-7": ["sha256", "EC"], "-257": ["sha256", "RSA"], "-8": [null, "OKP"] };
+  const alg = algs[String(ev.alg)];
+  if (!alg || ev.public_key_jwk?.kty !== alg[1])
+    return `its algorithm ${show(ev.alg)} is not ES256, RS256 or EdDSA with a matching key`;
+  const signed = Buffer.concat([authData, sha256(clientData)]);
+  let ok = false;
+  try {
+    ok = verifySignature(alg[0], signed, key, signature);
+  } catch {
+    ok = false;
+  }
+  return ok ? null : "the signature does not verify under the credential's public key";
+}
+
+/**
+ * approvals.json entry ↔ its event: the evidence hashes to what the event
+ * recorded; a passkey assertion verifies for this approval and payload hash;
+ * `mfa` is true exactly when it does. Returns true for a verified passkey proof.
+ */
+function checkMfaEvidence(pack, a, e) {
+  const { fail } = pack;
+  const has = Object.prototype.hasOwnProperty.call(a, "mfa_evidence") && a.mfa_evidence !== null;
+  const recorded = e.event.data.mfa_evidence_sha256 ?? null;
+  if (!has) {
+    if (recorded !== null) {
+      fail(
+        "mfa_evidence_missing",
+        `approvals.json entry for approval ${show(a.approval_id)} lacks the MFA evidence its event records`,
+        {
+          file: "approvals.json",
+          seq: e.seq,
+        },
+      );
+    } else if (a.mfa === true) {
+      fail(
+        "mfa_unproven",
+        `approvals.json says approval ${show(a.approval_id)} was made with MFA but carries no evidence`,
+        {
+          file: "approvals.json",
+          seq: e.seq,
+        },
+      );
+    }
+    return false;
+  }
+  let digest = null;
+  try {
+    digest = sha256Hex(Buffer.from(canonicalJson(a.mfa_evidence), "utf8"));
+  } catch {
+    digest = null;
+  }
+  if (digest === null || digest !== recorded) {
+    fail(
+      "mfa_evidence_mismatch",
+      `the MFA evidence for approval ${show(a.approval_id)} is not what event seq ${e.seq} recorded (tampered?)`,
+      {
+        file: "approvals.json",
+        seq: e.seq,
+        field: "mfa_evidence",
+      },
+    );
+    return false;
+  }
+  if (a.mfa_evidence.method !== "webauthn") {
+    if (a.mfa === true) {
+      fail(
+        "mfa_unproven",
+        `approval ${show(a.approval_id)}: only a passkey assertion proves MFA, not ${show(a.mfa_evidence.method)}`,
+        {
+          file: "approvals.json",
+          seq: e.seq,
+        },
+      );
+    }
+    return false;
+  }
+  const problem = verifyPasskeyAssertion(a.mfa_evidence, {
+    purpose: "approval.decide",
+    targetId: a.approval_id,
+    payloadHash: e.event.data.payload_hash,
+  });
+  if (problem) {
+    fail(
+      "mfa_assertion_invalid",
+      `the passkey assertion for approval ${show(a.approval_id)} does not verify: ${problem}`,
+      {
+        file: "approvals.json",
+        seq: e.seq,
+        field: "mfa_evidence",
+      },
+    );
+    return false;
+  }
+  if (a.mfa !== true) {
+    fail(
+      "binding_mismatch",
+      `approval ${show(a.approval_id)} carries a valid passkey proof but its mfa flag is ${show(a.mfa)}`,
+      {
+        file: "approvals.json",
+        seq: e.seq,
+        field: "mfa",
+      },
+    );
+  }
+  return true;
 }
 
 /** The one event named `name` in events.jsonl, targeting the action; undefined (and reported) otherwise. */
@@ -1235,7 +1413,10 @@ export function formatReport(result) {
     ["organization", s.org_id],
     ["action", `${s.action_id} (${s.tool} / ${s.operation})`],
     ["decision", `${s.effect}${s.policy_version !== null ? ` (policy version ${show(s.policy_version)})` : ""}`],
-    ["approvals", String(s.approvals)],
+    [
+      "approvals",
+      `${s.approvals}${s.approvals_with_passkey_proof ? ` (${s.approvals_with_passkey_proof} with a verified passkey signature over the payload hash)` : ""}`,
+    ],
     ["events verified", `${s.events.length} (seq ${s.events.join(", ")}): content hash, chain links, inclusion proofs`],
     ["tree size", String(s.tree_size)],
     ["root hash", s.root_hash],

@@ -8,6 +8,7 @@ import { actorOf, assertCan, tenantOf, userIdOf, type OrgContext } from "../rbac
 import type { Role } from "../rbac/permissions";
 import { decrypt, encrypt } from "../security/keyring";
 import { parseOr422 } from "../validation";
+import { assertNotEnforced } from "./enforcement";
 import {
   createConnectionSchema,
   updateConnectionSchema,
@@ -38,6 +39,7 @@ export type SsoConnection = {
   defaultRole: Role;
   groupRoles: GroupRole[];
   allowIdpInitiated: boolean;
+  idpMfa: boolean;
   enabled: boolean;
   configVersion: number;
   testedVersion: number | null;
@@ -59,6 +61,7 @@ export type SsoConnectionView = {
   default_role: Role;
   group_roles: GroupRole[];
   allow_idp_initiated: boolean;
+  idp_mfa: boolean;
   enabled: boolean;
   config_version: number;
   tested: boolean;
@@ -84,6 +87,7 @@ export function toConnection(r: Row): SsoConnection {
     defaultRole: r.defaultRole,
     groupRoles: (r.groupRoles ?? []) as GroupRole[],
     allowIdpInitiated: r.allowIdpInitiated,
+    idpMfa: r.idpMfa,
     enabled: r.enabled,
     configVersion: r.configVersion,
     testedVersion: r.testedVersion,
@@ -106,6 +110,7 @@ export function viewOf(c: SsoConnection): SsoConnectionView {
     default_role: c.defaultRole,
     group_roles: c.groupRoles,
     allow_idp_initiated: c.allowIdpInitiated,
+    idp_mfa: c.idpMfa,
     enabled: c.enabled,
     config_version: c.configVersion,
     tested: isTested(c),
@@ -174,6 +179,7 @@ export async function createConnection(ctx: OrgContext, input: unknown): Promise
         defaultRole: body.default_role,
         groupRoles: body.group_roles as Prisma.InputJsonValue,
         allowIdpInitiated: body.protocol === "saml" ? body.allow_idp_initiated : false,
+        idpMfa: body.idp_mfa,
         createdBy: userIdOf(ctx),
       },
     });
@@ -198,6 +204,7 @@ function auditSettings(c: SsoConnection) {
     default_role: c.defaultRole,
     group_roles: c.groupRoles,
     allow_idp_initiated: c.allowIdpInitiated,
+    idp_mfa: c.idpMfa,
   };
 }
 
@@ -228,6 +235,7 @@ export async function updateConnection(ctx: OrgContext, id: string, input: unkno
         config: (body.oidc ?? body.saml) as Prisma.InputJsonValue | undefined,
         secretEncrypted: body.client_secret ? encrypt(encryptionKeyring(), body.client_secret, `sso:${id}`) : undefined,
         allowIdpInitiated: body.allow_idp_initiated,
+        idpMfa: body.idp_mfa,
         configVersion: identityChange ? { increment: 1 } : undefined,
         updatedAt: new Date(),
       },
@@ -266,6 +274,9 @@ export async function setConnectionEnabled(ctx: OrgContext, id: string, enabled:
       }
       const other = await tx.ssoConnection.findFirst({ where: { enabled: true }, select: { name: true } });
       if (other) throw conflict(`Disable “${other.name}” first: one connection signs people in at a time`);
+    } else {
+      const org = await tx.organization.findUniqueOrThrow({ where: { id: ctx.org.id }, select: { ssoEnforced: true } });
+      assertNotEnforced(org.ssoEnforced);
     }
     const row = await tx.ssoConnection.update({ where: { id }, data: { enabled, updatedAt: new Date() } });
     await appendAuditEvent(tx, {

@@ -2,7 +2,7 @@ import * as oidcClient from "openid-client";
 import type { Prisma } from "../db/generated/client";
 import { appendAuditEvent } from "../audit/append-event";
 import { hasSecondFactor } from "../auth/second-factor";
-import { createSession, type RequestMeta } from "../auth/sessions";
+import { createSession, type AuthMethod, type RequestMeta } from "../auth/sessions";
 import { membershipsOf } from "../auth/principal";
 import { lookupSsoConnectionOrg, lookupSsoDiscovery } from "../db/lookup";
 import { withTenant } from "../db/tenant";
@@ -13,7 +13,7 @@ import { loadConnection, type SsoConnection } from "./connections";
 import { oidcAuthorizationUrl, oidcFinish } from "./oidc";
 import { samlAuthorizeUrl, samlMetadata, samlValidate } from "./saml";
 import { AppError } from "../errors";
-import { mappedRole, profileProblems, provisionFromSso } from "./provision";
+import { idpReportsFreshMfa, mappedRole, profileProblems, provisionFromSso } from "./provision";
 import { SsoError, type SsoProfile } from "./profile";
 
 /**
@@ -352,7 +352,14 @@ export async function complete(req: ClaimedRequest, profile: SsoProfile, meta: R
   try {
     const p = await provisionFromSso(req.connection, profile, meta);
     // A person with a Warden factor passes it after SSO too (the second step on /login).
-    const session = await createSession(p.userId, ["sso"], meta, { mfaPending: await hasSecondFactor(p.userId) });
+    const methods: AuthMethod[] = ["sso", `sso_org:${req.orgId}`];
+    const idpMfa = req.connection.idpMfa && idpReportsFreshMfa(profile);
+    if (idpMfa) methods.push(`idp_mfa:${req.orgId}`);
+    // With a Warden second factor enrolled, SSO opens the second step too, unless
+    // the IdP's own fresh MFA was accepted for this organization.
+    const session = await createSession(p.userId, methods, meta, {
+      mfaPending: !idpMfa && (await hasSecondFactor(p.userId)),
+    });
     const next = req.nextPath !== "/" ? req.nextPath : `/${req.orgSlug}`;
     return { kind: "session", sessionToken: session.token, redirect: next, userId: p.userId };
   } catch (e) {

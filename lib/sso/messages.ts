@@ -15,6 +15,7 @@ export const SSO_ERROR_MESSAGES: Record<string, string> = {
   domain_not_verified: "Your e-mail address is not in a domain this organization has verified.",
   identity_conflict: "This identity-provider account is linked to a different Warden account. Ask your admin.",
   locked: "Your account is locked in this organization. Ask an admin.",
+  sso_required: "This organization requires single sign-on: continue with SSO below.",
   internal: "Single sign-on failed. Try again shortly.",
 };
 

@@ -176,3 +176,25 @@ export async function provisionFromSso(
   });
   return result;
 }
+
+/** RFC 8176 amr values that mean more than one factor (or a phishing-resistant one). */
+const MFA_AMR = new Set(["mfa", "otp", "hwk", "fido", "sc"]);
+/** acr / SAML AuthnContextClassRef values that mean multi-factor. */
+const MFA_ACR = new Set([
+  "https://refeds.org/profile/mfa",
+  "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+  "http://schemas.microsoft.com/claims/multipleauthn",
+  "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+  "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+  "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+]);
+/** How recent the IdP's authentication must be for its MFA to count here. */
+export const IDP_MFA_MAX_AGE_MS = 10 * 60_000;
+
+/** The IdP says the person just authenticated with more than one factor. */
+export function idpReportsFreshMfa(p: SsoProfile, now = Date.now()): boolean {
+  const mfa = p.amr.some((a) => MFA_AMR.has(a)) || (p.acr !== null && MFA_ACR.has(p.acr));
+  const fresh =
+    p.authTime !== null && now - p.authTime.getTime() <= IDP_MFA_MAX_AGE_MS && p.authTime.getTime() <= now + 60_000;
+  return mfa && fresh;
+}

@@ -19,6 +19,8 @@ const common = {
   name: z.string().trim().min(1).max(100),
   default_role: role.default("viewer"),
   group_roles: groupRolesSchema.default([]),
+  /** Let the IdP's fresh multi-factor sign-in satisfy the organization's MFA policy. */
+  idp_mfa: z.boolean().default(false),
 };
 
 export const oidcSettingsSchema = z.strictObject({
@@ -77,6 +79,7 @@ export const updateConnectionSchema = z
     client_secret: z.string().min(1).max(2000).optional(),
     saml: samlSettingsSchema.optional(),
     allow_idp_initiated: z.boolean().optional(),
+    idp_mfa: z.boolean().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, "Nothing to change");
 

@@ -27,6 +27,11 @@ export class SoftAuthenticator {
     this.publicJwk = jwk;
   }
 
+  /** The public key as a JWK (what a proof pack carries). */
+  get jwk(): { kty: string; crv: string; x: string; y: string } {
+    return { kty: "EC", crv: "P-256", ...this.publicJwk };
+  }
+
   get id(): string {
     return b64u(this.credentialId);
   }

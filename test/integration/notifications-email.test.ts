@@ -3,6 +3,7 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as addMemberRoute } from "@/app/api/v1/members/route";
 import { POST as reissueRoute } from "@/app/api/v1/members/[userId]/invitation/route";
+import { changePassword } from "@/lib/account/profile";
 import { startAlertWorkers, stopAlertWorkers } from "@/lib/alerts/worker";
 import { closeDb } from "@/lib/db/client";
 import { withUser } from "@/lib/db/tenant";
@@ -176,5 +177,39 @@ describe("security notices", () => {
     expect(mail.raw).not.toMatch(/^bcc:/im);
     expect(mails.some((m) => m.to.includes("thief@example.com"))).toBe(false);
     expect(mailTo(rolledBack)).toHaveLength(0);
+  });
+
+  it("changing one's password sends the notice (no link), and a refused change sends none", async () => {
+    const user = t.users.viewer;
+    const sessionUser = {
+      sessionId: (await sessionCookie(user.id)).sessionId,
+      userId: user.id,
+      email: user.email,
+      name: "",
+      authMethods: ["pwd"],
+      createdAt: new Date(),
+      mfaPending: false,
+      factors: [],
+    };
+    const meta = { ip: "198.51.100.23", userAgent: "vitest" };
+    await expect(
+      changePassword(
+        sessionUser,
+        { current_password: "not-it-at-all", new_password: "another-long-password-1" },
+        null,
+        meta,
+      ),
+    ).rejects.toMatchObject({ code: "validation_failed" });
+    await changePassword(
+      sessionUser,
+      { current_password: user.password, new_password: "another-long-password-1" },
+      null,
+      meta,
+    );
+    await startAlertWorkers();
+    const mail = await waitFor(() => mailTo(user.email).find((m) => m.subject.includes("password was changed")));
+    expect(mail.text).toContain("198.51.100.23");
+    expect(links(mail.text)).toEqual([]);
+    expect(mailTo(user.email).filter((m) => m.subject.includes("password was changed"))).toHaveLength(1);
   });
 });

@@ -272,7 +272,7 @@ describe("sign-in with JIT provisioning", () => {
     expect(cookie).toBeTruthy();
     const who = await call(WHOAMI, { cookie: cookie! });
     expect(who.status).toBe(200);
-    expect(who.json.session.auth_methods).toEqual(["sso"]);
+    expect(who.json.session.auth_methods).toEqual(["sso", `sso_org:${a.org.id}`]);
     expect(who.json.organizations).toEqual([{ slug: a.org.slug, name: a.org.name, role: "auditor" }]);
     const user = await userByEmail(email);
     const added = (await events(a.org.id, "member.added")).find((e) => e.target_id === user!.id);

@@ -95,7 +95,7 @@ describe("SAML connection", () => {
     expect(res.headers.get("location")).toBe(`http://localhost:3999/${a.org.slug}`);
     const cookie = sessionOf(res)!;
     const who = await call(WHOAMI, { cookie });
-    expect(who.json.session.auth_methods).toEqual(["sso"]);
+    expect(who.json.session.auth_methods).toEqual(["sso", `sso_org:${a.org.id}`]);
     expect(who.json.organizations).toEqual([{ slug: a.org.slug, name: a.org.name, role: "auditor" }]);
     expect((await events("sso.sign_in")).at(-1).data).toMatchObject({ protocol: "saml", email, provisioned: true });
   });

@@ -108,7 +108,7 @@ function specFor(seq: number): Spec {
           approver_id: APPROVER_1,
           decision: "approved",
           reason: "invoice checked",
-          mfa: true,
+          mfa: false,
         },
       };
     case 11:
@@ -191,7 +191,7 @@ export const APPROVALS_JSON = [
     approver_id: APPROVER_1,
     decision: "approved",
     reason: "invoice checked",
-    mfa: true,
+    mfa: false,
     decided_at: "2026-04-30T12:00:10.000Z",
   },
   {

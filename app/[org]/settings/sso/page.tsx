@@ -6,6 +6,7 @@ import { env } from "@/lib/env";
 import { requireOrgPage } from "@/lib/http/page";
 import { listConnections } from "@/lib/sso/connections";
 import { listDomains } from "@/lib/sso/domains";
+import { getEnforcement } from "@/lib/sso/enforcement";
 import { ssoErrorMessage } from "@/lib/sso/messages";
 import { listRoleRequests } from "@/lib/sso/role-requests";
 
@@ -21,10 +22,11 @@ export default async function SsoSettingsPage({
   const { org } = await params;
   const sp = await searchParams;
   const ctx = await requireOrgPage(org, "org:admin");
-  const [connections, domains, roleRequests] = await Promise.all([
+  const [connections, domains, roleRequests, enforcement] = await Promise.all([
     listConnections(ctx),
     listDomains(ctx),
     listRoleRequests(ctx),
+    getEnforcement(ctx),
   ]);
   const configured = env().NEXTAUTH_URL;
   const origin = configured ? new URL(configured).origin : `http://${(await headers()).get("host") ?? "localhost"}`;
@@ -51,6 +53,7 @@ export default async function SsoSettingsPage({
         testedId={tested}
         testError={testError ?? null}
         origin={origin}
+        enforcement={enforcement}
       />
     </>
   );

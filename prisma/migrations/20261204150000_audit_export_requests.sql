@@ -6,7 +6,10 @@
 -- request, so no export larger than the limit starts before a person with
 -- approvals:decide (not the requester) approved it. A request is downloaded
 -- once ('started').
-CREATE TABLE audit_export_requests (
+--
+-- Idempotent: this migration briefly shared its version with another one, so a
+-- database may already have the table.
+CREATE TABLE IF NOT EXISTS audit_export_requests (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
   requested_by_user_id uuid,
@@ -29,10 +32,11 @@ CREATE TABLE audit_export_requests (
   CHECK (status <> 'pending_approval' OR approval_expires_at IS NOT NULL),
   UNIQUE (org_id, id)
 );
-CREATE INDEX audit_export_requests_status ON audit_export_requests (org_id, status, created_at);
+CREATE INDEX IF NOT EXISTS audit_export_requests_status ON audit_export_requests (org_id, status, created_at);
 
 ALTER TABLE audit_export_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_export_requests FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON audit_export_requests;
 CREATE POLICY tenant_isolation ON audit_export_requests TO warden_app
   USING (org_id = nullif(current_setting('app.org_id', true), '')::uuid)
   WITH CHECK (org_id = nullif(current_setting('app.org_id', true), '')::uuid);

@@ -1,0 +1,8 @@
+import { route } from "@/lib/http/route";
+import { enforcementSchema, getEnforcement, setEnforcement } from "@/lib/sso/enforcement";
+
+export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({ body: await getEnforcement(ctx) }));
+
+export const PUT = route({ permission: "org:admin", body: enforcementSchema }, async ({ ctx, body }) => ({
+  body: await setEnforcement(ctx, body),
+}));
