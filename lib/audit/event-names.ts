@@ -89,6 +89,9 @@ export const AUDIT_EVENTS = [
   "sso.role_request_rejected",
   "sso.sign_in",
   "sso.sign_in_failed",
+  "sso.enforcement_enabled",
+  "sso.enforcement_disabled",
+  "sso.break_glass_used",
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
