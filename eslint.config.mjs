@@ -18,7 +18,7 @@ const LIB_LAYERS = [
   ["audit", "connectors", "notifications"],
   ["config", "proof-pack"],
   ["policy"],
-  ["actions", "agents", "alerts", "orgs"],
+  ["actions", "agents", "alerts", "orgs", "posture"],
   ["approvals", "auth", "exports", "keys"],
   ["account", "members", "sso"],
   ["http", "jobs", "sdk"],

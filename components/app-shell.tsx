@@ -24,7 +24,7 @@ export function AppShell({
   return (
     <LiveCountsProvider org={org.slug}>
       <div className="flex min-h-screen">
-        <aside className="hidden w-60 shrink-0 flex-col border-r border-slate-200 bg-white md:flex">
+        <aside className="hidden w-60 shrink-0 flex-col border-r border-slate-200 bg-white md:flex print:hidden">
           <div className="flex h-14 items-center gap-2 border-b border-slate-200 px-4">
             <Link href={`/${org.slug}`} className="flex items-center gap-2 font-semibold">
               <span className="flex h-7 w-7 items-center justify-center rounded-md bg-slate-900 text-sm text-white">
@@ -39,7 +39,7 @@ export function AppShell({
           <NavLinks items={nav} />
         </aside>
         <div className="flex min-w-0 flex-1 flex-col">
-          <header className="flex h-14 items-center justify-between gap-4 border-b border-slate-200 bg-white px-4 md:px-8">
+          <header className="flex h-14 items-center justify-between gap-4 border-b border-slate-200 bg-white px-4 md:px-8 print:hidden">
             <div className="flex items-center gap-3 md:hidden">
               <OrgSwitcher current={org.slug} orgs={orgs} />
             </div>
@@ -55,7 +55,7 @@ export function AppShell({
               <SignOutButton />
             </div>
           </header>
-          <nav className="border-b border-slate-200 bg-white px-2 md:hidden">
+          <nav className="border-b border-slate-200 bg-white px-2 md:hidden print:hidden">
             <NavLinks items={nav} horizontal />
           </nav>
           <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-8 md:px-8">{children}</main>

@@ -61,6 +61,9 @@ async function approvedAction(browser: Browser): Promise<{ id: string }> {
 test("an auditor finds an approved action, exports its proof pack in the browser, and verify.mjs says OK", async ({
   browser,
 }) => {
+  // Three sessions, an approval, a download and a verifier run: on a loaded 2-core CI machine
+  // this took just over the default 60 s with every step passing.
+  test.slow();
   const action = await approvedAction(browser);
   const auditor = await session(browser, DEMO.auditor);
   const { page } = auditor;

@@ -17,6 +17,7 @@ export const SECTIONS: { path: string; label: string; permission: Permission }[]
   { path: "/audit", label: "Audit", permission: "audit:read" },
   { path: "/alerts", label: "Alerts", permission: "alerts:read" },
   { path: "/members", label: "Members", permission: "members:read" },
+  { path: "/security", label: "Security", permission: "security:read" },
   { path: "/settings", label: "Settings", permission: "org:admin" },
 ];
 

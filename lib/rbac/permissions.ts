@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   "members:write",
   "org:admin",
   "actions:submit",
+  "security:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -32,7 +33,7 @@ export type Role = (typeof ROLES)[number];
 
 const VIEWER: readonly Permission[] = ["dashboard:read", "actions:read", "agents:read", "policies:read"];
 const APPROVER: readonly Permission[] = [...VIEWER, "approvals:read", "approvals:decide"];
-const AUDITOR: readonly Permission[] = [...VIEWER, "audit:read", "audit:export"];
+const AUDITOR: readonly Permission[] = [...VIEWER, "audit:read", "audit:export", "security:read"];
 const ADMIN: readonly Permission[] = PERMISSIONS;
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

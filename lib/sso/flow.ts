@@ -96,8 +96,10 @@ export async function startSso(args: StartArgs): Promise<Started> {
     samlRequestId = r.requestId;
   }
 
-  const row = await withTenant({ orgId }, (tx) =>
-    tx.ssoAuthRequest.create({
+  const row = await withTenant({ orgId }, async (tx) => {
+    // Requests left behind (abandoned at the IdP) go once they are an hour past expiry.
+    await tx.ssoAuthRequest.deleteMany({ where: { expiresAt: { lt: new Date(Date.now() - 3600_000) } } });
+    return tx.ssoAuthRequest.create({
       data: {
         orgId,
         connectionId: c.id,
@@ -113,8 +115,8 @@ export async function startSso(args: StartArgs): Promise<Started> {
         expiresAt: new Date(Date.now() + REQUEST_TTL_SECONDS * 1000),
       },
       select: { id: true },
-    }),
-  );
+    });
+  });
   return { redirectUrl, binding, requestId: row.id };
 }
 

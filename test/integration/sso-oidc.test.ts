@@ -399,6 +399,20 @@ describe("refused sign-ins (each writes no account and no session)", () => {
     await expectRefused(await deliverCallback(connA, callbackUrl, binding), "expired");
   });
 
+  it("abandoned requests are swept once they are an hour past expiry", async () => {
+    await startAndAuthorize(`identifier=${a.org.slug}`, connA);
+    await owner().query(
+      `UPDATE sso_auth_requests SET expires_at = now() - interval '2 hours' WHERE org_id = $1 AND consumed_at IS NULL`,
+      [a.org.id],
+    );
+    await startAndAuthorize(`identifier=${a.org.slug}`, connA);
+    const left = await owner().query(
+      `SELECT count(*)::int AS n FROM sso_auth_requests WHERE org_id = $1 AND expires_at < now() - interval '1 hour'`,
+      [a.org.id],
+    );
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it("IdP-initiated (a code with no state) is refused", async () => {
     const res = await deliverCallback(connA, `${callbackPrefix(connA)}?code=abc`);
     await expectRefused(res, "unsolicited");

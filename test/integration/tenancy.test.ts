@@ -96,6 +96,14 @@ beforeAll(async () => {
       [t.org.id, t.users.auditor.id],
     );
   }
+  // Security posture: a snapshot in both.
+  for (const t of [a, b]) {
+    await owner().query(
+      `INSERT INTO security_posture_snapshots (org_id, reason, score, passed, failed, not_available, report)
+       VALUES ($1, 'manual', 50, 1, 1, 0, '{}')`,
+      [t.org.id],
+    );
+  }
   // SSO: a connection with a domain, a request in flight, an identity, a seen
   // assertion and a role request, in both.
   for (const t of [a, b]) {
@@ -443,6 +451,16 @@ const TABLES: TableSpec[] = [
     insert: (v) => [
       `INSERT INTO sso_replay_cache (org_id, connection_id, assertion_id, expires_at) VALUES ($1, $2, 'forged', now())`,
       [v.org.id, ssoIds.get(v.org.id)],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "security_posture_snapshots",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO security_posture_snapshots (org_id, reason, score, passed, failed, not_available, report)
+       VALUES ($1, 'manual', 100, 9, 0, 0, '{}')`,
+      [v.org.id],
     ],
     canUpdate: false,
   },

@@ -29,6 +29,9 @@ describe("role hierarchy", () => {
     ["auditor", "audit:export", true],
     ["auditor", "approvals:read", false],
     ["auditor", "keys:read", false],
+    ["auditor", "security:read", true],
+    ["approver", "security:read", false],
+    ["viewer", "security:read", false],
     ["admin", "org:admin", true],
   ] as const)("%s has %s: %s", (role, perm, expected) => {
     expect(roleHas(role, perm)).toBe(expected);

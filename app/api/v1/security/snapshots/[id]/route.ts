@@ -1,0 +1,7 @@
+import { getSnapshot, snapshotParamsSchema } from "@/lib/posture/snapshots";
+import { route } from "@/lib/http/route";
+
+/** One stored snapshot with its full report and the SHA-256 of its canonical JSON. */
+export const GET = route({ permission: "security:read", params: snapshotParamsSchema }, async ({ ctx, params }) => ({
+  body: await getSnapshot(ctx, params.id),
+}));
