@@ -19,8 +19,8 @@ const LIB_LAYERS = [
   ["config", "proof-pack"],
   ["policy"],
   ["actions", "agents", "alerts", "orgs", "posture"],
-  ["approvals", "auth", "exports", "keys"],
-  ["account", "members", "sso"],
+  ["auth", "exports", "keys"],
+  ["account", "approvals", "members", "sso"],
   ["http", "jobs", "sdk"],
 ];
 

@@ -74,6 +74,8 @@ export const AUDIT_EVENTS = [
   "policy.published",
   "policy.reactivated",
   "retention.payloads_expired",
+  "security.posture_recorded",
+  "security.posture_exported",
   "sso.connection_created",
   "sso.connection_updated",
   "sso.connection_deleted",
