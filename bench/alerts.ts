@@ -32,6 +32,7 @@ import { withTenant } from "../lib/db/tenant";
 import { DEFAULT_OWNER_URL, withDatabase } from "../scripts/lib/db-admin";
 import { seedAuditEvents } from "../scripts/lib/seed-audit-events";
 import { benchOrganization, fmt, saveResult, summarize } from "./lib";
+import type { AuditEventName } from "../lib/audit/event-names";
 
 const RATE = Number(process.env.BENCH_ALERT_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_ALERT_SECONDS ?? 20);
@@ -61,7 +62,8 @@ function eventFor(orgId: string, n: number): AuditInput {
   return {
     orgId,
     actor: { type: "user", id: `00000000-0000-4000-8000-${String(n % 50).padStart(12, "0")}` },
-    action: probe ? "bench.probe" : kinds[n % kinds.length]!,
+    // Synthetic names next to real ones: the probe rule matches bench.probe only.
+    action: (probe ? "bench.probe" : kinds[n % kinds.length]!) as AuditEventName,
     target: { type: "bench", id: String(n % 97) },
     ip: `198.51.100.${n % 250}`,
     data: { n, effect: n % 3 === 0 ? "deny" : "allow", agent_id: `a-${n % 20}`, probe_n: probe ? n : null },

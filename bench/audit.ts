@@ -43,6 +43,7 @@ import type { Role } from "../lib/rbac/permissions";
 import { DEFAULT_OWNER_URL, withDatabase } from "../scripts/lib/db-admin";
 import { seedAuditEvents } from "../scripts/lib/seed-audit-events";
 import { benchMember, saveResult } from "./lib";
+import type { AuditEventName } from "../lib/audit/event-names";
 
 const SIZES = (process.env.BENCH_AUDIT_SIZES ?? "100000")
   .split(",")
@@ -143,7 +144,7 @@ async function batchedAppendThroughput(orgId: string, seconds: number): Promise<
     const batch = Array.from({ length: 100 }, (_, i) => ({
       orgId,
       actor: { type: "system" as const, id: null },
-      action: "bench.append_batch",
+      action: "bench.append_batch" as AuditEventName,
       target: { type: "bench", id: null },
       data: { n: count + i },
     }));
@@ -162,7 +163,7 @@ async function appendThroughput(orgId: string, concurrency: number, seconds: num
         appendAuditEvent(tx, {
           orgId,
           actor: { type: "system", id: null },
-          action: "bench.append",
+          action: "bench.append" as AuditEventName,
           target: { type: "bench", id: null },
           data: { n: count },
         }),

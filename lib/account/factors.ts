@@ -13,6 +13,7 @@ import { queueSecurityNotice, type SecurityNoticeKind } from "../notifications/s
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
 import { confirmTotpSchema, finishPasskeySchema, renamePasskeySchema } from "./schemas";
+import type { AuditEventName } from "../audit/event-names";
 
 /**
  * A person's factors: TOTP, passkeys, recovery codes. Adding a factor when one
@@ -38,7 +39,7 @@ async function audit(
   tx: Tx,
   user: SessionUser,
   ids: string[],
-  action: string,
+  action: AuditEventName,
   meta: RequestMeta,
   data: Record<string, unknown>,
 ) {

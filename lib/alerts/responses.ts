@@ -4,6 +4,7 @@ import type { AlertEvent } from "./condition";
 import { enqueueDeliveries } from "./deliveries";
 import type { LiveRule } from "./load-rules";
 import type { AlertResponse } from "./schemas";
+import type { AuditEventName } from "../audit/event-names";
 
 /**
  * Automatic responses. Each is an ordinary change in the organization's
@@ -63,7 +64,7 @@ async function runOne(
 ): Promise<ResponseResult> {
   const e = f.event;
   const alert = alertRef(f);
-  const record = (action: string, target: { type: string; id: string }, data: Record<string, unknown>) =>
+  const record = (action: AuditEventName, target: { type: string; id: string }, data: Record<string, unknown>) =>
     audit.push({ orgId, actor: ALERTS_ACTOR, action, target, data: { ...data, alert } });
 
   switch (r.type) {

@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import { sendWithCommit } from "../db/commit-batch";
 import { rawSql, type AnyTx, type Sql } from "../db/sql";
 import type { Actor } from "../rbac/context";
+import type { AuditEventName } from "./event-names";
 import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
 
 export type AuditInput = {
   orgId: string;
   actor: Actor;
-  action: string;
+  action: AuditEventName;
   target?: { type: string; id: string | null } | null;
   ip?: string | null;
   data?: unknown;

@@ -5,6 +5,7 @@ import { evaluateInline } from "../alerts/evaluate-alerts";
 import { randomToken, sha256Hex } from "../security/hash";
 import { log } from "../log";
 import type { SessionUser } from "../rbac/context";
+import type { AuditEventName } from "../audit/event-names";
 
 /** Server-side sessions. The browser holds a random token; the database holds its SHA-256. */
 
@@ -134,7 +135,13 @@ export async function endSessionByToken(token: string, meta: RequestMeta): Promi
 export async function auditEachOrg(
   tx: Tx,
   orgIds: string[],
-  e: { userId: string; action: string; sessionId: string | null; ip: string | null; data: Record<string, unknown> },
+  e: {
+    userId: string;
+    action: AuditEventName;
+    sessionId: string | null;
+    ip: string | null;
+    data: Record<string, unknown>;
+  },
   opts: { evaluateAlerts?: boolean } = {},
 ): Promise<void> {
   for (const orgId of orgIds) {

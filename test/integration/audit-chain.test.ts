@@ -8,6 +8,7 @@ import { createOrganization } from "@/lib/orgs/create-organization";
 import { appClient, closeOwner, owner } from "../helpers/db";
 import { tamper } from "../helpers/audit";
 import { uniqueSlug } from "../helpers/fixtures";
+import type { AuditEventName } from "@/lib/audit/event-names";
 
 afterAll(async () => {
   await closeOwner();
@@ -21,7 +22,7 @@ async function newOrgWithEvents(n: number): Promise<string> {
       appendAuditEvent(tx, {
         orgId: org.id,
         actor: { type: "system", id: null },
-        action: "test.event",
+        action: "test.event" as AuditEventName,
         data: { i, text: `event ${i}` },
       }),
     );
@@ -39,7 +40,7 @@ describe("concurrent appends", () => {
           return appendAuditEvent(tx, {
             orgId: org.id,
             actor: { type: "system", id: null },
-            action: "test.concurrent",
+            action: "test.concurrent" as AuditEventName,
             data: { i },
           });
         }),
@@ -58,7 +59,11 @@ describe("concurrent appends", () => {
     const orgId = await newOrgWithEvents(2);
     await expect(
       withTenant({ orgId }, async (tx) => {
-        await appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "test.rolled_back" });
+        await appendAuditEvent(tx, {
+          orgId,
+          actor: { type: "system", id: null },
+          action: "test.rolled_back" as AuditEventName,
+        });
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
@@ -69,7 +74,7 @@ describe("concurrent appends", () => {
 
 async function newAppend(orgId: string) {
   await withTenant({ orgId }, (tx) =>
-    appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "test.after" }),
+    appendAuditEvent(tx, { orgId, actor: { type: "system", id: null }, action: "test.after" as AuditEventName }),
   );
 }
 

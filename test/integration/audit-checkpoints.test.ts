@@ -15,6 +15,7 @@ import { headSeq, seedEvents, tamper } from "../helpers/audit";
 import { closeOwner, owner } from "../helpers/db";
 import { createTestOrg } from "../helpers/fixtures";
 import { memberContext } from "../helpers/keys";
+import type { AuditEventName } from "@/lib/audit/event-names";
 
 afterAll(async () => {
   await closeOwner();
@@ -170,7 +171,11 @@ describe("consistency proofs across growth", () => {
     const old = await createCheckpoint(auditor);
     await seedEvents(t.org.id, 2000);
     await withTenant({ orgId: t.org.id }, (tx) =>
-      appendAuditEvent(tx, { orgId: t.org.id, actor: { type: "system", id: null }, action: "test.after_growth" }),
+      appendAuditEvent(tx, {
+        orgId: t.org.id,
+        actor: { type: "system", id: null },
+        action: "test.after_growth" as AuditEventName,
+      }),
     );
     const next = await createCheckpoint(auditor);
     expect(next.tree_size).toBeGreaterThan(old.tree_size + 2000);

@@ -5,6 +5,7 @@ import { withTenantSql } from "@/lib/db/sql";
 import { enterTenant, withTenant, withUser } from "@/lib/db/tenant";
 import { closeOwner, owner } from "../helpers/db";
 import { createTestOrg, type TestOrg } from "../helpers/fixtures";
+import type { AuditEventName } from "@/lib/audit/event-names";
 
 /**
  * Issue 20, item 1: the organization's audit-chain head is locked only in a
@@ -43,10 +44,10 @@ async function headIsFree(orgId: string): Promise<boolean> {
   }
 }
 
-const event = (orgId: string, action = "test.lock_hold") => ({
+const event = (orgId: string, action: string = "test.lock_hold") => ({
   orgId,
   actor: { type: "system" as const, id: null },
-  action,
+  action: action as AuditEventName, // a synthetic name
   data: { n: 1 },
 });
 

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AUDIT_EVENT_FILTERS } from "@/lib/audit/event-names";
 import { CheckpointButton } from "@/components/audit/checkpoint-button";
 import { ConsistencyProver } from "@/components/audit/consistency-prover";
 import { ExportForm } from "@/components/audit/export-form";
@@ -20,23 +21,6 @@ export const metadata: Metadata = { title: "Audit trail" };
 type SearchParams = Record<string, string | string[] | undefined>;
 
 const FILTERS = ["actor", "action", "target_type", "target_id", "from", "to"] as const;
-const KNOWN_EVENTS = [
-  "action.*",
-  "action.submitted",
-  "action.decided",
-  "action.approved",
-  "action.rejected",
-  "action.executed",
-  "approval.*",
-  "approval.approved",
-  "approval.rejected",
-  "audit.*",
-  "auth.*",
-  "member.*",
-  "api_key.*",
-  "policy.*",
-  "retention.payloads_expired",
-];
 
 function first(v: string | string[] | undefined): string {
   return (Array.isArray(v) ? v[0] : v)?.trim() ?? "";
@@ -118,7 +102,7 @@ export default async function AuditPage({
               list="event-types"
             />
             <datalist id="event-types">
-              {KNOWN_EVENTS.map((e) => (
+              {AUDIT_EVENT_FILTERS.map((e) => (
                 <option key={e} value={e} />
               ))}
             </datalist>
