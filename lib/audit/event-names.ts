@@ -70,6 +70,7 @@ export const AUDIT_EVENTS = [
   "mfa.recovery_codes_regenerated",
   "org.created",
   "org.settings_updated",
+  "org.mfa_policy_changed",
   "policy.draft_created",
   "policy.published",
   "policy.reactivated",

@@ -3,6 +3,7 @@ import { GET } from "@/app/api/health/route";
 import { GET as unknownApi } from "@/app/api/[...path]/route";
 import { GET as ready } from "@/app/api/health/ready/route";
 import { appendAuditEvent } from "@/lib/audit/append-event";
+import type { AuditEventName } from "@/lib/audit/event-names";
 import { withTenant } from "@/lib/db/tenant";
 import { closeOwner, owner } from "../helpers/db";
 import { createTestOrg } from "../helpers/fixtures";
@@ -66,7 +67,11 @@ describe("GET /api/health/ready", () => {
     await holder.query("BEGIN");
     await holder.query("SELECT 1 FROM audit_heads WHERE org_id = $1 FOR UPDATE", [t.org.id]);
     const writer = withTenant({ orgId: t.org.id }, (tx) =>
-      appendAuditEvent(tx, { orgId: t.org.id, actor: { type: "system", id: null }, action: "test.ready" }),
+      appendAuditEvent(tx, {
+        orgId: t.org.id,
+        actor: { type: "system", id: null },
+        action: "test.ready" as AuditEventName,
+      }),
     ).catch((e: unknown) => e);
     try {
       let waits = { count: 0, longest_ms: 0 };
