@@ -12,7 +12,7 @@ import { consumeRecoveryCode, RECOVERY_CODES_LOW } from "./recovery-codes";
 import { auditEachOrg, auditSignInFailure, createSession, type AuthMethod, type RequestMeta } from "./sessions";
 import { auditMfaLocked, CHALLENGE_MAX_FAILURES, credentialsOf, failureMessage } from "./step-up";
 import { consumeTotpCode } from "./totp";
-import { authenticationOptions, authenticationResponseSchema, verifyAssertion } from "./webauthn";
+import { authenticationOptions, authenticationResponseSchema, verifyUserPasskey } from "./webauthn";
 
 /**
  * The second step of sign-in. After the password, a person with a factor holds
@@ -128,25 +128,9 @@ export async function completeSecondFactor(
            AND session_id = ${user.sessionId}::uuid AND purpose = 'sign_in.second_factor'
            AND used_at IS NULL AND expires_at > now()
         RETURNING challenge`;
-      const cred = ch[0]
-        ? await tx.webauthnCredential.findFirst({ where: { userId: user.userId, credentialId: input.response.id } })
-        : null;
-      const v =
-        ch[0] && cred
-          ? await verifyAssertion(input.response, ch[0].challenge, {
-              credentialId: cred.credentialId,
-              publicKey: cred.publicKey,
-              counter: Number(cred.counter),
-              transports: cred.transports,
-            })
-          : null;
-      if (v && cred) {
-        await tx.webauthnCredential.update({
-          where: { id: cred.id },
-          data: { counter: v.newCounter, lastUsedAt: new Date() },
-        });
-        method = "webauthn";
-      } else failure = ch[0] ? "bad_assertion" : "challenge_expired";
+      const check = ch[0] ? await verifyUserPasskey(tx, user.userId, input.response, ch[0].challenge) : null;
+      if (check?.ok) method = "webauthn";
+      else failure = ch[0] ? "bad_assertion" : "challenge_expired";
     }
 
     if (!method) {
@@ -295,22 +279,10 @@ export async function signInWithPasskey(
     const handle = Buffer.from(response.response.userHandle, "base64url").toString("hex");
     if (handle !== owner.replace(/-/g, "")) throw await refuse();
   }
-  const verified = await withUser(owner, async (tx) => {
-    const cred = await tx.webauthnCredential.findFirst({ where: { userId: owner, credentialId: response.id } });
-    if (!cred) return false;
-    const v = await verifyAssertion(response, ch[0]!.challenge, {
-      credentialId: cred.credentialId,
-      publicKey: cred.publicKey,
-      counter: Number(cred.counter),
-      transports: cred.transports,
-    });
-    if (!v) return false;
-    await tx.webauthnCredential.update({
-      where: { id: cred.id },
-      data: { counter: v.newCounter, lastUsedAt: new Date() },
-    });
-    return true;
-  });
+  const verified = await withUser(
+    owner,
+    async (tx) => (await verifyUserPasskey(tx, owner, response, ch[0]!.challenge)).ok,
+  );
   if (!verified) {
     await auditSignInFailure(owner, "bad_passkey", meta);
     throw await refuse();

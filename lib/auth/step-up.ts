@@ -12,7 +12,7 @@ import { consumeTotpCode } from "./totp";
 import {
   authenticationOptions,
   authenticationResponseSchema,
-  verifyAssertion,
+  verifyUserPasskey,
   type AssertionEvidence,
 } from "./webauthn";
 
@@ -183,31 +183,17 @@ export async function verifyStepUp(
       const r = await consumeRecoveryCode(tx, user.userId, input.code);
       if (r) evidence = { method: "recovery" };
     } else {
-      const cred = await tx.webauthnCredential.findFirst({
-        where: { userId: user.userId, credentialId: input.response.id },
-      });
-      const v = cred
-        ? await verifyAssertion(input.response, row.challenge, {
-            credentialId: cred.credentialId,
-            publicKey: cred.publicKey,
-            counter: Number(cred.counter),
-            transports: cred.transports,
-          })
-        : null;
-      if (v && cred) {
-        await tx.webauthnCredential.update({
-          where: { id: cred.id },
-          data: { counter: v.newCounter, lastUsedAt: new Date() },
-        });
+      const check = await verifyUserPasskey(tx, user.userId, input.response, row.challenge);
+      if (check.ok) {
         evidence = {
           method: "webauthn",
           purpose: row.purpose,
           target_id: row.target_id,
           payload_hash: row.payload_hash,
           nonce: row.nonce,
-          ...v.evidence,
+          ...check.evidence,
         };
-      } else failure = cred ? "bad_assertion" : "unknown_credential";
+      } else failure = check.reason;
     }
 
     if (!evidence) {

@@ -10,6 +10,7 @@ import {
 } from "@simplewebauthn/server";
 import { decodeCredentialPublicKey } from "@simplewebauthn/server/helpers";
 import { z } from "zod";
+import type { Tx } from "../db/tenant";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../log";
@@ -204,6 +205,33 @@ export async function verifyAssertion(
     log().info({ err: e instanceof Error ? e.message : String(e) }, "passkey assertion refused");
     return null;
   }
+}
+
+/**
+ * One of the user's own passkeys answering a challenge: finds the credential among the user's
+ * (never another person's), verifies the assertion, and records the new signature counter and
+ * last use. Sign-in's second step, passkey sign-in and step-up all go through here.
+ */
+export async function verifyUserPasskey(
+  tx: Tx,
+  userId: string,
+  response: AuthenticationResponse,
+  challenge: string,
+): Promise<{ ok: true; evidence: AssertionEvidence } | { ok: false; reason: "unknown_credential" | "bad_assertion" }> {
+  const cred = await tx.webauthnCredential.findFirst({ where: { userId, credentialId: response.id } });
+  if (!cred) return { ok: false, reason: "unknown_credential" };
+  const v = await verifyAssertion(response, challenge, {
+    credentialId: cred.credentialId,
+    publicKey: cred.publicKey,
+    counter: Number(cred.counter),
+    transports: cred.transports,
+  });
+  if (!v) return { ok: false, reason: "bad_assertion" };
+  await tx.webauthnCredential.update({
+    where: { id: cred.id },
+    data: { counter: v.newCounter, lastUsedAt: new Date() },
+  });
+  return { ok: true, evidence: v.evidence };
 }
 
 export type JsonWebKeyLike = { kty: string; crv?: string; x?: string; y?: string; n?: string; e?: string };
