@@ -114,18 +114,21 @@ describe("the runtime budget on a stored policy", () => {
   });
 
   it("while adversarial payloads run, /api/health keeps answering within 50 ms", async () => {
-    // Measured in this process's CPU time, not wall time: the test machine is shared, and a
-    // process that is merely waiting for a core is not blocking its own event loop. Without the
-    // budget one of these payloads alone keeps the event loop busy for about 14 s of CPU.
+    // A turn's length is bounded by two clocks, each an upper bound of the main thread's own
+    // work: the process's CPU time (which also counts GC and libuv threads running beside it)
+    // and wall time (which also counts waiting for a core on a shared machine). The smaller of
+    // the two is still an upper bound, so a turn that ran 50 ms on the main thread always fails
+    // the check. Without the budget one of these payloads alone keeps the event loop busy for
+    // about 14 s.
     const cpuMs = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
     let longestTurn = 0;
-    let last = cpuMs();
+    let last = { cpu: cpuMs(), wall: performance.now() };
     const ticker = setInterval(() => {
-      const now = cpuMs();
-      longestTurn = Math.max(longestTurn, now - last);
+      const now = { cpu: cpuMs(), wall: performance.now() };
+      longestTurn = Math.max(longestTurn, Math.min(now.cpu - last.cpu, now.wall - last.wall));
       last = now;
     }, 2);
     const body = { tool: "files", operation: "read", params: { l: zeros(4000) } };
@@ -148,9 +151,9 @@ describe("the runtime budget on a stored policy", () => {
     const probes: number[] = [];
     try {
       for (let i = 0; i < 30; i++) {
-        const started = cpuMs();
+        const started = { cpu: cpuMs(), wall: performance.now() };
         const res = await health();
-        probes.push(cpuMs() - started);
+        probes.push(Math.min(cpuMs() - started.cpu, performance.now() - started.wall));
         expect(res.status).toBe(200);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -160,10 +163,11 @@ describe("the runtime budget on a stored policy", () => {
       clearInterval(ticker);
     }
     expect(attacks).toBeGreaterThan(8);
-    // The hard guarantee: no turn of the event loop ran 50 ms of CPU, so no one was blocked.
-    // A probe's CPU time also counts the attackers' work done while /api/health waited for a
-    // pooled connection they share, so on a loaded CI machine one probe can pass 50 ms without
-    // any blocking: 9 of 10 must stay under 50 ms, none over 150 ms.
+    // The hard guarantee: no turn of the event loop ran 50 ms on the main thread, so no one was
+    // blocked. A probe (timed by the same two clocks) also counts the attackers' turns that ran
+    // while /api/health waited for the pooled connection it shares with them, so on a loaded
+    // machine one probe can pass 50 ms without any blocking: 9 of 10 must stay under 50 ms,
+    // none over 150 ms.
     expect(longestTurn).toBeLessThan(50);
     const sorted = [...probes].sort((a, b) => a - b);
     expect(sorted[Math.floor(sorted.length * 0.9) - 1]).toBeLessThan(50);
