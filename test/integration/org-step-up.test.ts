@@ -179,7 +179,11 @@ describe("exports", () => {
       body: { format: "jsonl" },
     });
     expect(bare.json.code).toBe("step_up_required");
-    const linkBare = await callRaw(exportGet, { cookie: admin.cookie, org: t.org.slug, path: "/api/v1/audit/export?format=jsonl" });
+    const linkBare = await callRaw(exportGet, {
+      cookie: admin.cookie,
+      org: t.org.slug,
+      path: "/api/v1/audit/export?format=jsonl",
+    });
     expect(linkBare.status).toBe(401);
     expect(await count()).toBe(n);
 
