@@ -257,3 +257,20 @@ export async function lookupOrgsWithSsoDomainsDue(limit: number): Promise<string
     SELECT org_id::text FROM warden_orgs_with_sso_domains_due(${limit}::int)`;
   return rows.map((r) => r.org_id);
 }
+
+export type ScimTokenLookupRow = {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  org_name: string;
+  secret_hash: string;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+};
+
+/** A SCIM bearer token's row by id, before its organization is known. */
+export async function lookupScimToken(id: string): Promise<ScimTokenLookupRow | null> {
+  const rows = await db().prisma.$queryRaw<ScimTokenLookupRow[]>`
+    SELECT id, org_id, org_slug, org_name, secret_hash, expires_at, revoked_at FROM warden_scim_token_lookup(${id}::uuid)`;
+  return rows[0] ?? null;
+}
