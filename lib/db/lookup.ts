@@ -274,3 +274,27 @@ export async function lookupScimToken(id: string): Promise<ScimTokenLookupRow | 
     SELECT id, org_id, org_slug, org_name, secret_hash, expires_at, revoked_at FROM warden_scim_token_lookup(${id}::uuid)`;
   return rows[0] ?? null;
 }
+
+export type MetricsSnapshot = {
+  pendingApprovals: number;
+  oldestPendingSeconds: number;
+  checkpointAgeSeconds: number;
+};
+
+/** Installation-wide counts and ages for /metrics (no ids: see warden_metrics_snapshot). */
+export async function lookupMetricsSnapshot(): Promise<MetricsSnapshot> {
+  const { rows } = await db().pool.query<{
+    pending_approvals: string;
+    oldest_pending_seconds: number;
+    checkpoint_age_seconds: number;
+  }>({
+    name: "warden_metrics_snapshot",
+    text: "SELECT pending_approvals, oldest_pending_seconds, checkpoint_age_seconds FROM warden_metrics_snapshot()",
+  });
+  const r = rows[0]!;
+  return {
+    pendingApprovals: Number(r.pending_approvals),
+    oldestPendingSeconds: Number(r.oldest_pending_seconds),
+    checkpointAgeSeconds: Number(r.checkpoint_age_seconds),
+  };
+}
