@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AppError, ERROR_STATUS } from "../errors";
 import { systemContext, type OrgContext } from "../rbac/context";
 import { SCIM_CONTENT_TYPE, SCHEMA, ScimError } from "../sso/scim";
-import { verifyScimToken } from "../sso/scim-tokens";
+import { touchScimToken, verifyScimToken } from "../sso/scim-tokens";
 import { readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
 import { toProblem } from "./problem";
@@ -43,6 +43,7 @@ export function scimRoute(
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
       const caller = token ? await verifyScimToken(token) : null;
       if (!caller) throw new AppError("unauthenticated", "A valid SCIM bearer token is required");
+      await touchScimToken(caller);
       const ctx: OrgContext = {
         ...systemContext(caller.org, `scim:${caller.tokenId}`),
         requestId,

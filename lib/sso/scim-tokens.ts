@@ -135,3 +135,13 @@ export async function verifyScimToken(token: string): Promise<ScimCaller | null>
   if (!row || !secretOk || row.revoked_at || (row.expires_at && row.expires_at <= new Date())) return null;
   return { tokenId: row.id, org: { id: row.org_id, slug: row.org_slug, name: row.org_name } };
 }
+
+/** Records use for the settings page, at most once a minute per token (one small write). */
+export async function touchScimToken(caller: ScimCaller): Promise<void> {
+  await withTenant({ orgId: caller.org.id }, (tx) =>
+    tx.scimToken.updateMany({
+      where: { id: caller.tokenId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(Date.now() - 60_000) } }] },
+      data: { lastUsedAt: new Date() },
+    }),
+  );
+}

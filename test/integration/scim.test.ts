@@ -186,6 +186,8 @@ describe("discovery documents", () => {
     const types = await scim(RESOURCE_TYPES, tokenA, { path: "/api/scim/v2/ResourceTypes" });
     expect(types.json.Resources[0]).toMatchObject({ id: "User", endpoint: "/Users", schema: USER });
     expect((await scim(SPC, null, { path: "/api/scim/v2/ServiceProviderConfig" })).status).toBe(401);
+    const used = (await owner().query(`SELECT last_used_at FROM scim_tokens WHERE id = $1`, [tokenAId])).rows[0];
+    expect(used.last_used_at).not.toBeNull();
   });
 });
 
