@@ -35,7 +35,8 @@ async function main(): Promise<number> {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const s of only) {
-    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`unknown scenario ${s} (${SCENARIOS.join(", ")})`);
   }
   const basePort = Number(process.env.CHAOS_PORT ?? 3222);
   const pgPort = Number(process.env.CHAOS_PG_PORT ?? 55433);
@@ -127,7 +128,12 @@ async function main(): Promise<number> {
       try {
         outcomes.push(await run[name]());
       } catch (err) {
-        outcomes.push({ name, pass: false, numbers: {}, problems: [`crashed: ${(err as Error).stack ?? String(err)}`] });
+        outcomes.push({
+          name,
+          pass: false,
+          numbers: {},
+          problems: [`crashed: ${(err as Error).stack ?? String(err)}`],
+        });
         console.log(`\n[FAIL] ${name}\n    ✗ crashed: ${(err as Error).stack ?? String(err)}`);
       }
     }

@@ -99,7 +99,9 @@ async function chainVerdict(orgId: string): Promise<{ ok: boolean; text: string 
 }
 
 /** Actions without their submission event, and submission events without their action. */
-async function actionAuditPairs(orgId: string): Promise<{ actions: number; orphanActions: number; orphanEvents: number }> {
+async function actionAuditPairs(
+  orgId: string,
+): Promise<{ actions: number; orphanActions: number; orphanEvents: number }> {
   const [r] = await ownerQuery<{ actions: number; orphan_actions: number; orphan_events: number }>(
     `SELECT
        (SELECT count(*)::int FROM actions WHERE org_id = $1) AS actions,
@@ -175,17 +177,18 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
   }
   const lateFailures = answers.filter((a) => afterRecovery(a) && a.status !== 201);
   const acknowledged = answers.filter((a) => a.status === 201).map(idOf);
-  const present = await ownerQuery<{ id: string }>(`SELECT id::text FROM actions WHERE org_id = $1 AND id = ANY($2::uuid[])`, [
-    org.org.id,
-    acknowledged,
-  ]);
+  const present = await ownerQuery<{ id: string }>(
+    `SELECT id::text FROM actions WHERE org_id = $1 AND id = ANY($2::uuid[])`,
+    [org.org.id, acknowledged],
+  );
   const lost = acknowledged.length - present.length;
   if (lost > 0) problems.push(`${lost} actions answered 201 are missing after the restarts`);
   const pairs = await actionAuditPairs(org.org.id);
   if (pairs.orphanActions + pairs.orphanEvents > 0) problems.push(`half-written actions: ${JSON.stringify(pairs)}`);
   const chain = await chainVerdict(org.org.id);
   if (!chain.ok) problems.push(`chain: ${chain.text}`);
-  if (!alive(ctx.app) || ctx.app.proc.pid !== pid) problems.push("the app process died (it must recover without a restart)");
+  if (!alive(ctx.app) || ctx.app.proc.pid !== pid)
+    problems.push("the app process died (it must recover without a restart)");
   const healthDown = health.filter((h) => h.status === 503).length;
   if (healthDown === 0) problems.push("/api/health never said 503 while the database was down");
   const recovery = windows.map((w) => (w.recoveredAt === null ? NaN : Math.round(w.recoveredAt - w.restartedAt)));
@@ -240,7 +243,9 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
     }));
     await killer;
     if (!killed) problems.push("the app was not killed");
-    await new Promise((res) => (app.proc.exitCode !== null || app.proc.signalCode !== null ? res(null) : app.proc.once("exit", res)));
+    await new Promise((res) =>
+      app.proc.exitCode !== null || app.proc.signalCode !== null ? res(null) : app.proc.once("exit", res),
+    );
     const ok = answers.filter((a) => a.status === 201);
     acknowledged = acknowledged.concat(ok.map((a) => idOf(a)!));
     perRound.push({
@@ -251,7 +256,8 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
       other: answers.length - ok.length - answers.filter((a) => a.status === 0).length,
     });
     const bad = answers.filter((a) => a.status !== 201 && a.status !== 0 && !proper503(a));
-    if (bad.length > 0) problems.push(`round ${r + 1}: unexpected answers ${JSON.stringify(countBy(bad, (a) => a.status))}`);
+    if (bad.length > 0)
+      problems.push(`round ${r + 1}: unexpected answers ${JSON.stringify(countBy(bad, (a) => a.status))}`);
   }
   // A fresh instance serves again.
   const after = launchApp("after-kill", port, ctx.appEnv);
@@ -260,11 +266,12 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
   await stopApp(after);
   if (again.status !== 201) problems.push(`after the kills, a submission got ${again.status}`);
 
-  const present = await ownerQuery<{ id: string }>(`SELECT id::text FROM actions WHERE org_id = $1 AND id = ANY($2::uuid[])`, [
-    org.org.id,
-    acknowledged,
-  ]);
-  if (present.length !== acknowledged.length) problems.push(`${acknowledged.length - present.length} acknowledged actions lost`);
+  const present = await ownerQuery<{ id: string }>(
+    `SELECT id::text FROM actions WHERE org_id = $1 AND id = ANY($2::uuid[])`,
+    [org.org.id, acknowledged],
+  );
+  if (present.length !== acknowledged.length)
+    problems.push(`${acknowledged.length - present.length} acknowledged actions lost`);
   const pairs = await actionAuditPairs(org.org.id);
   if (pairs.orphanActions + pairs.orphanEvents > 0) problems.push(`half-written actions: ${JSON.stringify(pairs)}`);
   const chain = await chainVerdict(org.org.id);
@@ -287,7 +294,14 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
 
 // ---------------------------------------------------------------- 3. two organizations, every read route
 
-type Fixture = { org: Org; cookie: string; actionIds: string[]; approvalIds: string[]; slug: string; markers: string[] };
+type Fixture = {
+  org: Org;
+  cookie: string;
+  actionIds: string[];
+  approvalIds: string[];
+  slug: string;
+  markers: string[];
+};
 
 async function isolationFixture(ctx: Ctx, prefix: string): Promise<Fixture> {
   const org = await organization(prefix, 2);
@@ -391,10 +405,20 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
   const probesOf = (f: Fixture): Probe[] => {
     const other = foreignOf.get(f)!;
     const session = { cookie: f.cookie, "x-warden-org": f.org.org.slug };
-    const list: Probe[] = SESSION_ROUTES(f).map((p) => ({ f, spec: { path: p, headers: session }, attack: false, label: p }));
+    const list: Probe[] = SESSION_ROUTES(f).map((p) => ({
+      f,
+      spec: { path: p, headers: session },
+      attack: false,
+      label: p,
+    }));
     for (const agent of f.org.agents) {
       const bearer = { authorization: `Bearer ${agent.token}` };
-      list.push({ f, spec: { path: "/api/v1/actions", headers: bearer }, attack: false, label: "agent: /api/v1/actions" });
+      list.push({
+        f,
+        spec: { path: "/api/v1/actions", headers: bearer },
+        attack: false,
+        label: "agent: /api/v1/actions",
+      });
       list.push({
         f,
         spec: { path: `/api/v1/actions/${f.actionIds[0]}`, headers: bearer },
@@ -410,9 +434,19 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
     }
     // The other organization's ids with our credentials, and our credentials naming the other organization.
     list.push(
-      { f, spec: { path: `/api/v1/actions/${other.actionIds[1]}`, headers: session }, attack: true, label: "other org's action" },
+      {
+        f,
+        spec: { path: `/api/v1/actions/${other.actionIds[1]}`, headers: session },
+        attack: true,
+        label: "other org's action",
+      },
       { f, spec: { path: `/api/v1/agents/${other.slug}`, headers: session }, attack: true, label: "other org's agent" },
-      { f, spec: { path: `/api/v1/proof-pack/${other.actionIds[1]}`, headers: session }, attack: true, label: "other org's proof pack" },
+      {
+        f,
+        spec: { path: `/api/v1/proof-pack/${other.actionIds[1]}`, headers: session },
+        attack: true,
+        label: "other org's proof pack",
+      },
       {
         f,
         spec: { path: "/api/v1/actions", headers: { cookie: f.cookie, "x-warden-org": other.org.org.slug } },
@@ -458,7 +492,9 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
   }
   const attacksLetThrough = results.filter((r) => r.p.attack && r.a.status >= 200 && r.a.status < 300);
   if (attacksLetThrough.length > 0) {
-    problems.push(`cross-tenant reads answered 2xx: ${[...new Set(attacksLetThrough.map((r) => r.p.label))].join(", ")}`);
+    problems.push(
+      `cross-tenant reads answered 2xx: ${[...new Set(attacksLetThrough.map((r) => r.p.label))].join(", ")}`,
+    );
   }
   const own = results.filter((r) => !r.p.attack);
   const ownNot2xx = countBy(
@@ -473,11 +509,21 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
       requests: results.length,
       concurrency,
       elapsed: ms(elapsed),
-      "p99 latency": ms(percentile(results.map((r) => r.a.ms), 99)),
+      "p99 latency": ms(
+        percentile(
+          results.map((r) => r.a.ms),
+          99,
+        ),
+      ),
       statuses: countBy(results, (r) => r.a.status),
       "answers with the other organization's data": leaks,
       "markers per organization": `${a.markers.length} / ${b.markers.length}`,
-      "cross-tenant probes": `${results.filter((r) => r.p.attack).length}, statuses ${JSON.stringify(countBy(results.filter((r) => r.p.attack), (r) => r.a.status))}`,
+      "cross-tenant probes": `${results.filter((r) => r.p.attack).length}, statuses ${JSON.stringify(
+        countBy(
+          results.filter((r) => r.p.attack),
+          (r) => r.a.status,
+        ),
+      )}`,
       "own reads not 2xx (route status: count)": ownNot2xx,
     },
     problems,
@@ -499,7 +545,8 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   for (const agent of org.agents) {
     writersList.push(async () => {
       const out: Answer[] = [];
-      for (let i = 0; i < each; i++) out.push(await request(ctx.app.url, submit(agent, i, i % 3 === 0 ? "pay" : "read")));
+      for (let i = 0; i < each; i++)
+        out.push(await request(ctx.app.url, submit(agent, i, i % 3 === 0 ? "pay" : "read")));
       return out;
     });
   }
@@ -516,7 +563,12 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
                 headers: session,
                 body: { name: `w${p}-${i}-${randomUUID().slice(0, 6)}`, scopes: ["actions:read"] },
               })
-            : await request(ctx.app.url, { method: "POST", path: "/api/v1/policies", headers: session, body: { rules: POLICY } }),
+            : await request(ctx.app.url, {
+                method: "POST",
+                path: "/api/v1/policies",
+                headers: session,
+                body: { rules: POLICY },
+              }),
         );
       }
       return out;
@@ -527,7 +579,8 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   const problems: string[] = [];
   const statuses = countBy(answers, (a) => a.status);
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
-  if (failed.length > 0) problems.push(`${failed.length} writes not 2xx: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
+  if (failed.length > 0)
+    problems.push(`${failed.length} writes not 2xx: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
   const shape = await chainShape(org.org.id);
   const chain = await chainVerdict(org.org.id);
   if (!chain.ok) problems.push(`chain: ${chain.text}`);
@@ -542,7 +595,17 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
       writes: answers.length,
       statuses,
       elapsed: ms(elapsed),
-      "write p50 / p99": `${ms(percentile(answers.map((a) => a.ms), 50))} / ${ms(percentile(answers.map((a) => a.ms), 99))}`,
+      "write p50 / p99": `${ms(
+        percentile(
+          answers.map((a) => a.ms),
+          50,
+        ),
+      )} / ${ms(
+        percentile(
+          answers.map((a) => a.ms),
+          99,
+        ),
+      )}`,
       "events appended": written,
       "chain length / head": `${shape.events} / ${shape.head}`,
       "gaps / forks / broken links": `${shape.gaps} / ${shape.forks} / ${shape.brokenLinks}`,
@@ -583,7 +646,10 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
         case 2:
           return {
             base: ctx.app.url,
-            spec: { path: lastId ? `/api/v1/actions/${lastId}` : "/api/v1/actions", headers: { authorization: `Bearer ${agent.token}` } },
+            spec: {
+              path: lastId ? `/api/v1/actions/${lastId}` : "/api/v1/actions",
+              headers: { authorization: `Bearer ${agent.token}` },
+            },
             tag: "get",
           };
         default:
@@ -598,7 +664,8 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
   await sampler;
   const problems: string[] = [];
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
-  if (failed.length > 0) problems.push(`${failed.length} requests failed: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
+  if (failed.length > 0)
+    problems.push(`${failed.length} requests failed: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
   // Windows of 10 s: p99 per window; RSS per sample. The first 20 % is warm-up (JIT, caches, pools).
   const windowS = 10;
   const byWindow = new Map<number, number[]>();
@@ -606,7 +673,9 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
     const w = Math.floor((a.startedAt - t0) / 1000 / windowS);
     byWindow.set(w, [...(byWindow.get(w) ?? []), a.ms]);
   }
-  const windows = [...byWindow.entries()].sort((x, y) => x[0] - y[0]).map(([w, v]) => ({ t: w * windowS, p99: percentile(v, 99) }));
+  const windows = [...byWindow.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([w, v]) => ({ t: w * windowS, p99: percentile(v, 99) }));
   const warm = seconds * 0.2;
   const steadyW = windows.filter((w) => w.t >= warm);
   const steadyS = samples.filter((s) => s.t >= warm);
@@ -618,13 +687,39 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
     steadyS.map((s) => s.t / 60),
     steadyS.map((s) => s.rssMb),
   );
-  const third = (xs: number[], k: 0 | 2) => xs.slice(Math.floor((k * xs.length) / 3), Math.floor(((k + 1) * xs.length) / 3));
-  const rssFirst = percentile(third(steadyS.map((s) => s.rssMb), 0), 50);
-  const rssLast = percentile(third(steadyS.map((s) => s.rssMb), 2), 50);
-  const p99First = percentile(third(steadyW.map((w) => w.p99), 0), 50);
-  const p99Last = percentile(third(steadyW.map((w) => w.p99), 2), 50);
+  const third = (xs: number[], k: 0 | 2) =>
+    xs.slice(Math.floor((k * xs.length) / 3), Math.floor(((k + 1) * xs.length) / 3));
+  const rssFirst = percentile(
+    third(
+      steadyS.map((s) => s.rssMb),
+      0,
+    ),
+    50,
+  );
+  const rssLast = percentile(
+    third(
+      steadyS.map((s) => s.rssMb),
+      2,
+    ),
+    50,
+  );
+  const p99First = percentile(
+    third(
+      steadyW.map((w) => w.p99),
+      0,
+    ),
+    50,
+  );
+  const p99Last = percentile(
+    third(
+      steadyW.map((w) => w.p99),
+      2,
+    ),
+    50,
+  );
   // Flat: the last third within 15 % (+16 MB) of the first in memory, and within 2× (+20 ms) in p99.
-  if (rssLast > rssFirst * 1.15 + 16) problems.push(`RSS grew from ${rssFirst.toFixed(0)} MB to ${rssLast.toFixed(0)} MB`);
+  if (rssLast > rssFirst * 1.15 + 16)
+    problems.push(`RSS grew from ${rssFirst.toFixed(0)} MB to ${rssLast.toFixed(0)} MB`);
   if (p99Last > p99First * 2 + 20) problems.push(`p99 grew from ${ms(p99First)} to ${ms(p99Last)}`);
   return report({
     name: `soak: ${rate} requests/s for ${seconds} s (half submissions, half reads)`,
@@ -632,7 +727,17 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
     numbers: {
       requests: answers.length,
       statuses: countBy(answers, (a) => a.status),
-      "p50 / p99 overall": `${ms(percentile(answers.map((a) => a.ms), 50))} / ${ms(percentile(answers.map((a) => a.ms), 99))}`,
+      "p50 / p99 overall": `${ms(
+        percentile(
+          answers.map((a) => a.ms),
+          50,
+        ),
+      )} / ${ms(
+        percentile(
+          answers.map((a) => a.ms),
+          99,
+        ),
+      )}`,
       "RSS after warm-up: first third → last third (median)": `${rssFirst.toFixed(1)} MB → ${rssLast.toFixed(1)} MB`,
       "RSS slope after warm-up": `${rssSlope.toFixed(2)} MB/min`,
       "p99 per 10 s window: first third → last third (median)": `${ms(p99First)} → ${ms(p99Last)}`,
@@ -715,7 +820,10 @@ export async function frozenInstance(ctx: Ctx): Promise<Outcome> {
   // Baseline: everything running, nobody frozen.
   const baseline = await load(8000);
   const yBase = baseline.filter((a) => a.tag === "Y submit");
-  const yBaseP99 = percentile(yBase.map((a) => a.ms), 99);
+  const yBaseP99 = percentile(
+    yBase.map((a) => a.ms),
+    99,
+  );
 
   // The instance to freeze works on X: policy drafts and failed sign-ins (multi-statement transactions).
   let busy = true;
@@ -768,7 +876,8 @@ export async function frozenInstance(ctx: Ctx): Promise<Outcome> {
   const watcher = (async () => {
     while (watching) {
       const still = await heldByInstance(fpid, pgPort);
-      if (releasedAt === null && !still.some((c) => caught.some((k) => k.pid === c.pid))) releasedAt = performance.now();
+      if (releasedAt === null && !still.some((c) => caught.some((k) => k.pid === c.pid)))
+        releasedAt = performance.now();
       await sleep(200);
     }
   })();
@@ -802,7 +911,10 @@ export async function frozenInstance(ctx: Ctx): Promise<Outcome> {
   await stopApp(frozen);
 
   const yDuring = during.filter((a) => a.tag === "Y submit");
-  const yP99 = percentile(yDuring.map((a) => a.ms), 99);
+  const yP99 = percentile(
+    yDuring.map((a) => a.ms),
+    99,
+  );
   const xAll: Answer[] = [...during.filter((a) => a.tag !== "Y submit"), ...signInAnswers];
   const x503 = xAll.filter((a) => a.status === 503);
   const xBad = xAll.filter((a) => a.status >= 500 && !proper503(a)).concat(xAll.filter((a) => a.status === 0));
@@ -810,23 +922,39 @@ export async function frozenInstance(ctx: Ctx): Promise<Outcome> {
   const x503Slowest = x503.length ? Math.max(...x503.map((a) => a.ms)) : 0;
   const budget = 2 * ctx.settings.lockTimeoutMs + 1500;
   const yFailed = yDuring.filter((a) => a.status !== 201);
-  if (yFailed.length > 0) problems.push(`the other organization got ${yFailed.length} failures: ${JSON.stringify(countBy(yFailed, (a) => a.status))}`);
-  if (yP99 > 2 * yBaseP99) problems.push(`the other organization's p99 ${ms(yP99)} is over 2× its baseline ${ms(yBaseP99)}`);
-  if (xBad.length > 0) problems.push(`the locked organization got ${xBad.length} answers that are not a proper 503: ${JSON.stringify(countBy(xBad, (a) => a.status))}`);
+  if (yFailed.length > 0)
+    problems.push(
+      `the other organization got ${yFailed.length} failures: ${JSON.stringify(countBy(yFailed, (a) => a.status))}`,
+    );
+  if (yP99 > 2 * yBaseP99)
+    problems.push(`the other organization's p99 ${ms(yP99)} is over 2× its baseline ${ms(yBaseP99)}`);
+  if (xBad.length > 0)
+    problems.push(
+      `the locked organization got ${xBad.length} answers that are not a proper 503: ${JSON.stringify(countBy(xBad, (a) => a.status))}`,
+    );
   if (xSlowest > budget) problems.push(`the locked organization waited ${ms(xSlowest)} (budget ${ms(budget)}): a hang`);
   if (recoveredMs === null) problems.push("the thawed instance did not recover");
   const releasedAfter = releasedAt === null ? null : releasedAt - frozenAt;
-  if (releasedAfter === null) problems.push("the server never freed the frozen transaction's locks while it was frozen");
+  if (releasedAfter === null)
+    problems.push("the server never freed the frozen transaction's locks while it was frozen");
   const byTag = (tag: string) => {
     const list = tag === "X failed sign-in" ? signInAnswers : during.filter((a) => a.tag === tag);
-    return `${list.length} requests, ${JSON.stringify(countBy(list, (a) => a.status))}, p99 ${ms(percentile(list.map((a) => a.ms), 99))}`;
+    return `${list.length} requests, ${JSON.stringify(countBy(list, (a) => a.status))}, p99 ${ms(
+      percentile(
+        list.map((a) => a.ms),
+        99,
+      ),
+    )}`;
   };
   return report({
     name: `SIGSTOP an instance inside a transaction (frozen ${freezeSeconds} s; the other organization on a second instance)`,
     pass: problems.length === 0,
     numbers: {
       "caught after": `${attempts} freeze attempts`,
-      "frozen transaction(s)": caught.map((c) => `pid ${c.pid}: ${c.locks} locks, open ${c.xact_age_ms} ms, last statement "${c.query.replace(/\s+/g, " ").slice(0, 80)}"`),
+      "frozen transaction(s)": caught.map(
+        (c) =>
+          `pid ${c.pid}: ${c.locks} locks, open ${c.xact_age_ms} ms, last statement "${c.query.replace(/\s+/g, " ").slice(0, 80)}"`,
+      ),
       "locks freed by the server after": releasedAfter === null ? "never" : ms(releasedAfter),
       "other org (Y) p99: baseline → while frozen": `${ms(yBaseP99)} → ${ms(yP99)} (${(yP99 / yBaseP99).toFixed(2)}×)`,
       "Y while frozen": byTag("Y submit"),

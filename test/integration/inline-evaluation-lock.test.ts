@@ -124,8 +124,12 @@ const count = async (orgId: string, action: string, extra = "") =>
   );
 
 const locked = async (orgId: string, userId: string) =>
-  (await owner().query(`SELECT 1 FROM member_locks WHERE org_id = $1 AND user_id = $2 AND locked_until > now()`, [orgId, userId]))
-    .rowCount === 1;
+  (
+    await owner().query(`SELECT 1 FROM member_locks WHERE org_id = $1 AND user_id = $2 AND locked_until > now()`, [
+      orgId,
+      userId,
+    ])
+  ).rowCount === 1;
 
 describe("failed sign-ins: the head is free while the rules judge them", () => {
   it("the event is committed and the head free while the evaluation waits halfway; then the rule counts it", async () => {
