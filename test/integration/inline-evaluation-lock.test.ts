@@ -191,10 +191,10 @@ describe("failed sign-ins: the head is free while the rules judge them", () => {
 describe("export requests: the head is free while the rules judge them", () => {
   it("the request is recorded and the head free while the evaluation waits halfway; then it waits for an approval", async () => {
     const ctx = memberContext(e, "auditor");
-    await requestExport(ctx, { format: "jsonl" }); // creates the rule's (single) group
+    await requestExport(ctx, { format: "jsonl" }, null); // creates the rule's (single) group
     const h = await hold(`SELECT 1 FROM alert_groups WHERE org_id = $1 FOR UPDATE`, [e.org.id]);
     const before = await count(e.org.id, "audit.export_requested");
-    const requesting = requestExport(ctx, { format: "jsonl" });
+    const requesting = requestExport(ctx, { format: "jsonl" }, null);
     try {
       await someoneWaits();
       expect(await count(e.org.id, "audit.export_requested")).toBe(before + 1);
@@ -211,7 +211,7 @@ describe("export requests: the head is free while the rules judge them", () => {
     const ctx = memberContext(e, "auditor");
     const h = await hold(`SELECT 1 FROM alert_inline_cursors WHERE org_id = $1 FOR UPDATE`, [e.org.id]);
     try {
-      await failsBusy(requestExport(ctx, { format: "jsonl" }));
+      await failsBusy(requestExport(ctx, { format: "jsonl" }, null));
     } finally {
       await h.release();
     }
