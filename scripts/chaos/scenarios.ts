@@ -299,6 +299,9 @@ type Fixture = {
   cookie: string;
   actionIds: string[];
   approvalIds: string[];
+  ruleId: string;
+  exportId: string;
+  snapshotId: string;
   slug: string;
   markers: string[];
 };
@@ -327,9 +330,20 @@ async function isolationFixture(ctx: Ctx, prefix: string): Promise<Fixture> {
   });
   const cookie = await signIn(ctx.app.url, org.users.admin.email, TEST_PASSWORD);
   const headers = { cookie, "x-warden-org": org.org.slug, origin: ctx.app.url };
-  const ck = await request(ctx.app.url, { method: "POST", path: "/api/v1/audit/checkpoint", headers, body: {} });
-  if (ck.status >= 300) console.log(`    (fixture: checkpoint answered ${ck.status})`);
-  const approvals = await ownerQuery<{ id: string }>(`SELECT id::text FROM approvals WHERE org_id = $1`, [org.org.id]);
+  for (const [what, p] of [
+    ["checkpoint", "/api/v1/audit/checkpoints"],
+    ["posture snapshot", "/api/v1/security/snapshots"],
+  ] as const) {
+    const made = await request(ctx.app.url, { method: "POST", path: p, headers, body: {} });
+    if (made.status >= 300) throw new Error(`fixture ${what}: ${made.status} ${made.body}`);
+  }
+  const exp = await request(ctx.app.url, { path: "/api/v1/audit/export?format=jsonl", headers });
+  if (exp.status !== 200) throw new Error(`fixture export: ${exp.status} ${exp.body.slice(0, 300)}`);
+  const ids = async (sql: string) => (await ownerQuery<{ id: string }>(sql, [org.org.id])).map((r) => r.id);
+  const approvals = await ids(`SELECT id::text FROM approvals WHERE org_id = $1`);
+  const ruleIds = await ids(`SELECT id::text FROM alert_rules WHERE org_id = $1`);
+  const exportIds = await ids(`SELECT id::text FROM audit_export_requests WHERE org_id = $1`);
+  const snapshotIds = await ids(`SELECT id::text FROM security_posture_snapshots WHERE org_id = $1`);
   const markers = await ownerQuery<{ m: string }>(
     `SELECT $1::text AS m UNION SELECT $2
      UNION SELECT id::text FROM agents WHERE org_id = $1::uuid UNION SELECT slug FROM agents WHERE org_id = $1::uuid
@@ -338,6 +352,9 @@ async function isolationFixture(ctx: Ctx, prefix: string): Promise<Fixture> {
      UNION SELECT id::text FROM approvals WHERE org_id = $1::uuid
      UNION SELECT id::text FROM audit_events WHERE org_id = $1::uuid UNION SELECT hash FROM audit_events WHERE org_id = $1::uuid
      UNION SELECT id::text FROM alert_rules WHERE org_id = $1::uuid
+     UNION SELECT id::text FROM audit_export_requests WHERE org_id = $1::uuid
+     UNION SELECT id::text FROM security_posture_snapshots WHERE org_id = $1::uuid
+     UNION SELECT id::text FROM audit_checkpoints WHERE org_id = $1::uuid
      UNION SELECT user_id::text FROM memberships WHERE org_id = $1::uuid
      UNION SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1::uuid`,
     [org.org.id, org.org.slug],
@@ -346,7 +363,10 @@ async function isolationFixture(ctx: Ctx, prefix: string): Promise<Fixture> {
     org,
     cookie,
     actionIds,
-    approvalIds: approvals.map((a) => a.id),
+    approvalIds: approvals,
+    ruleId: ruleIds[0]!,
+    exportId: exportIds[0]!,
+    snapshotId: snapshotIds[0]!,
     slug: org.agents[0]!.slug,
     markers: markers.map((m) => m.m),
   };
@@ -390,7 +410,18 @@ const SESSION_ROUTES = (f: Fixture): string[] => [
   "/api/v1/sso/role-requests",
   "/api/v1/account",
   "/api/v1/account/sessions",
+  "/api/v1/account/passkeys",
   "/api/v1/session",
+  "/api/v1/session/second-factor",
+  `/api/v1/alerts/rules/${f.ruleId}`,
+  "/api/v1/audit/checkpoint",
+  "/api/v1/audit/consistency?from=1&to=2",
+  "/api/v1/audit/export?format=jsonl",
+  "/api/v1/audit/export?format=csv",
+  `/api/v1/audit/exports/${f.exportId}`,
+  "/api/v1/security/report",
+  `/api/v1/security/snapshots/${f.snapshotId}`,
+  `/api/v1/sso/connections/${randomUUID()}`,
 ];
 
 export async function isolation(ctx: Ctx): Promise<Outcome> {
@@ -411,7 +442,7 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
       attack: false,
       label: p,
     }));
-    for (const agent of f.org.agents) {
+    for (const [k, agent] of f.org.agents.entries()) {
       const bearer = { authorization: `Bearer ${agent.token}` };
       list.push({
         f,
@@ -421,7 +452,8 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
       });
       list.push({
         f,
-        spec: { path: `/api/v1/actions/${f.actionIds[0]}`, headers: bearer },
+        // Action k was submitted by agent k (they alternate); an agent reads only its own.
+        spec: { path: `/api/v1/actions/${f.actionIds[k]}`, headers: bearer },
         attack: false,
         label: "agent: /api/v1/actions/:id",
       });
@@ -446,6 +478,41 @@ export async function isolation(ctx: Ctx): Promise<Outcome> {
         spec: { path: `/api/v1/proof-pack/${other.actionIds[1]}`, headers: session },
         attack: true,
         label: "other org's proof pack",
+      },
+      {
+        f,
+        spec: { path: `/api/v1/alerts/rules/${other.ruleId}`, headers: session },
+        attack: true,
+        label: "other org's alert rule",
+      },
+      {
+        f,
+        spec: { path: `/api/v1/audit/exports/${other.exportId}`, headers: session },
+        attack: true,
+        label: "other org's export",
+      },
+      {
+        f,
+        spec: { path: `/api/v1/audit/exports/${other.exportId}/download`, headers: session },
+        attack: true,
+        label: "other org's export download",
+      },
+      {
+        f,
+        spec: { path: `/api/v1/security/snapshots/${other.snapshotId}`, headers: session },
+        attack: true,
+        label: "other org's posture snapshot",
+      },
+      {
+        f,
+        spec: {
+          method: "POST",
+          path: `/api/v1/approvals/${other.approvalIds[0]}/approve`,
+          headers: { ...session, origin: ctx.app.url },
+          body: { reason: "not mine" },
+        },
+        attack: true,
+        label: "approving the other org's approval",
       },
       {
         f,
