@@ -298,3 +298,12 @@ export async function lookupMetricsSnapshot(): Promise<MetricsSnapshot> {
     checkpointAgeSeconds: Number(r.checkpoint_age_seconds),
   };
 }
+
+/** The migration versions the database has applied (dbmate's schema_migrations). */
+export async function lookupAppliedMigrations(): Promise<string[]> {
+  const { rows } = await db().pool.query<{ version: string }>({
+    name: "warden_applied_migrations",
+    text: "SELECT version FROM warden_applied_migrations()",
+  });
+  return rows.map((r) => r.version);
+}
