@@ -29,5 +29,19 @@ ALTER FUNCTION warden_metrics_snapshot() OWNER TO warden_lookup;
 REVOKE ALL ON FUNCTION warden_metrics_snapshot() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION warden_metrics_snapshot() TO warden_app;
 
+-- For readiness (/api/ready): the migration versions this database has applied
+-- (dbmate's bookkeeping, which the app role cannot read).
+GRANT SELECT ON schema_migrations TO warden_lookup;
+CREATE FUNCTION warden_applied_migrations()
+RETURNS TABLE (version text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT m.version::text FROM public.schema_migrations m ORDER BY m.version
+$$;
+ALTER FUNCTION warden_applied_migrations() OWNER TO warden_lookup;
+REVOKE ALL ON FUNCTION warden_applied_migrations() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION warden_applied_migrations() TO warden_app;
+
 -- migrate:down
+DROP FUNCTION IF EXISTS warden_applied_migrations();
+REVOKE SELECT ON schema_migrations FROM warden_lookup;
 DROP FUNCTION IF EXISTS warden_metrics_snapshot();
