@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   mfa_required: 401,
   /** The operation needs a fresh second factor (a step-up grant for exactly this operation). */
   step_up_required: 401,
+  /** The session must confirm a fresh second factor before anything else (an alert rule's require_step_up). */
+  session_step_up_required: 401,
   forbidden: 403,
   /** The organization requires MFA and the member has no compliant factor: they may only enrol. */
   mfa_enrollment_required: 403,
@@ -32,6 +34,7 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   unauthenticated: "Authentication required",
   mfa_required: "Second factor required",
   step_up_required: "Step-up required",
+  session_step_up_required: "Confirm it's you",
   forbidden: "Forbidden",
   mfa_enrollment_required: "MFA enrolment required",
   not_found: "Not found",

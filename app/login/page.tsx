@@ -3,6 +3,7 @@ import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/login-form";
 import { SecondFactorForm } from "@/components/second-factor-form";
+import { SessionStepUpForm } from "@/components/session-step-up-form";
 import { SsoLoginForm } from "@/components/sso-login-form";
 import { sessionCookieName, sessionUserFromCookie } from "@/lib/auth/principal";
 import { mfaLockState } from "@/lib/auth/mfa-throttle";
@@ -27,6 +28,8 @@ export default async function LoginPage({
     allowMfaPending: true,
   });
   const lock = pending ? await mfaLockState(pending.userId) : null;
+  // A session told to step up (an alert rule's require_step_up) confirms a fresh factor here.
+  const mustStepUp = pending?.stepUpRequired === true;
   const error = typeof sp.error === "string" ? sp.error : undefined;
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
@@ -40,7 +43,9 @@ export default async function LoginPage({
             {pending ? `Second step for ${pending.email}` : "The control plane for your agents' actions"}
           </p>
         </div>
-        {pending ? (
+        {pending && mustStepUp ? (
+          <SessionStepUpForm next={next} hasFactor={pending.factors.length > 0} />
+        ) : pending ? (
           <SecondFactorForm
             next={next}
             factors={pending.factors}

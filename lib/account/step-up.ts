@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { membershipBySlug } from "../auth/principal";
 import { beginStepUp, memberResetTarget, orgStepUpTarget, STEP_UP_PURPOSES, type StepUpPurpose } from "../auth/step-up";
+import { sessionStepUpTarget } from "../auth/session-step-up";
 import { AppError } from "../errors";
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
@@ -26,6 +27,10 @@ export const beginStepUpSchema = z.object({
 
 export async function beginAccountStepUp(user: SessionUser, input: unknown) {
   const body = parseOr422(beginStepUpSchema, input);
+  if (body.purpose === "session.step_up") return beginStepUp(user, sessionStepUpTarget(user));
+  if (user.stepUpRequired) {
+    throw new AppError("session_step_up_required", "Confirm it's you for this session first (purpose session.step_up)");
+  }
   if (USER_PURPOSES.includes(body.purpose)) {
     return beginStepUp(user, { purpose: body.purpose, targetId: user.userId, payloadHash: null });
   }

@@ -82,6 +82,24 @@ async function runOne(
       record("member.locked", { type: "user", id: userId }, { locked_until: until.toISOString() });
       return { type: r.type, status: "done", detail: `user ${userId} locked until ${until.toISOString()}` };
     }
+    case "require_step_up": {
+      const sessionId = subjectId(e, r.subject, "session");
+      if (!sessionId) return { type: r.type, status: "skipped", detail: `the event's ${r.subject} is not a session` };
+      const [row] = await tx.$queryRaw<{ user_id: string | null; outcome: string }[]>`
+        SELECT user_id::text, outcome FROM warden_require_session_step_up(${sessionId}::uuid)`;
+      const outcome = row?.outcome ?? "unknown";
+      if (outcome !== "required") {
+        const why: Record<string, string> = {
+          unknown: "not a session of a member of this organization",
+          ended: "the session has already ended",
+          already: "the session is already waiting for a second factor",
+          no_factor: "the person has no second factor to step up with",
+        };
+        return { type: r.type, status: "skipped", detail: why[outcome] ?? outcome };
+      }
+      record("auth.step_up_required", { type: "session", id: sessionId }, { user_id: row!.user_id });
+      return { type: r.type, status: "done", detail: `session ${sessionId} must step up before it continues` };
+    }
     case "suspend_key": {
       const keyId = subjectId(e, r.subject, "api_key");
       if (!keyId) return { type: r.type, status: "skipped", detail: `the event's ${r.subject} is not an API key` };

@@ -93,6 +93,12 @@ export const responseSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("lock_user"), subject: subject.default("actor"), duration_seconds: duration }),
   z.strictObject({ type: z.literal("suspend_key"), subject: subject.default("actor") }),
+  /**
+   * The session named by the event (auth.sign_in's target) must confirm a
+   * fresh second factor before it can do anything else; a person without a
+   * factor is not asked (nothing to step up with: the MFA policy decides).
+   */
+  z.strictObject({ type: z.literal("require_step_up"), subject: subject.default("target") }),
   z.strictObject({
     type: z.literal("throttle_key"),
     subject: subject.default("actor"),

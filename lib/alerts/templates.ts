@@ -152,14 +152,19 @@ export const ALERT_TEMPLATES: readonly AlertTemplate[] = [
   {
     id: "new_sign_in_address",
     name: "Sign-in from a new address",
-    description: "A member signs in from an address never seen for them: notify them and the admins.",
+    description:
+      "A member signs in from an address never seen for them: that session must confirm a fresh second factor before it can continue; notify them and the admins.",
     spec: {
-      description: "A person's first sign-in only teaches the rule their address.",
+      description:
+        "A person's first sign-in only teaches the rule their address. People without a second factor are not asked to step up (nothing to step up with: the MFA policy decides whether they may act).",
       actions: ["auth.sign_in"],
       condition: 'actor.type == "user" && ip != null',
       group_by: ["actor.id"],
       aggregation: { kind: "first_seen", field: "ip" },
-      responses: [{ type: "notify", recipients: ["actor", "admins"], channels: [] }],
+      responses: [
+        { type: "require_step_up", subject: "target" },
+        { type: "notify", recipients: ["actor", "admins"], channels: [] },
+      ],
       severity: "info",
       cooldown_seconds: 0,
       max_responses_per_hour: 60,

@@ -55,6 +55,8 @@ export const AUDIT_EVENTS = [
   "auth.session_revoked",
   "auth.password_changed",
   "auth.mfa_locked",
+  "auth.step_up_required",
+  "auth.session_stepped_up",
   "member.added",
   "member.removed",
   "member.role_changed",

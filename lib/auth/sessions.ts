@@ -81,8 +81,10 @@ export async function resolveSessionToken(
   if (!token || token.length > 200) return null;
   const row = await lookupSession(sha256Hex(token), TOUCH_AFTER_SECONDS);
   if (!row || row.status !== "active") return null;
-  const mfaPending = row.stage !== "complete";
-  if (mfaPending && !opts.allowMfaPending) return null;
+  // Fail closed: any stage but 'complete' is no session to a caller that did not ask for it.
+  if (row.stage !== "complete" && !opts.allowMfaPending) return null;
+  const stepUpRequired = row.stage === "step_up_required";
+  const mfaPending = row.stage !== "complete" && !stepUpRequired;
   return {
     sessionId: row.session_id,
     userId: row.user_id,
@@ -91,6 +93,7 @@ export async function resolveSessionToken(
     authMethods: row.auth_methods,
     createdAt: row.created_at,
     mfaPending,
+    stepUpRequired,
     factors: row.factors ?? [],
   };
 }

@@ -35,6 +35,7 @@ export const STEP_UP_PURPOSES = [
   "org.mfa_policy",
   "password.change",
   "member.mfa_reset",
+  "session.step_up",
 ] as const;
 export type StepUpPurpose = (typeof STEP_UP_PURPOSES)[number];
 export const STEP_UP_TTL_SECONDS = 300;

@@ -49,7 +49,7 @@ export type SessionRow = {
   idle_timeout_seconds: number;
   absolute_timeout_seconds: number;
   /** 'mfa_pending' until the second factor passes. */
-  stage: "mfa_pending" | "complete";
+  stage: "mfa_pending" | "complete" | "step_up_required";
   /** The user's confirmed factors: 'totp', 'webauthn'. */
   factors: string[];
 };

@@ -58,6 +58,12 @@ type UserSpec<B, P, Q> = Common<B, P, Q> & {
    * (finishing sign-in, signing out). Every other route refuses such a session.
    */
   allowMfaPending?: true;
+  /**
+   * Also for a session told to step up (an alert rule's require_step_up):
+   * opening and verifying the step-up that clears it. Routes that allow
+   * a pending second step allow this state too (session, sign-out).
+   */
+  allowStepUpRequired?: true;
 };
 type PublicSpec<B, P, Q> = Common<B, P, Q> & { public: true };
 
@@ -148,6 +154,16 @@ export function route(
         if (unsafe) assertSameOrigin(req);
         if (user.mfaPending && !("allowMfaPending" in spec && spec.allowMfaPending)) {
           throw new AppError("mfa_required", "Finish signing in with your second factor first");
+        }
+        if (
+          user.stepUpRequired &&
+          !("allowMfaPending" in spec && spec.allowMfaPending) &&
+          !("allowStepUpRequired" in spec && spec.allowStepUpRequired)
+        ) {
+          throw new AppError(
+            "session_step_up_required",
+            "This session must confirm a fresh second factor before it can continue (a sign-in from a new address)",
+          );
         }
         if (orgScoped) {
           const slug = req.headers.get(ORG_HEADER) ?? (spec.download ? downloadOrg(req) : null);

@@ -22,6 +22,12 @@ export type SessionUser = {
   createdAt: Date;
   /** True while the password has passed but the second factor has not: the session can only finish signing in. */
   mfaPending: boolean;
+  /**
+   * True while the session must confirm a fresh second factor before anything
+   * else (an alert rule's require_step_up, e.g. a sign-in from a new address):
+   * like mfaPending, it can only do that or sign out.
+   */
+  stepUpRequired?: boolean;
   /** The person's confirmed factors ('totp', 'webauthn'). */
   factors: string[];
 };

@@ -7,9 +7,24 @@ import { route } from "@/lib/http/route";
 /**
  * The signed-in user and their organizations. Also answers a session that is
  * still waiting for its second factor (`stage: "mfa_pending"`), with nothing
- * but what the second step needs.
+ * but what the second step needs, and a session told to step up
+ * (`stage: "step_up_required"`) with what that needs.
  */
 export const GET = route({ signedIn: true, allowMfaPending: true }, async ({ user }) => {
+  if (user.stepUpRequired) {
+    return {
+      body: {
+        user: { id: user.userId, email: user.email },
+        session: {
+          id: user.sessionId,
+          stage: "step_up_required",
+          auth_methods: user.authMethods,
+          factors: user.factors,
+        },
+        organizations: [],
+      },
+    };
+  }
   if (user.mfaPending) {
     return {
       body: {

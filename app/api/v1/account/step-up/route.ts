@@ -6,7 +6,10 @@ import { route } from "@/lib/http/route";
  * verified), the methods the person can use, and the passkey challenge
  * derived from the operation.
  */
-export const POST = route({ signedIn: true, body: beginStepUpSchema }, async ({ user, body }) => ({
-  status: 201,
-  body: await beginAccountStepUp(user, body),
-}));
+export const POST = route(
+  { signedIn: true, allowStepUpRequired: true, body: beginStepUpSchema },
+  async ({ user, body }) => ({
+    status: 201,
+    body: await beginAccountStepUp(user, body),
+  }),
+);

@@ -4,7 +4,7 @@ import { route } from "@/lib/http/route";
 
 /** Verifies the second factor for an open step-up (TOTP code, passkey, or a recovery code except for approvals). */
 export const POST = route(
-  { signedIn: true, params: idParams, body: verifyStepUpSchema },
+  { signedIn: true, allowStepUpRequired: true, params: idParams, body: verifyStepUpSchema },
   async ({ user, params, body, req, ip }) => ({
     body: await verifyStepUp(user, params.id, body, { ip, userAgent: req.headers.get("user-agent") }),
   }),
