@@ -6,7 +6,7 @@ import { assertSsoCompliant } from "../auth/sso-policy";
 import { AppError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES, assertStorableStrings, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
-import { problemResponse, toProblem } from "./problem";
+import { toProblem } from "./problem";
 import { parseOr422 } from "../validation";
 import { env } from "../env";
 import { touchApiKey } from "../keys/touch-api-key";
@@ -299,9 +299,4 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 export const STEP_UP_HEADER = "x-warden-step-up";
 export function stepUpIdOf(req: Request): string | null {
   return req.headers.get(STEP_UP_HEADER) ?? new URL(req.url).searchParams.get("step_up");
-}
-
-/** For route files: answer unsupported methods with a problem, not Next's empty 405. */
-export function methodNotAllowed(): Response {
-  return problemResponse(new AppError("method_not_allowed", "Method not allowed"), randomUUID());
 }

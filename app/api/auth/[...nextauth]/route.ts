@@ -1,5 +1,6 @@
 import NextAuth from "next-auth";
 import { authOptions } from "@/lib/http/next-auth";
+import { otherMethods } from "@/lib/http/methods";
 
 type Ctx = { params: Promise<{ nextauth: string[] }> };
 
@@ -9,3 +10,5 @@ function handler(req: Request, ctx: Ctx) {
 }
 
 export { handler as GET, handler as POST };
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { exportProofPack } from "@/lib/proof-pack/export-proof-pack";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** The proof pack of one action: a zip that verifies offline with the verify.mjs inside it. */
 export const GET = route(
@@ -21,3 +22,5 @@ export const GET = route(
     });
   },
 );
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");
