@@ -5,7 +5,8 @@
  * 1. the app refuses to run as a database role that row-level security does
  *    not confine (superuser, BYPASSRLS, or able to SET ROLE to one); if the
  *    database is not reachable yet, the check repeats until it is;
- * 2. background jobs start, once per tick across all instances (lib/jobs).
+ * 2. background jobs start, once per tick across all instances (lib/jobs),
+ *    and stop being scheduled when the server is told to shut down.
  */
 export async function register() {
   // eslint-disable-next-line no-restricted-syntax -- set by Next.js itself, not configuration
@@ -36,12 +37,19 @@ export async function register() {
   }
 
   const { registerAppJobs } = await import("./lib/jobs/app-jobs");
-  const { startBackgroundJobs } = await import("./lib/jobs/scheduler");
+  const { startBackgroundJobs, stopBackgroundJobs } = await import("./lib/jobs/scheduler");
   registerAppJobs();
   startBackgroundJobs();
   const { env } = await import("./lib/env");
-  if (env().WARDEN_ALERT_WORKERS) {
-    const { startAlertWorkers } = await import("./lib/alerts/worker");
-    await startAlertWorkers();
-  }
+  const { startAlertWorkers, stopAlertWorkers } = await import("./lib/alerts/worker");
+  if (env().WARDEN_ALERT_WORKERS) await startAlertWorkers();
+
+  // server.mjs drains the HTTP server on SIGTERM/SIGINT; no new background run starts meanwhile
+  // (runs in progress finish, or roll back when the process exits).
+  const stop = () => {
+    stopBackgroundJobs();
+    void stopAlertWorkers().catch((err: unknown) => log().warn({ err }, "stopping the alert workers failed"));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
 }

@@ -42,12 +42,16 @@ async function setup(): Promise<string> {
     environment: "production",
     tools: { allowed: ["payments"] },
   });
-  const key = await createApiKey(ctx, {
-    name: "bench",
-    scopes: ["actions:submit"],
-    agent_id: agent.id,
-    rate_limit_per_minute: 100_000,
-  });
+  const key = await createApiKey(
+    ctx,
+    {
+      name: "bench",
+      scopes: ["actions:submit"],
+      agent_id: agent.id,
+      rate_limit_per_minute: 100_000,
+    },
+    null,
+  );
   return key.token;
 }
 

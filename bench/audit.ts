@@ -96,13 +96,17 @@ async function firewall(org: Org): Promise<() => Promise<string>> {
     environment: "production",
     tools: { allowed: ["payments"] },
   });
-  const key = await createApiKey(admin, {
-    name: "bench agent key",
-    environment: "live",
-    scopes: ["actions:submit", "actions:read"],
-    agent_id: agent.id,
-    rate_limit_per_minute: 100_000,
-  });
+  const key = await createApiKey(
+    admin,
+    {
+      name: "bench agent key",
+      environment: "live",
+      scopes: ["actions:submit", "actions:read"],
+      agent_id: agent.id,
+      rate_limit_per_minute: 100_000,
+    },
+    null,
+  );
   return async () => {
     const v = await verifyApiKey(key.token, { ip: "127.0.0.1", permission: "actions:submit" });
     if (v.status !== "valid" || !v.key) throw new Error(`key: ${v.status}`);
@@ -180,7 +184,7 @@ async function exportRate(ctx: OrgContext, format: "jsonl" | "csv") {
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
   const t0 = performance.now();
-  const requested = await exportAuditEvents(ctx, { format });
+  const requested = await exportAuditEvents(ctx, { format }, null);
   if ("pending" in requested) throw new Error("the bench organization has an export approval rule");
   const out = requested.stream;
   const reader = out.body.getReader();
@@ -249,7 +253,7 @@ async function runSize(n: number) {
     ["proof pack, same action again", late],
   ] as const) {
     t0 = performance.now();
-    const pack = await exportProofPack(auditor, id);
+    const pack = await exportProofPack(auditor, id, async () => ({}));
     packs[label] = ms(t0);
     console.log(
       `  ${label}: ${fmtMs(packs[label]!)} (${pack.zip.length.toLocaleString("en-US")} bytes, checkpoint #${pack.checkpoint.tree_size})`,

@@ -26,11 +26,15 @@ async function setup() {
   for (let i = 0; i < 8; i++) {
     keys.push(
       (
-        await createApiKey(ctx, {
-          name: `bench ${i}`,
-          scopes: ["actions:submit", "actions:read"],
-          rate_limit_per_minute: 100_000,
-        })
+        await createApiKey(
+          ctx,
+          {
+            name: `bench ${i}`,
+            scopes: ["actions:submit", "actions:read"],
+            rate_limit_per_minute: 100_000,
+          },
+          null,
+        )
       ).token,
     );
   }

@@ -35,8 +35,8 @@ export function SecondFactorForm({
   const [busy, setBusy] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  function done(left: number | null) {
-    if (left !== null && left <= 3) {
+  function done(left: number | null, low: boolean) {
+    if (low) {
       setNotice(`Signed in. Only ${left} recovery code(s) left: generate new ones on your account page.`);
       window.setTimeout(() => window.location.assign(next), 2500);
       return;
@@ -50,11 +50,15 @@ export function SecondFactorForm({
     setError(null);
     setCodeError(null);
     try {
-      const r = await api<{ recovery_codes_left: number | null }>(null, "/api/v1/session/second-factor", {
-        method: "POST",
-        body,
-      });
-      done(r.recovery_codes_left);
+      const r = await api<{ recovery_codes_left: number | null; recovery_codes_low: boolean }>(
+        null,
+        "/api/v1/session/second-factor",
+        {
+          method: "POST",
+          body,
+        },
+      );
+      done(r.recovery_codes_left, r.recovery_codes_low);
     } catch (e) {
       if (e instanceof ApiError && (e.problem.code === "mfa_required" || e.problem.status === 401)) {
         setError(`${e.problem.detail}`);

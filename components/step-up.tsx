@@ -17,6 +17,24 @@ export type BegunStepUp = {
 
 export const STEP_UP_HEADER = "x-warden-step-up";
 
+/** The header that presents a grant (none before the first try). */
+export function stepUpHeaders(stepUpId: string | null): Record<string, string> | undefined {
+  return stepUpId ? { [STEP_UP_HEADER]: stepUpId } : undefined;
+}
+
+/**
+ * Opens a grant for an organization operation (keys.create,
+ * keys.emergency_revoke, audit.export, org.mfa_policy; member.mfa_reset names
+ * the member).
+ */
+export function beginOrgStepUp(org: string, purpose: string, targetId?: string): () => Promise<BegunStepUp> {
+  return () =>
+    api<BegunStepUp>(null, "/api/v1/account/step-up", {
+      method: "POST",
+      body: { purpose, org, ...(targetId ? { target_id: targetId } : {}) },
+    });
+}
+
 const PURPOSE_LABEL: Record<string, string> = {
   "approval.decide": "this decision",
   "keys.create": "creating an API key",

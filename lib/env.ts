@@ -36,6 +36,11 @@ const schema = z.object({
   /** Requests per minute for all API keys of one organization together. */
   RATE_LIMIT_ORG_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   /**
+   * "Continue with SSO" starts (GET /api/sso/start) per client address per minute. Each start
+   * writes a request row and may fetch the IdP's discovery document, so it is bounded.
+   */
+  RATE_LIMIT_SSO_START_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /**
    * AES-256-GCM key ring for action parameters at rest: `kid:base64key,kid:base64key`.
    * The first key encrypts (unless WARDEN_ENCRYPTION_ACTIVE_KEY names another); all decrypt.
    */

@@ -2,6 +2,7 @@
 
 import type { ExportRequestView } from "@/lib/exports/requests";
 import { api } from "../api-client";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { invalid, useMutation } from "../use-mutation";
 import { Alert, Button, Field, fieldAria, inputClass } from "../ui";
 import { formatBytes, MyExports, startDownload } from "./export-requests";
@@ -23,6 +24,7 @@ export function utcFromLocalInput(value: string): string | null {
  */
 export function ExportForm({ org, mine }: { org: string; mine: ExportRequestView[] }) {
   const { error, notice, fieldErrors, run, setNotice } = useMutation();
+  const stepUp = useStepUp();
 
   function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -37,7 +39,15 @@ export function ExportForm({ org, mine }: { org: string; mine: ExportRequestView
     const body: Record<string, string> = { format: String(form.get("format") ?? "jsonl") };
     if (from) body.from = from;
     if (to) body.to = to;
-    const r = await api<ExportRequestView>(org, "/api/v1/audit/exports", { method: "POST", body });
+    const r = await stepUp.withStepUp(
+      (stepUpId) =>
+        api<ExportRequestView>(org, "/api/v1/audit/exports", {
+          method: "POST",
+          body,
+          headers: stepUpHeaders(stepUpId),
+        }),
+      beginOrgStepUp(org, "audit.export"),
+    );
     if (r.status === "ready" && r.download_url) {
       startDownload(org, r.download_url);
       setNotice(null);
@@ -94,6 +104,7 @@ export function ExportForm({ org, mine }: { org: string; mine: ExportRequestView
         </div>
       </form>
       <MyExports org={org} exports={mine} />
+      {stepUp.dialog}
     </>
   );
 }

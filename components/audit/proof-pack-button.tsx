@@ -1,6 +1,7 @@
 "use client";
 
 import { ApiError } from "../api-client";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { useMutation } from "../use-mutation";
 import { Alert, Button } from "../ui";
 
@@ -18,27 +19,36 @@ export function ProofPackButton({
   variant?: "primary" | "secondary";
 }) {
   const { error, notice, pending: busy, run, setNotice } = useMutation({ refresh: false });
+  const stepUp = useStepUp();
+
+  async function fetchPack(stepUpId: string | null): Promise<Response> {
+    const res = await fetch(`/api/v1/proof-pack/${actionId}`, {
+      headers: { "x-warden-org": org, ...stepUpHeaders(stepUpId) },
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (!res.ok) {
+      const p = (await res.json().catch(() => ({}))) as {
+        detail?: string;
+        title?: string;
+        code?: string;
+        errors?: { path: string; message: string }[];
+      };
+      throw new ApiError({
+        status: res.status,
+        title: p.title ?? res.statusText,
+        detail: p.detail ?? `Request failed (${res.status})`,
+        code: p.code,
+        errors: p.errors,
+      });
+    }
+    return res;
+  }
 
   async function exportPack() {
     await run("export", async () => {
-      const res = await fetch(`/api/v1/proof-pack/${actionId}`, {
-        headers: { "x-warden-org": org },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (!res.ok) {
-        const p = (await res.json().catch(() => ({}))) as {
-          detail?: string;
-          title?: string;
-          errors?: { path: string; message: string }[];
-        };
-        throw new ApiError({
-          status: res.status,
-          title: p.title ?? res.statusText,
-          detail: p.detail ?? `Request failed (${res.status})`,
-          errors: p.errors,
-        });
-      }
+      // An export: a person with a second factor steps up (audit.export).
+      const res = await stepUp.withStepUp(fetchPack, beginOrgStepUp(org, "audit.export"));
       const blob = await res.blob();
       const name =
         /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ??
@@ -66,6 +76,7 @@ export function ProofPackButton({
         </Alert>
       )}
       {error && <Alert>{error}</Alert>}
+      {stepUp.dialog}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api } from "../api-client";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { useMutation } from "../use-mutation";
 import { Alert, Button, Card, Field, cx, fieldAria, inputClass } from "../ui";
 
@@ -29,6 +30,7 @@ export function CreateKeyForm({
   onCreated: (name: string, token: string) => void;
 }) {
   const { error, pending, fieldErrors, run } = useMutation({ refresh: false });
+  const stepUp = useStepUp();
   const [scopes, setScopes] = useState<string[]>(AGENT_PRESET.filter((s) => grantableScopes.includes(s)));
   const initialAgent = agents.find((a) => a.id === initialAgentId);
   const [agentId, setAgentId] = useState(initialAgent?.id ?? "");
@@ -58,7 +60,16 @@ export function CreateKeyForm({
     };
     const res = await run(
       "create",
-      () => api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", { method: "POST", body }),
+      () =>
+        stepUp.withStepUp(
+          (stepUpId) =>
+            api<{ token: string; key: { name: string } }>(org, "/api/v1/auth/api-keys", {
+              method: "POST",
+              body,
+              headers: stepUpHeaders(stepUpId),
+            }),
+          beginOrgStepUp(org, "keys.create"),
+        ),
       { fields: /^(name|environment|scopes|expires_at|ip_allowlist|rate_limit_per_minute|agent_id)(\.\d+)?$/ },
     );
     if (!res) return;
@@ -201,6 +212,7 @@ export function CreateKeyForm({
           {pending ? "Creating…" : "Create key"}
         </Button>
       </form>
+      {stepUp.dialog}
     </Card>
   );
 }

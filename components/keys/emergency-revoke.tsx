@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api } from "../api-client";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { useMutation } from "../use-mutation";
 import { Alert, Button, Card, Field, fieldAria, inputClass } from "../ui";
 
@@ -10,6 +11,7 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
   const [reason, setReason] = useState("");
   const [confirm, setConfirm] = useState("");
   const { error, pending, fieldErrors, run } = useMutation({ refresh: false });
+  const stepUp = useStepUp();
   const ready = reason.trim().length >= 3 && confirm === org;
 
   return (
@@ -27,10 +29,15 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
           const res = await run(
             "revoke-all",
             () =>
-              api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", {
-                method: "POST",
-                body: { reason },
-              }),
+              stepUp.withStepUp(
+                (stepUpId) =>
+                  api<{ revoked_count: number }>(org, "/api/v1/auth/emergency-revoke", {
+                    method: "POST",
+                    body: { reason },
+                    headers: stepUpHeaders(stepUpId),
+                  }),
+                beginOrgStepUp(org, "keys.emergency_revoke"),
+              ),
             { fields: /^reason$/ },
           );
           if (!res) return;
@@ -66,6 +73,7 @@ export function EmergencyRevoke({ org, onDone }: { org: string; onDone: (revoked
           {pending ? "Revoking…" : "Revoke all keys"}
         </Button>
       </form>
+      {stepUp.dialog}
     </Card>
   );
 }

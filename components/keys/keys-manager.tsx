@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import type { ApiKeyView } from "@/lib/keys/view";
 import { api } from "../api-client";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { useMutation } from "../use-mutation";
 import { ConfirmDialog, Dialog } from "../dialog";
 import { Table } from "../table";
@@ -65,6 +66,7 @@ export function KeysManager({
   const agentById = new Map(agents.map((a) => [a.id, a]));
   const router = useRouter();
   const { error, notice, busy, run, setNotice } = useMutation();
+  const stepUp = useStepUp();
   const [revealed, setRevealed] = useState<{ name: string; token: string } | null>(null);
   const [rotating, setRotating] = useState<ApiKeyView | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
@@ -280,10 +282,16 @@ export function KeysManager({
               const k = rotating;
               setRotating(null);
               void run(`rotate-${k.id}`, async () => {
-                const res = await api<{ token: string; key: ApiKeyView }>(org, `/api/v1/auth/api-keys/${k.id}/rotate`, {
-                  method: "POST",
-                  body: { grace_period_seconds: grace },
-                });
+                // A replacement is a new key: a person with a second factor steps up (keys.create).
+                const res = await stepUp.withStepUp(
+                  (stepUpId) =>
+                    api<{ token: string; key: ApiKeyView }>(org, `/api/v1/auth/api-keys/${k.id}/rotate`, {
+                      method: "POST",
+                      body: { grace_period_seconds: grace },
+                      headers: stepUpHeaders(stepUpId),
+                    }),
+                  beginOrgStepUp(org, "keys.create"),
+                );
                 setRevealed({ name: res.key.name, token: res.token });
               });
             }}
@@ -310,6 +318,7 @@ export function KeysManager({
           </form>
         </Dialog>
       )}
+      {stepUp.dialog}
     </div>
   );
 }

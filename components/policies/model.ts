@@ -1,4 +1,11 @@
-import type { RuleInput } from "@/lib/policy/schemas";
+import {
+  DEFAULT_RISK_LEVEL,
+  type Effect,
+  POLICY_LIMITS,
+  RISK_LEVELS,
+  type RiskLevel,
+  type RuleInput,
+} from "@/lib/policy/schemas";
 
 /**
  * The editor's working copy of a rule. Numbers are kept as the text typed so
@@ -8,8 +15,8 @@ export type EditableRule = {
   key: string;
   name: string;
   condition: string;
-  effect: "allow" | "deny" | "require_approval";
-  risk_level: "low" | "medium" | "high" | "critical";
+  effect: Effect;
+  risk_level: RiskLevel;
   reason: string;
   approvals_required: string;
   ttl_minutes: string;
@@ -21,14 +28,13 @@ export const EFFECT_OPTIONS = [
   { value: "deny", label: "Deny" },
 ] as const;
 
-export const RISK_OPTIONS = ["low", "medium", "high", "critical"] as const;
+export const RISK_OPTIONS = RISK_LEVELS;
 
-/** What a new rule suggests for each effect (the API fills the same when none is given). */
-export const SUGGESTED_RISK: Record<EditableRule["effect"], EditableRule["risk_level"]> = {
-  allow: "low",
-  require_approval: "medium",
-  deny: "high",
-};
+/** What a new rule suggests for each effect: what the API fills in when none is given. */
+export const SUGGESTED_RISK = DEFAULT_RISK_LEVEL;
+
+/** The approval TTL the API applies when a rule names none, in the editor's unit (minutes). */
+export const DEFAULT_TTL_MINUTES = String(POLICY_LIMITS.defaultApprovalTtlSeconds / 60);
 
 let counter = 0;
 export function newKey(): string {
@@ -45,7 +51,7 @@ export function toEditable(rule: RuleInput): EditableRule {
     risk_level: rule.risk_level ?? SUGGESTED_RISK[rule.effect],
     reason: rule.reason ?? "",
     approvals_required: rule.approvals_required != null ? String(rule.approvals_required) : "1",
-    ttl_minutes: rule.approval_ttl_seconds != null ? String(rule.approval_ttl_seconds / 60) : "1440",
+    ttl_minutes: rule.approval_ttl_seconds != null ? String(rule.approval_ttl_seconds / 60) : DEFAULT_TTL_MINUTES,
   };
 }
 

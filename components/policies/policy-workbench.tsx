@@ -6,7 +6,15 @@ import type { RuleInput } from "@/lib/policy/schemas";
 import type { PolicyVersionView } from "@/lib/policy/versions";
 import { ApiError, api, describeErrorForForm } from "../api-client";
 import { Alert, Badge, Button, Card, inputClass } from "../ui";
-import { errorsByRule, newKey, toEditable, toRuleInputs, type EditableRule, type RuleErrors } from "./model";
+import {
+  DEFAULT_TTL_MINUTES,
+  errorsByRule,
+  newKey,
+  toEditable,
+  toRuleInputs,
+  type EditableRule,
+  type RuleErrors,
+} from "./model";
 import { PublishDialog } from "./publish-dialog";
 import { ReferencePanel } from "./reference-panel";
 import { ReplayPanel } from "./replay-panel";
@@ -22,7 +30,7 @@ function blankRule(): EditableRule {
     risk_level: "low",
     reason: "",
     approvals_required: "1",
-    ttl_minutes: "1440",
+    ttl_minutes: DEFAULT_TTL_MINUTES,
   };
 }
 

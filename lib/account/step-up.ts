@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { membershipBySlug } from "../auth/principal";
-import { beginStepUp, STEP_UP_PURPOSES, type StepUpPurpose, type StepUpTarget } from "../auth/step-up";
+import { beginStepUp, orgStepUpTarget, STEP_UP_PURPOSES, type StepUpPurpose, type StepUpTarget } from "../auth/step-up";
 import { AppError } from "../errors";
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
@@ -24,11 +24,6 @@ export const beginStepUpSchema = z.object({
   target_id: z.string().uuid().optional(),
 });
 
-/** The target an org-wide purpose binds to. */
-export function orgTarget(purpose: StepUpPurpose, orgId: string): StepUpTarget {
-  return { purpose, targetId: orgId, payloadHash: null };
-}
-
 /** The target of resetting a member's factors: the organization and the member. */
 export function memberResetTarget(orgId: string, memberId: string): StepUpTarget {
   return { purpose: "member.mfa_reset", targetId: `${orgId}/${memberId}`, payloadHash: null };
@@ -51,7 +46,7 @@ export async function beginAccountStepUp(user: SessionUser, input: unknown) {
   }
   const m = await membershipBySlug(user.userId, body.org);
   if (!m) throw new AppError("not_found", "Organization not found");
-  if (ORG_PURPOSES.includes(body.purpose)) return beginStepUp(user, orgTarget(body.purpose, m.org.id));
+  if (ORG_PURPOSES.includes(body.purpose)) return beginStepUp(user, orgStepUpTarget(body.purpose, m.org.id));
   if (!body.target_id) {
     throw new AppError("validation_failed", "Name the member", {
       errors: [{ path: "target_id", message: "Required for this purpose" }],

@@ -82,9 +82,3 @@ export async function waitForActionChange(actionId: string, ms: number): Promise
     set.add(done);
   });
 }
-
-export async function closeActionListener(): Promise<void> {
-  const l = listener;
-  listener = null;
-  if (l) await (await l).end().catch(() => {});
-}

@@ -3,6 +3,7 @@ import { consumeStepUp } from "../auth/step-up";
 import { canonicalJson, type JsonValue } from "../json";
 import { sha256Hex } from "../security/hash";
 import { rawSql } from "../db/sql";
+import { riskAtLeast } from "../policy/schemas";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
@@ -15,7 +16,7 @@ import { decideApprovalSchema } from "./schemas";
 export function stepUpRequired(rule: string, risk: string): boolean {
   if (rule === "every") return true;
   if (rule === "none") return false;
-  return risk === "high" || risk === "critical";
+  return riskAtLeast(risk, "high");
 }
 
 export type DecisionResult = {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { lookupUserMemberships } from "../db/lookup";
 import { withUser, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
-import type { SessionUser } from "../rbac/context";
+import type { OrgContext, SessionUser } from "../rbac/context";
 import { lockedMessage, mfaLockState, recordMfaFailure, clearMfaFailures } from "./mfa-throttle";
 import { consumeRecoveryCode } from "./recovery-codes";
 import { auditEachOrg, type RequestMeta } from "./sessions";
@@ -328,4 +328,44 @@ export async function requireStepUp(
 ): Promise<StepUpEvidence | null> {
   if (user.factors.length === 0) return null;
   return consumeStepUp(tx, user, stepUpId, target);
+}
+
+/** The target an organization-wide purpose binds to: the organization itself. */
+export function orgStepUpTarget(purpose: StepUpPurpose, orgId: string): StepUpTarget {
+  return { purpose, targetId: orgId, payloadHash: null };
+}
+
+/**
+ * The step-up rule for organization operations (creating or rotating an API
+ * key, the emergency revoke, audit and proof-pack exports): a person who has
+ * a second factor presents a fresh grant for exactly this purpose in this
+ * organization. API keys are not subject to MFA (a key cannot present a
+ * second factor): a key holding the scope acts without one — the person who
+ * created it stepped up then, and it never holds more than they did. A person
+ * without a factor is let through here; whether they may act at all is the
+ * organization's MFA policy's decision (checked on every request).
+ */
+export async function requireOrgStepUp(
+  tx: Tx,
+  ctx: OrgContext,
+  stepUpId: string | null | undefined,
+  purpose: StepUpPurpose,
+): Promise<StepUpEvidence | null> {
+  if (ctx.principal.kind !== "user") return null;
+  return requireStepUp(tx, ctx.principal.user, stepUpId, orgStepUpTarget(purpose, ctx.org.id));
+}
+
+/**
+ * A cheap early refusal before expensive work (the grant is still consumed,
+ * later, in the operation's transaction): a person with a factor who presents
+ * no grant at all.
+ */
+export function assertStepUpPresented(ctx: OrgContext, stepUpId: string | null | undefined, purpose: StepUpPurpose) {
+  if (ctx.principal.kind !== "user" || ctx.principal.user.factors.length === 0) return;
+  if (!stepUpId) {
+    throw new AppError(
+      "step_up_required",
+      `This needs a fresh second factor for exactly this operation (${purpose}); confirm it and try again`,
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import { evaluateInline } from "../alerts/evaluate-alerts";
+import { requireOrgStepUp } from "../auth/step-up";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { actorOf, assertCan, can, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
@@ -220,14 +221,23 @@ export async function estimateExport(
   return { events: Number(rows[0]!.events), bytes: header + Number(rows[0]!.bytes ?? 0) };
 }
 
-/** Records an export request and lets the alert rules hold it (see above). */
-export async function requestExport(ctx: OrgContext, query: ExportQuery): Promise<ExportRequestView> {
+/**
+ * Records an export request and lets the alert rules hold it (see above). A
+ * person with a second factor steps up for it (audit.export), consumed here
+ * with the request: the later download is the request's, by its requester.
+ */
+export async function requestExport(
+  ctx: OrgContext,
+  query: ExportQuery,
+  stepUpId: string | null,
+): Promise<ExportRequestView> {
   assertCan(ctx, "audit:export");
   const who = requester(ctx);
   const orgId = ctx.org.id;
   return withTenant(
     tenantOf(ctx),
     async (tx) => {
+      const stepUp = await requireOrgStepUp(tx, ctx, stepUpId, "audit.export");
       const head = await tx.$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_heads WHERE org_id = ${orgId}::uuid`;
       const throughSeq = Number(head[0]?.seq ?? 0);
       const spec = { format: query.format, from: query.from ?? null, to: query.to ?? null, throughSeq };
@@ -246,6 +256,7 @@ export async function requestExport(ctx: OrgContext, query: ExportQuery): Promis
         through_seq: throughSeq,
         estimated_events: size.events,
         estimated_bytes: size.bytes,
+        step_up: stepUp?.method ?? null,
       };
       const actor = actorOf(ctx);
       const target = { type: "audit_export", id };
@@ -471,8 +482,9 @@ export async function startExport(ctx: OrgContext, id: string): Promise<AuditExp
 export async function exportAuditEvents(
   ctx: OrgContext,
   query: ExportQuery,
+  stepUpId: string | null,
 ): Promise<{ stream: AuditExport } | { pending: ExportRequestView }> {
-  const req = await requestExport(ctx, query);
+  const req = await requestExport(ctx, query, stepUpId);
   if (req.status !== "ready") return { pending: req };
   return { stream: await startExport(ctx, req.id) };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { appendAuditEvent } from "../audit/append-event";
+import { requireOrgStepUp } from "../auth/step-up";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError } from "../errors";
 import { parseOr422 } from "../validation";
@@ -90,11 +91,17 @@ export async function insertApiKey(tx: Tx, ctx: OrgContext, input: CreateApiKeyI
   return { key: toKeyView(row), token: generated.token };
 }
 
-export async function createApiKey(ctx: OrgContext, raw: unknown): Promise<CreatedKey> {
+/**
+ * Creating a key needs the person's step-up (keys.create) when they have a
+ * second factor; a key creating a key does not (lib/auth/step-up.ts
+ * requireOrgStepUp, docs/ARCHITECTURE.md "Step-up").
+ */
+export async function createApiKey(ctx: OrgContext, raw: unknown, stepUpId: string | null): Promise<CreatedKey> {
   assertCan(ctx, "keys:write");
   const input = parseOr422(createApiKeySchema, raw);
   assertScopesWithin(ctx, input.scopes);
   return withTenant(tenantOf(ctx), async (tx) => {
+    const stepUp = await requireOrgStepUp(tx, ctx, stepUpId, "keys.create");
     const created = await insertApiKey(tx, ctx, input);
     await appendAuditEvent(tx, {
       orgId: ctx.org.id,
@@ -111,6 +118,7 @@ export async function createApiKey(ctx: OrgContext, raw: unknown): Promise<Creat
         rate_limit_per_minute: input.rate_limit_per_minute,
         agent_id: input.agent_id,
         prefix: created.key.prefix,
+        step_up: stepUp?.method ?? null,
       },
     });
     return created;

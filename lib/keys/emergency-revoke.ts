@@ -1,5 +1,6 @@
 import { closePendingApprovals } from "../actions/close-pending";
 import { appendAuditEvent } from "../audit/append-event";
+import { requireOrgStepUp } from "../auth/step-up";
 import { withTenant } from "../db/tenant";
 import { parseOr422 } from "../validation";
 import { actorOf, assertCan, tenantOf, type OrgContext } from "../rbac/context";
@@ -18,10 +19,15 @@ export type EmergencyRevokeResult = {
  * approvals and their actions). Other organizations are untouched: the tenant
  * transaction cannot see their keys.
  */
-export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<EmergencyRevokeResult> {
+export async function emergencyRevoke(
+  ctx: OrgContext,
+  raw: unknown,
+  stepUpId: string | null,
+): Promise<EmergencyRevokeResult> {
   assertCan(ctx, "org:admin");
   const { reason } = parseOr422(emergencyRevokeSchema, raw);
   return withTenant(tenantOf(ctx), async (tx) => {
+    const stepUp = await requireOrgStepUp(tx, ctx, stepUpId, "keys.emergency_revoke");
     const revoked = await tx.$queryRaw<{ id: string }[]>`
       UPDATE api_keys SET revoked_at = now(), revoke_reason = ${`emergency: ${reason}`}
       WHERE revoked_at IS NULL
@@ -38,7 +44,13 @@ export async function emergencyRevoke(ctx: OrgContext, raw: unknown): Promise<Em
       action: "api_key.emergency_revoked",
       target: { type: "organization", id: ctx.org.id },
       ip: ctx.ip,
-      data: { reason, revoked_count: keyIds.length, key_ids: keyIds, cancelled_actions: cancelled.length },
+      data: {
+        reason,
+        revoked_count: keyIds.length,
+        key_ids: keyIds,
+        cancelled_actions: cancelled.length,
+        step_up: stepUp?.method ?? null,
+      },
     });
     return { revoked_count: keyIds.length, key_ids: keyIds, cancelled_actions: cancelled.length, reason };
   });

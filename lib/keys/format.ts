@@ -87,5 +87,3 @@ export function parseApiKey(token: string): ParsedKey {
 export function displayPrefix(id: string, env: KeyEnvironment): string {
   return `wdn_${env}_${uuidToBase62(id).slice(0, 6)}`;
 }
-
-export const KEY_FORMAT = { ID_LEN, SECRET_LEN, CHECKSUM_LEN };

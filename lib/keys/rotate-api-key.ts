@@ -1,4 +1,5 @@
 import { appendAuditEvent } from "../audit/append-event";
+import { requireOrgStepUp } from "../auth/step-up";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { parseOr422 } from "../validation";
@@ -11,15 +12,19 @@ import { keyStatus, keyViewInclude, toKeyView, type ApiKeyView } from "./view";
  * Issues a replacement at once; the old key keeps working until the grace
  * period ends (0 = it stops now). The new key keeps the old one's settings and
  * its lifetime (same duration from now), and the caller must hold its scopes.
+ * A replacement is a new key: a person with a second factor steps up for it
+ * (keys.create), as for creating one.
  */
 export async function rotateApiKey(
   ctx: OrgContext,
   id: string,
   raw: unknown,
+  stepUpId: string | null,
 ): Promise<CreatedKey & { previous: ApiKeyView }> {
   assertCan(ctx, "keys:write");
   const { grace_period_seconds: grace } = parseOr422(rotateApiKeySchema, raw);
   return withTenant(tenantOf(ctx), async (tx) => {
+    const stepUp = await requireOrgStepUp(tx, ctx, stepUpId, "keys.create");
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM api_keys WHERE id = ${id}::uuid FOR UPDATE`;
     if (locked.length === 0) throw notFound("API key");
     const old = await tx.apiKey.findUniqueOrThrow({ where: { id } });
@@ -63,6 +68,7 @@ export async function rotateApiKey(
         replacement_prefix: created.key.prefix,
         grace_period_seconds: grace,
         old_key_stops_at: grace === 0 ? new Date(now).toISOString() : oldExpiry.toISOString(),
+        step_up: stepUp?.method ?? null,
       },
     });
     return { ...created, previous: toKeyView(previous) };

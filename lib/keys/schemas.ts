@@ -70,6 +70,4 @@ export const emergencyRevokeSchema = z.object({
   reason: z.string().trim().min(3).max(500),
 });
 
-export const revokeApiKeySchema = z.object({ reason: z.string().trim().max(500).optional() }).optional();
-
 export const apiKeyParamsSchema = z.object({ id: z.uuid() });

@@ -1,6 +1,6 @@
 import type { CompiledPolicy } from "./compile";
 import { evaluatePolicy } from "./evaluate";
-import type { EvaluationInput, RiskLevel } from "./schemas";
+import { type EvaluationInput, maxRisk, POLICY_LIMITS, type RiskLevel } from "./schemas";
 import { checkToolRegistry, type ToolRegistry } from "./tool-registry";
 
 /**
@@ -22,10 +22,6 @@ export type ActionDecision = {
   decided_by: "registry" | "policy";
   policy_version: number | null;
 };
-
-export const DEFAULT_APPROVAL_TTL_SECONDS = 24 * 60 * 60;
-const RISK_ORDER: RiskLevel[] = ["low", "medium", "high", "critical"];
-const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b);
 
 export function decideAction(args: {
   registry: ToolRegistry;
@@ -72,13 +68,13 @@ export function decideAction(args: {
       risk_level: maxRisk(d.risk_level, "medium"),
       reason: `Tool "${input.tool}" requires approval for agent "${input.agent.slug}" (tool registry); the policy alone would allow it: ${d.reason}`,
       approvals_required: 1,
-      approval_ttl_seconds: DEFAULT_APPROVAL_TTL_SECONDS,
+      approval_ttl_seconds: POLICY_LIMITS.defaultApprovalTtlSeconds,
       decided_by: "registry",
     };
   }
   if (base.effect === "require_approval") {
     base.approvals_required ??= 1;
-    base.approval_ttl_seconds ??= DEFAULT_APPROVAL_TTL_SECONDS;
+    base.approval_ttl_seconds ??= POLICY_LIMITS.defaultApprovalTtlSeconds;
   }
   return base;
 }

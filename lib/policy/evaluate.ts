@@ -2,7 +2,7 @@ import type { CompiledCondition, ConditionResult } from "./cel/compile";
 import type { CompiledPolicy, CompiledRule } from "./compile";
 import { CostMeter } from "./cel/cost";
 import { type ConditionBindings, toBindings } from "./cel/input";
-import { DEFAULT_RISK_LEVEL, type Effect, type EvaluationInput, type RiskLevel, RISK_LEVELS } from "./schemas";
+import { DEFAULT_RISK_LEVEL, type Effect, type EvaluationInput, maxRisk, type RiskLevel } from "./schemas";
 
 export type Decision = {
   effect: Effect;
@@ -30,7 +30,7 @@ const defaultDeny = (): Decision => ({
 });
 
 function atLeastHigh(level: RiskLevel): RiskLevel {
-  return RISK_LEVELS.indexOf(level) >= RISK_LEVELS.indexOf("high") ? level : "high";
+  return maxRisk(level, "high");
 }
 
 function matched(rule: CompiledRule): Decision {

@@ -4,8 +4,19 @@ import { MAX_CONDITION_LENGTH } from "./cel/limits";
 export const EFFECTS = ["allow", "deny", "require_approval"] as const;
 export type Effect = (typeof EFFECTS)[number];
 
+/** In increasing order: every comparison of risk goes through riskAtLeast / maxRisk. */
 export const RISK_LEVELS = ["low", "medium", "high", "critical"] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/** True when `level` is `floor` or above; an unknown level (a stored string) is below everything. */
+export function riskAtLeast(level: string, floor: RiskLevel): boolean {
+  return RISK_LEVELS.indexOf(level as RiskLevel) >= RISK_LEVELS.indexOf(floor);
+}
+
+/** The higher of two risk levels. */
+export function maxRisk(a: RiskLevel, b: RiskLevel): RiskLevel {
+  return riskAtLeast(a, b) ? a : b;
+}
 
 export const ENVIRONMENTS = ["development", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];

@@ -108,7 +108,18 @@ function approvalsFile(a: LoadedAction): Record<string, unknown>[] {
   }));
 }
 
-export async function exportProofPack(ctx: OrgContext, actionId: string): Promise<ExportedPack> {
+/**
+ * `authorize` runs first in the pack's transaction (the caller's step-up,
+ * lib/exports/proof-pack.ts, consumed with the export: a refused pack leaves
+ * the grant unused); what it returns is recorded in the export's event.
+ */
+export type PackAuthorizer = (tx: Tx) => Promise<Record<string, unknown>>;
+
+export async function exportProofPack(
+  ctx: OrgContext,
+  actionId: string,
+  authorize: PackAuthorizer,
+): Promise<ExportedPack> {
   assertCan(ctx, "audit:export");
   const orgId = ctx.org.id;
   const exists = await withTenant(tenantOf(ctx), (tx) =>
@@ -122,6 +133,7 @@ export async function exportProofPack(ctx: OrgContext, actionId: string): Promis
   return withTenant(
     tenantOf(ctx),
     async (tx) => {
+      const authorized = await authorize(tx);
       const action = await loadAction(tx, orgId, actionId);
       if (!action) throw new AppError("not_found", "Action not found");
       const events: PackEvent[] = await eventsAboutAction(tx, orgId, actionId, size);
@@ -164,6 +176,7 @@ export async function exportProofPack(ctx: OrgContext, actionId: string): Promis
           events: events.length,
           bytes: zip.length,
           sha256,
+          ...authorized,
         },
       });
       return { zip, filename: `warden-proof-pack-${actionId}.zip`, sha256, checkpoint };

@@ -1,6 +1,6 @@
 /**
  * The one permission list. Roles map to permissions here and nowhere else;
- * API-key scopes (later) are the same strings.
+ * API-key scopes are the same strings.
  *
  * Hierarchy: admin ⊇ approver ⊇ viewer; admin ⊇ auditor ⊇ viewer.
  */

@@ -9,6 +9,8 @@ import { withTenant } from "../db/tenant";
 import { log } from "../log";
 import type { SessionUser } from "../rbac/context";
 import { constantTimeEqualHex, randomToken, sha256Hex } from "../security/hash";
+import { consume, rateLimitHeaders, type LimiterSpec } from "../security/rate-limit";
+import { env } from "../env";
 import { loadConnection, type SsoConnection } from "./connections";
 import { oidcAuthorizationUrl, oidcFinish } from "./oidc";
 import { samlAuthorizeUrl, samlMetadata, samlValidate } from "./saml";
@@ -67,6 +69,27 @@ async function findConnection(
         : null;
   if (!found) throw new SsoError("no_connection", "No single sign-on is set up for that address or organization");
   return { orgId: found.org_id, connectionId: found.connection_id, purpose: "sign_in" };
+}
+
+export function ssoStartLimiterSpec(): LimiterSpec {
+  return { keyPrefix: "sso-start-ip", points: env().RATE_LIMIT_SSO_START_PER_MINUTE, durationSeconds: 60 };
+}
+
+/**
+ * Counts one start for the client address, before any lookup: unknown
+ * identifiers count too, so the limit also bounds probing which domains and
+ * organizations have SSO. Over the limit: 429 with Retry-After.
+ */
+export async function limitSsoStart(ip: string | null): Promise<Record<string, string>> {
+  const spec = ssoStartLimiterSpec();
+  const state = await consume(spec, ip ?? "unknown");
+  const headers = rateLimitHeaders([{ name: "sso-start", spec, state }]);
+  if (state.limited) {
+    throw new AppError("rate_limited", "Too many single sign-on attempts; retry after the time in Retry-After", {
+      headers,
+    });
+  }
+  return headers;
 }
 
 export async function startSso(args: StartArgs): Promise<Started> {

@@ -33,12 +33,16 @@ export async function createAgentWithKey(
     rate_limit_per_minute: opts.rate_limit_per_minute,
     daily_budget: opts.daily_budget,
   });
-  const key = await createApiKey(memberContext(t), {
-    name: `${agent.slug} key`,
-    environment: environment === "production" ? "live" : "test",
-    scopes: opts.scopes ?? ["actions:submit", "actions:read"],
-    agent_id: agent.id,
-  });
+  const key = await createApiKey(
+    memberContext(t),
+    {
+      name: `${agent.slug} key`,
+      environment: environment === "production" ? "live" : "test",
+      scopes: opts.scopes ?? ["actions:submit", "actions:read"],
+      agent_id: agent.id,
+    },
+    null,
+  );
   return { id: agent.id, slug: agent.slug, token: key.token, keyId: key.key.id };
 }
 

@@ -36,11 +36,15 @@ export async function createKey(
   t: TestOrg,
   body: Record<string, unknown> = {},
 ): Promise<{ id: string; token: string }> {
-  const res = await createApiKey(memberContext(t), {
-    name: `key-${randomUUID().slice(0, 8)}`,
-    scopes: ["actions:submit", "actions:read"],
-    ...body,
-  });
+  const res = await createApiKey(
+    memberContext(t),
+    {
+      name: `key-${randomUUID().slice(0, 8)}`,
+      scopes: ["actions:submit", "actions:read"],
+      ...body,
+    },
+    null,
+  );
   return { id: res.key.id, token: res.token };
 }
 

@@ -221,7 +221,7 @@ describe("the second step of sign-in", () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 422]);
     const ok = results.find((r) => r.status === 200)!;
-    expect(ok.json).toMatchObject({ method: "recovery", recovery_codes_left: 9 });
+    expect(ok.json).toMatchObject({ method: "recovery", recovery_codes_left: 9, recovery_codes_low: false });
     expect((await events(t.org.id, "mfa.recovery_code_used", user.id)).length).toBeGreaterThanOrEqual(1);
     const p3 = await passwordStep(user);
     expect(

@@ -42,7 +42,7 @@ async function adminWithKey(scopes: string[]) {
     password: TEST_PASSWORD,
   });
   const ctx = memberContext(t, "admin", { id: userId, email });
-  const created = await createApiKey(ctx, { name: `by ${email}`, scopes });
+  const created = await createApiKey(ctx, { name: `by ${email}`, scopes }, null);
   return { userId, email, key: { id: created.key.id, token: created.token } };
 }
 
@@ -166,7 +166,7 @@ describe("a key with no member behind it is refused", () => {
 
   it("a key cannot be created for nobody (the system is not a person)", async () => {
     await expect(
-      createApiKey(systemContext(t.org, "test"), { name: "orphan", scopes: ["actions:read"] }),
+      createApiKey(systemContext(t.org, "test"), { name: "orphan", scopes: ["actions:read"] }, null),
     ).rejects.toThrow(/created by a person/);
     const { rows } = await owner().query(
       `SELECT count(*)::int AS n FROM api_keys WHERE org_id = $1 AND name = 'orphan'`,

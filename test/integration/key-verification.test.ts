@@ -112,7 +112,7 @@ describe("the key verification matrix", () => {
 
   it("rotated old key: works during the grace period, refused after it; the new key works", async () => {
     const k = await createKey(t);
-    const rotated = await rotateApiKey(memberContext(t), k.id, { grace_period_seconds: 3600 });
+    const rotated = await rotateApiKey(memberContext(t), k.id, { grace_period_seconds: 3600 }, null);
     expect((await ask(k.token)).status).toBe(200);
     expect((await ask(k.token)).json.key.rotating).toBe(true);
     expect((await ask(rotated.token)).status).toBe(200);
@@ -124,7 +124,7 @@ describe("the key verification matrix", () => {
 
   it("rotation with no grace stops the old key at once", async () => {
     const k = await createKey(t);
-    const rotated = await rotateApiKey(memberContext(t), k.id, { grace_period_seconds: 0 });
+    const rotated = await rotateApiKey(memberContext(t), k.id, { grace_period_seconds: 0 }, null);
     expect((await ask(k.token)).status).toBe(401);
     expect((await ask(rotated.token)).status).toBe(200);
   });

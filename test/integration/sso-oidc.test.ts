@@ -11,7 +11,9 @@ import { GET as WHOAMI } from "@/app/api/v1/session/route";
 import { closeDb } from "@/lib/db/client";
 import { closeOwner, owner } from "../helpers/db";
 import { createTestOrg, type TestOrg } from "../helpers/fixtures";
-import { call, sessionCookie } from "../helpers/http";
+import { call, callRaw, sessionCookie } from "../helpers/http";
+import { GET as START } from "@/app/api/sso/start/route";
+import { ssoStartLimiterSpec } from "@/lib/sso/flow";
 import { startOidcIdp, type OidcIdp } from "../helpers/idp/oidc-provider";
 import { startRogueIdp, type Forgery, type RogueIdp } from "../helpers/idp/rogue-oidc";
 import {
@@ -488,5 +490,45 @@ describe("forged ID tokens from a hostile IdP", () => {
     expect(res.headers.get("location")).toBe("http://localhost:3999/login?sso_error=invalid_response");
     expect(sessionOf(res)).toBeNull();
     expect((await events(rogueOrg.org.id, "sso.sign_in_failed")).at(-1).data.reason).toBe("invalid_response");
+  });
+});
+
+describe("rate limit on GET /api/sso/start", () => {
+  const startFrom = (ip: string, identifier: string) =>
+    callRaw(START, {
+      path: `/api/sso/start?identifier=${encodeURIComponent(identifier)}`,
+      headers: { "x-warden-client-ip": ip },
+    });
+
+  it("429 problem+json with Retry-After once one address used up its minute; other addresses go on", async () => {
+    const limit = ssoStartLimiterSpec().points;
+    const enabled = (await owner().query(`SELECT enabled FROM sso_connections WHERE id = $1`, [connA])).rows[0];
+    if (!enabled.enabled) await testAndEnable(aAdmin, a.org.slug, connA);
+    const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+    const rows = async () =>
+      Number(
+        (await owner().query(`SELECT count(*) FROM sso_auth_requests WHERE org_id = $1`, [a.org.id])).rows[0].count,
+      );
+    const rowsBefore = await rows();
+    let toIdp = 0;
+    // Unknown identifiers count as well: probing which domains have SSO is bounded too.
+    for (let i = 0; i < limit; i++) {
+      const res = await startFrom(ip, i % 10 !== 0 ? `nobody${i}@unknown-${i}.example` : a.org.slug);
+      expect(res.status).toBe(303);
+      expect(res.headers.get("retry-after")).toBeNull();
+      if (res.headers.get("location")!.startsWith(idp.issuer)) toIdp++;
+    }
+    expect(toIdp).toBe(Math.ceil(limit / 10));
+    const limited = await startFrom(ip, a.org.slug);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("content-type")).toBe("application/problem+json");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.headers.get("ratelimit-policy")).toBe(`"sso-start";q=${limit};w=60`);
+    const body = (await limited.json()) as { status: number; code: string };
+    expect(body).toMatchObject({ status: 429, code: "rate_limited" });
+    // The refused start wrote no request row: only the allowed ones did.
+    expect((await rows()) - rowsBefore).toBe(toIdp);
+    const other = await startFrom(`198.51.100.${(Number(ip.split(".")[3]) % 200) + 50}`, a.org.slug);
+    expect(other.status).toBe(303);
   });
 });

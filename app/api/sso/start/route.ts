@@ -2,7 +2,7 @@ import { sessionUserFromCookie } from "@/lib/auth/principal";
 import { route } from "@/lib/http/route";
 import { safeNextPath } from "@/lib/http/safe-redirect";
 import { bindingCookie, publicOrigin, seeOther, sessionCookieFromHeader } from "@/lib/http/sso-cookies";
-import { REQUEST_TTL_SECONDS, startSso } from "@/lib/sso/flow";
+import { REQUEST_TTL_SECONDS, limitSsoStart, startSso } from "@/lib/sso/flow";
 import { SsoError } from "@/lib/sso/profile";
 import { startQuerySchema } from "@/lib/sso/schemas";
 import { otherMethods } from "@/lib/http/methods";
@@ -10,9 +10,11 @@ import { otherMethods } from "@/lib/http/methods";
 /**
  * "Continue with SSO" (a plain GET form on the login page) and the admin's
  * "Test sign-in": sets the browser binding and sends the browser to the IdP.
- * Refusals go back to the page they came from with a reason code.
+ * Refusals go back to the page they came from with a reason code; too many
+ * starts from one address get 429 problem+json.
  */
-export const GET = route({ public: true }, async ({ req }) => {
+export const GET = route({ public: true }, async ({ req, ip }) => {
+  const limitHeaders = await limitSsoStart(ip);
   const parsed = startQuerySchema.safeParse(Object.fromEntries(new URL(req.url).searchParams));
   const q = parsed.success ? parsed.data : {};
   const test = q.test === "1" && Boolean(q.connection);
@@ -33,6 +35,7 @@ export const GET = route({ public: true }, async ({ req }) => {
         location: started.redirectUrl,
         "set-cookie": bindingCookie(started.binding, REQUEST_TTL_SECONDS),
         "cache-control": "no-store",
+        ...limitHeaders,
       },
     });
   } catch (e) {

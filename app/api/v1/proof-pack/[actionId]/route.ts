@@ -1,13 +1,16 @@
 import { z } from "zod";
-import { exportProofPack } from "@/lib/proof-pack/export-proof-pack";
-import { route } from "@/lib/http/route";
+import { exportActionProofPack } from "@/lib/exports/proof-pack";
+import { route, stepUpIdOf } from "@/lib/http/route";
 import { otherMethods } from "@/lib/http/methods";
 
-/** The proof pack of one action: a zip that verifies offline with the verify.mjs inside it. */
+/**
+ * The proof pack of one action: a zip that verifies offline with the
+ * verify.mjs inside it. A person with a second factor steps up (audit.export).
+ */
 export const GET = route(
   { permission: "audit:export", params: z.object({ actionId: z.uuid() }), download: true },
-  async ({ ctx, params }) => {
-    const pack = await exportProofPack(ctx, params.actionId);
+  async ({ ctx, params, req }) => {
+    const pack = await exportActionProofPack(ctx, params.actionId, stepUpIdOf(req));
     return new Response(Buffer.from(pack.zip), {
       status: 200,
       headers: {

@@ -1,4 +1,9 @@
-import { completeSecondFactor, secondFactorOptions, secondFactorSchema } from "@/lib/auth/second-factor";
+import {
+  completeSecondFactor,
+  lowRecoveryCodes,
+  secondFactorOptions,
+  secondFactorSchema,
+} from "@/lib/auth/second-factor";
 import { sessionSetCookie } from "@/lib/http/session-cookie";
 import { route } from "@/lib/http/route";
 import { otherMethods } from "@/lib/http/methods";
@@ -18,6 +23,7 @@ export const POST = route(
         stage: "complete",
         method: done.method,
         recovery_codes_left: done.recoveryCodesLeft,
+        recovery_codes_low: lowRecoveryCodes(done.recoveryCodesLeft),
       },
       headers: { "set-cookie": await sessionSetCookie(user.userId, done.token) },
     };
