@@ -9,6 +9,7 @@ import { clientIpFrom } from "./client-ip";
 import { toProblem } from "./problem";
 import { parseOr422 } from "../validation";
 import { env } from "../env";
+import { withRequestId } from "../log";
 import { touchApiKey } from "../keys/touch-api-key";
 import { verifyApiKey, type Verification } from "../keys/verify-api-key";
 import { keyContext, userContext, type OrgContext, type SessionUser, type VerifiedKey } from "../rbac/context";
@@ -104,8 +105,7 @@ export function route(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- narrowed by the overloads above
   handler: (input: any) => Promise<Result>,
 ): RouteHandler {
-  return async (req, routeCtx) => {
-    const requestId = randomUUID();
+  const handle = async (req: Request, routeCtx: NextRouteContext, requestId: string): Promise<Response> => {
     let extraHeaders: Record<string, string> = {};
     try {
       const ip = clientIpFrom(req.headers);
@@ -184,6 +184,11 @@ export function route(
         extraHeaders["WWW-Authenticate"] = 'Bearer realm="warden"';
       return withHeaders(toProblem(e, requestId), extraHeaders);
     }
+  };
+  // Everything the request does (log lines, audit events) carries its id.
+  return (req, routeCtx) => {
+    const requestId = randomUUID();
+    return withRequestId(requestId, () => handle(req, routeCtx, requestId));
   };
 }
 
