@@ -12,7 +12,7 @@ import nextTs from "eslint-config-next/typescript";
  */
 const LIB_LAYERS = [
   ["env.ts", "errors.ts", "json.ts"],
-  ["log.ts", "validation.ts"],
+  ["log.ts", "metrics", "validation.ts"],
   ["db"],
   ["rbac", "security"],
   ["audit", "connectors", "notifications"],

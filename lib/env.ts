@@ -60,6 +60,11 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9.:_~/-]*$/, "a schema-less URL such as warden.example.com (no spaces, no +)")
     .refine((s) => !s.includes("://") && !s.endsWith("/"), "a schema-less URL without a trailing slash")
     .optional(),
+  /**
+   * The bearer token Prometheus presents to GET /metrics (at least 32
+   * characters). Unset: /metrics answers 404, nothing is exposed.
+   */
+  METRICS_TOKEN: z.string().min(32, "at least 32 characters").max(512).optional(),
   /** How often pending approvals past their expiry are swept (seconds). */
   APPROVAL_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /**

@@ -5,7 +5,9 @@ import { withTenantSql } from "../db/sql";
 import { AppError } from "../errors";
 import { canonicalJson } from "../json";
 import { decideAction, type ActionDecision } from "../policy/decide";
+import { metrics, secondsSince } from "../metrics";
 import { loadCompiledPolicy } from "../policy/policy-cache";
+import { POLICY_LIMITS } from "../policy/schemas";
 import { readRegistries } from "../policy/tool-registry";
 import { parseOr422 } from "../validation";
 import { actorOf, type OrgContext, type VerifiedKey } from "../rbac/context";
@@ -108,6 +110,7 @@ export async function submitAction(
     }
 
     const policy = await loadCompiledPolicy(sql, activePolicy.id);
+    const deciding = performance.now();
     const decision = decideAction({
       registry: readRegistries(agent.toolRegistry)[agent.environment],
       policy,
@@ -121,13 +124,16 @@ export async function submitAction(
         env: agent.environment,
       },
     });
+    metrics().policyEvaluationDuration.observe(secondsSince(deciding));
     const status = decision.effect === "allow" ? "allowed" : decision.effect === "deny" ? "denied" : "pending";
     const approval =
       decision.effect === "require_approval"
         ? {
             id: approvalId,
             required: decision.approvals_required ?? 1,
-            expires_at: new Date(now.getTime() + (decision.approval_ttl_seconds ?? 86_400) * 1000).toISOString(),
+            expires_at: new Date(
+              now.getTime() + (decision.approval_ttl_seconds ?? POLICY_LIMITS.defaultApprovalTtlSeconds) * 1000,
+            ).toISOString(),
           }
         : null;
     const body: SubmitResponse = {
@@ -241,8 +247,15 @@ export async function submitAction(
       });
     }
     // The action, its audit events and COMMIT go out together: one round trip.
+    const committing = performance.now();
     const [, appended] = await sql.finish([insert, auditAppendStatement(events)]);
+    metrics().auditAppendDuration.observe(secondsSince(committing));
     checkAppended(appended!, events.length, ctx.org.id);
+    metrics().actionDecisions.inc({
+      effect: decision.effect,
+      environment: agent.environment,
+      decided_by: decision.decided_by,
+    });
     return { body, replayed: false };
   });
 

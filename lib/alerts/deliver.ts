@@ -2,6 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { safeRequest, isSafeHttpError } from "../connectors/safe-http";
 import { withTenant } from "../db/tenant";
 import { log } from "../log";
+import { metrics } from "../metrics";
 import { mailConfigured, sendMail } from "../notifications/mailer";
 import { alertMail } from "../notifications/messages";
 import { activeSecrets, openChannelSecret } from "./channel-secrets";
@@ -84,6 +85,9 @@ export async function deliver(orgId: string, deliveryId: string): Promise<void> 
     ? { ok: false, status: null, error: "the channel is disabled", permanent: true }
     : await send(deliveryId, d);
   await record(orgId, deliveryId, d, outcome);
+  const result = outcome.ok ? "delivered" : outcome.permanent || outcome.gone ? "failed_permanently" : "failed";
+  metrics().alertDeliveries.inc({ channel: d.kind, result });
+  if (outcome.ok) metrics().alertDeliveryLag.observe({ channel: d.kind }, (Date.now() - d.created_at.getTime()) / 1000);
 }
 
 async function send(deliveryId: string, d: Loaded): Promise<Outcome> {

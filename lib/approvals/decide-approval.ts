@@ -3,6 +3,7 @@ import { consumeStepUp } from "../auth/step-up";
 import { canonicalJson, type JsonValue } from "../json";
 import { sha256Hex } from "../security/hash";
 import { rawSql } from "../db/sql";
+import { metrics } from "../metrics";
 import { riskAtLeast } from "../policy/schemas";
 import { withTenant } from "../db/tenant";
 import { AppError, notFound } from "../errors";
@@ -54,17 +55,18 @@ export async function decideApproval(
       approvals_required: number;
       payload_hash: string;
       expires_at: Date;
+      created_at: Date;
       key_creator: string | null;
       risk_level: string;
       step_up_approvals: string;
     }>(
-      `SELECT ap.id, ap.action_id, ap.status, ap.approvals_required, ap.payload_hash, ap.expires_at,
+      `SELECT ap.id, ap.action_id, ap.status, ap.approvals_required, ap.payload_hash, ap.expires_at, ap.created_at,
               k.created_by_user_id AS key_creator, a.risk_level, o.step_up_approvals
        FROM approvals ap JOIN actions a ON a.id = ap.action_id JOIN api_keys k ON k.id = a.api_key_id
        JOIN organizations o ON o.id = ap.org_id
        WHERE ap.id = $1 FOR UPDATE OF ap`,
       [approvalId],
-      "approval_lock_v2",
+      "approval_lock_v3",
     );
     if (!ap) throw notFound("Approval");
     if (ap.status === "pending" && ap.expires_at.getTime() <= Date.now()) {
@@ -166,6 +168,7 @@ export async function decideApproval(
     await notifyActionChanged(sql, [ap.action_id]);
     return {
       kind: "decided" as const,
+      requestedAt: ap.created_at,
       result: {
         approval: { id: ap.id, status: final ?? "pending", required: ap.approvals_required, approvals },
         action: { id: ap.action_id, status: actionStatus },
@@ -173,5 +176,9 @@ export async function decideApproval(
     };
   });
   if (outcome.kind === "expired") throw new AppError("conflict", "This approval has expired");
+  const status = outcome.result.approval.status;
+  if (status === "approved" || status === "rejected") {
+    metrics().approvalWait.observe({ outcome: status }, (Date.now() - outcome.requestedAt.getTime()) / 1000);
+  }
   return outcome.result;
 }

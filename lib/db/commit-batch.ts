@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type pg from "pg";
 import type { PrismaPg } from "@prisma/adapter-pg";
+import { metrics, secondsSince } from "../metrics";
 
 /**
  * Statements a transaction sends together with its COMMIT, in one round trip.
@@ -106,7 +107,9 @@ async function commitWithBatch(tx: PgTx, scope: Scope): Promise<number> {
     owners.push(s);
   }
   sent.push(client.query("COMMIT"));
+  const started = performance.now();
   const settled = await Promise.allSettled(sent);
+  metrics().auditAppendDuration.observe(secondsSince(started));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
   const tag = (settled.at(-1) as PromiseFulfilledResult<pg.QueryResult>).value.command;

@@ -129,3 +129,12 @@ export async function listJobRuns(job: string, limit = 100): Promise<JobRunRow[]
     error: r.error,
   }));
 }
+
+/** Each job's latest successful run, across every instance (for readiness). */
+export async function lastJobSuccesses(): Promise<Map<string, Date>> {
+  const { rows } = await db().pool.query<{ job: string; last_ok: Date }>({
+    name: "job_last_successes",
+    text: "SELECT job, max(finished_at) AS last_ok FROM job_runs WHERE ok GROUP BY job",
+  });
+  return new Map(rows.map((r) => [r.job, r.last_ok]));
+}

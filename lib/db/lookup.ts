@@ -257,3 +257,36 @@ export async function lookupOrgsWithSsoDomainsDue(limit: number): Promise<string
     SELECT org_id::text FROM warden_orgs_with_sso_domains_due(${limit}::int)`;
   return rows.map((r) => r.org_id);
 }
+
+export type MetricsSnapshot = {
+  pendingApprovals: number;
+  oldestPendingSeconds: number;
+  checkpointAgeSeconds: number;
+};
+
+/** Installation-wide counts and ages for /metrics (no ids: see warden_metrics_snapshot). */
+export async function lookupMetricsSnapshot(): Promise<MetricsSnapshot> {
+  const { rows } = await db().pool.query<{
+    pending_approvals: string;
+    oldest_pending_seconds: number;
+    checkpoint_age_seconds: number;
+  }>({
+    name: "warden_metrics_snapshot",
+    text: "SELECT pending_approvals, oldest_pending_seconds, checkpoint_age_seconds FROM warden_metrics_snapshot()",
+  });
+  const r = rows[0]!;
+  return {
+    pendingApprovals: Number(r.pending_approvals),
+    oldestPendingSeconds: Number(r.oldest_pending_seconds),
+    checkpointAgeSeconds: Number(r.checkpoint_age_seconds),
+  };
+}
+
+/** The migration versions the database has applied (dbmate's schema_migrations). */
+export async function lookupAppliedMigrations(): Promise<string[]> {
+  const { rows } = await db().pool.query<{ version: string }>({
+    name: "warden_applied_migrations",
+    text: "SELECT version FROM warden_applied_migrations()",
+  });
+  return rows.map((r) => r.version);
+}

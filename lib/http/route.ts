@@ -10,6 +10,7 @@ import { toProblem } from "./problem";
 import { parseOr422 } from "../validation";
 import { env } from "../env";
 import { withRequestId } from "../log";
+import { metrics, routeTemplate, secondsSince } from "../metrics";
 import { touchApiKey } from "../keys/touch-api-key";
 import { verifyApiKey, type Verification } from "../keys/verify-api-key";
 import { keyContext, userContext, type OrgContext, type SessionUser, type VerifiedKey } from "../rbac/context";
@@ -127,6 +128,7 @@ export function route(
         const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
         if (!token) throw new AppError("unauthenticated", "Use Authorization: Bearer <API key>");
         const verification = await verifyApiKey(token, { ip, permission });
+        metrics().keyVerifications.inc({ result: verification.status });
         extraHeaders = verification.headers;
         if (verification.status !== "valid") throw keyFailure(verification, permission);
         const key = verification.key as VerifiedKey;
@@ -186,10 +188,24 @@ export function route(
     }
   };
   // Everything the request does (log lines, audit events) carries its id.
-  return (req, routeCtx) => {
+  return async (req, routeCtx) => {
+    const started = performance.now();
     const requestId = randomUUID();
-    return withRequestId(requestId, () => handle(req, routeCtx, requestId));
+    const res = await withRequestId(requestId, () => handle(req, routeCtx, requestId));
+    observeRequest(req, routeCtx, res.status, started);
+    return res;
   };
+}
+
+/** The request duration histogram, labelled by route template (never by the ids in the path). */
+function observeRequest(req: Request, routeCtx: NextRouteContext, status: number, started: number): void {
+  const seconds = secondsSince(started);
+  void Promise.resolve(routeCtx?.params)
+    .then((params) => {
+      const route = routeTemplate(new URL(req.url).pathname, params ?? {});
+      metrics().httpRequestDuration.observe({ route, method: req.method, status: String(status) }, seconds);
+    })
+    .catch(() => {});
 }
 
 /**

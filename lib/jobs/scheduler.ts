@@ -162,6 +162,11 @@ export function startBackgroundJobs(): void {
   );
 }
 
+/** Whether this process schedules the background jobs (readiness reports it). */
+export function backgroundJobsStarted(): boolean {
+  return started;
+}
+
 /** Stops scheduling (runs in progress finish). Registered jobs stay registered. */
 export function stopBackgroundJobs(): void {
   started = false;

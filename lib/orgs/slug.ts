@@ -16,6 +16,9 @@ export const RESERVED_SLUGS = new Set([
   "new",
   "health",
   "auth",
+  "account",
+  "metrics",
+  "docs",
 ]);
 
 export const orgSlugSchema = z

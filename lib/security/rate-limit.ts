@@ -8,6 +8,7 @@ import {
 } from "rate-limiter-flexible";
 import { env } from "../env";
 import { infrastructurePool } from "../db/client";
+import { metrics } from "../metrics";
 import { sha256Hex } from "./hash";
 
 /**
@@ -104,9 +105,13 @@ export async function consume(spec: LimiterSpec, raw: string, store?: Store): Pr
   }
   try {
     const res = await limiterFor(spec, store).consume(hashKey(spec, raw), 1);
+    metrics().rateLimitDecisions.inc({ limiter: spec.keyPrefix, result: "allowed" });
     return toState(spec, res, false);
   } catch (e) {
-    if (e instanceof RateLimiterRes) return toState(spec, e, true);
+    if (e instanceof RateLimiterRes) {
+      metrics().rateLimitDecisions.inc({ limiter: spec.keyPrefix, result: "limited" });
+      return toState(spec, e, true);
+    }
     throw e;
   }
 }

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GET } from "@/app/api/health/route";
 import { GET as unknownApi } from "@/app/api/[...path]/route";
 import { GET as ready } from "@/app/api/health/ready/route";
+import { GET as readyNew } from "@/app/api/ready/route";
+import { fullReadiness } from "@/lib/jobs/readiness";
 import { appendAuditEvent } from "@/lib/audit/append-event";
 import type { AuditEventName } from "@/lib/audit/event-names";
 import { withTenant } from "@/lib/db/tenant";
@@ -59,6 +61,55 @@ describe("GET /api/health/ready", () => {
     expect(body.bulkheads.hot).toMatchObject({ limit: expect.any(Number), saturated: 0 });
     expect(body.lock_waits).toEqual({ count: 0, longest_ms: 0 });
     expect(JSON.stringify(body)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/); // no tenant ids
+    expect(body.migrations).toMatchObject({ ok: true, pending: [] });
+    expect(body.migrations.applied).toBeGreaterThan(15);
+    expect(body.jobs).toMatchObject({ ok: true, overdue: [], scheduler_started: false });
+    expect(Object.keys(body.jobs.last_success)).toContain("approval-expiry");
+    // /api/ready is the same answer.
+    const same = await (await readyNew()).json();
+    expect(Object.keys(same).sort()).toEqual(Object.keys(body).sort());
+  });
+
+  it("503 naming a migration the database has not applied, and ready again once it is", async () => {
+    const db = owner();
+    const { rows } = await db.query<{ version: string }>(
+      "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1",
+    );
+    const newest = rows[0]!.version;
+    await db.query("DELETE FROM schema_migrations WHERE version = $1", [newest]);
+    try {
+      const res = await readyNew();
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.status).toBe("unavailable");
+      expect(body.migrations).toMatchObject({ ok: false, pending: [newest] });
+    } finally {
+      await db.query("INSERT INTO schema_migrations (version) VALUES ($1)", [newest]);
+    }
+    expect((await readyNew()).status).toBe(200);
+  });
+
+  it("unready when a background job has not succeeded anywhere within its allowance", async () => {
+    const later = Date.now() + 10 * 24 * 3600_000;
+    const stale = await fullReadiness(later);
+    expect(stale.ok).toBe(false);
+    expect(stale.jobs.overdue).toEqual(expect.arrayContaining(["approval-expiry", "audit-checkpoints"]));
+    // A success recorded by any instance (job_runs) counts for the cluster.
+    const db = owner();
+    const jobs = Object.keys(stale.jobs.last_success);
+    for (const [i, job] of jobs.entries()) {
+      await db.query(
+        `INSERT INTO job_runs (job, tick, instance, started_at, lease_until, finished_at, ok)
+         VALUES ($1, $2, 'elsewhere', to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0), true)`,
+        [job, 9_000_000_000 + i, later - 1000],
+      );
+    }
+    try {
+      const fresh = await fullReadiness(later);
+      expect(fresh.jobs).toMatchObject({ ok: true, overdue: [] });
+    } finally {
+      await db.query("DELETE FROM job_runs WHERE instance = 'elsewhere' AND tick >= 9000000000");
+    }
   });
 
   it("reports the app's connections waiting on a lock while they wait", async () => {
