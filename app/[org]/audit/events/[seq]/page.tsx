@@ -83,8 +83,8 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
                 <span className="text-slate-500">— (not written by an HTTP request)</span>
               )}
               <div className="mt-1 text-xs text-slate-500">
-                The request_id of the request&apos;s response and log lines; recorded beside the event, not part of
-                its hash.
+                The request_id of the request&apos;s response and log lines; recorded beside the event, not part of its
+                hash.
               </div>
             </Row>
           </dl>
