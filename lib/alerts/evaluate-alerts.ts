@@ -34,9 +34,10 @@ import { ALERTS_ACTOR, alertRef, runResponses, type ResponseResult } from "./res
  * evaluator itself appended (actor system:alerts) are never evaluated, so a
  * rule cannot feed on its own responses.
  *
- * Events in INLINE_ACTIONS are evaluated by evaluateInline() in the very
- * transaction that appends them (what must hold at once: the lock after
- * failed sign-ins); the cursor passes over them.
+ * Events in INLINE_ACTIONS are evaluated at once by evaluatePendingInline(),
+ * which their writer calls right after the transaction that appended them
+ * commits (what must hold at once: the lock after failed sign-ins, the
+ * approval of a large export); this cursor passes over them.
  */
 export const INLINE_ACTIONS: ReadonlySet<string> = new Set(["auth.sign_in_failed", "audit.export_requested"]);
 
@@ -108,14 +109,62 @@ export async function evaluateOrganization(
 }
 
 /**
- * Evaluates events just appended in the caller's transaction (see
- * INLINE_ACTIONS). Appends the resulting alert events itself.
+ * Evaluates, in a transaction of its own, every INLINE_ACTIONS event of the
+ * organization that inline evaluation has not seen yet (alert_inline_cursors),
+ * in chain order, exactly once. Writers call it right after the transaction
+ * that appended their event has committed, before they answer: their event
+ * was appended with that COMMIT, so the audit head is locked only in a
+ * COMMIT round trip, never across this evaluation (docs/RELIABILITY.md).
+ *
+ * Concurrent callers of one organization queue on its inline cursor row (a
+ * lock no other writer takes); a crash between a writer's two transactions
+ * leaves the event for the next caller, the evaluator's tick (skipLocked) or
+ * an export's download (which catches up before it may start).
+ *
+ * The scan goes up to the head as read at the start and the cursor moves
+ * there (not only to the last inline event), so it stays short.
  */
-export async function evaluateInline(tx: Tx, orgId: string, events: AlertEvent[]): Promise<void> {
-  const rules = await loadLiveRules(tx, orgId);
-  if (rules.length === 0) return;
-  const stats = await processEvents(tx, orgId, rules, events, Date.now(), { sweepDue: false });
-  await appendAuditEvents(tx, stats.audit);
+export async function evaluatePendingInline(
+  orgId: string,
+  opts: { skipLocked?: boolean; batch?: number } = {},
+): Promise<EvaluationStats> {
+  const batch = opts.batch ?? BATCH;
+  return withTenant(
+    { orgId },
+    async (tx) => {
+      const cursor = opts.skipLocked
+        ? await tx.$queryRaw<{ seq: bigint }[]>`
+            SELECT seq FROM alert_inline_cursors WHERE org_id = ${orgId}::uuid FOR UPDATE SKIP LOCKED`
+        : await tx.$queryRaw<{ seq: bigint }[]>`
+            SELECT seq FROM alert_inline_cursors WHERE org_id = ${orgId}::uuid FOR UPDATE`;
+      // No row: the organization never had a rule (or another instance holds it, with skipLocked).
+      if (cursor.length === 0) return { events: 0, matched: 0, fired: 0 };
+      const from = cursor[0]!.seq;
+      const head = await tx.$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_heads WHERE org_id = ${orgId}::uuid`;
+      const to = head[0]?.seq ?? from;
+      if (to <= from) return { events: 0, matched: 0, fired: 0 };
+      const rows = await tx.$queryRaw<EventRow[]>`
+        SELECT seq, hash, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data
+        FROM audit_events
+        WHERE org_id = ${orgId}::uuid AND seq > ${from} AND seq <= ${to} AND action = ANY(${[...INLINE_ACTIONS]}::text[])
+        ORDER BY seq LIMIT ${batch}`;
+      const full = rows.length === batch;
+      const through = full ? rows.at(-1)!.seq : to;
+      let stats: EvaluationStats & { audit: AuditInput[] } = { events: rows.length, matched: 0, fired: 0, audit: [] };
+      if (rows.length > 0) {
+        const rules = await loadLiveRules(tx, orgId);
+        if (rules.length > 0) {
+          stats = await processEvents(tx, orgId, rules, rows.map(toAlertEvent), Date.now(), { sweepDue: false });
+        }
+      }
+      await tx.$executeRaw`
+        UPDATE alert_inline_cursors SET seq = ${through}, updated_at = now() WHERE org_id = ${orgId}::uuid`;
+      // Sent with this transaction's COMMIT, like every append.
+      await appendAuditEvents(tx, stats.audit);
+      return { events: stats.events, matched: stats.matched, fired: stats.fired };
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 type GroupRow = { rule_id: string; group_key: string; state: GroupState };
@@ -314,6 +363,10 @@ export async function ensureCursor(tx: Tx, orgId: string): Promise<void> {
     INSERT INTO alert_cursors (org_id, seq)
     SELECT ${orgId}::uuid, seq FROM audit_heads WHERE org_id = ${orgId}::uuid
     ON CONFLICT (org_id) DO NOTHING`;
+  await tx.$executeRaw`
+    INSERT INTO alert_inline_cursors (org_id, seq)
+    SELECT ${orgId}::uuid, seq FROM audit_heads WHERE org_id = ${orgId}::uuid
+    ON CONFLICT (org_id) DO NOTHING`;
 }
 
 /** One pass over every organization with work; returns how many events were evaluated. */
@@ -321,6 +374,8 @@ export async function runAlertEvaluation(): Promise<number> {
   let total = 0;
   for (const orgId of await orgsWithAlertWork()) {
     try {
+      // Inline events a writer left behind (it crashed between its two transactions).
+      total += (await evaluatePendingInline(orgId, { skipLocked: true })).events;
       for (let i = 0; i < 10; i++) {
         const r = await evaluateOrganization(orgId);
         total += r.events;

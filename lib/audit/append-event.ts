@@ -71,12 +71,14 @@ export async function appendAuditEvents(tx: AnyTx, inputs: AuditInput[]): Promis
 }
 
 /**
- * Appends at once and returns the new events' seq and hash, for the one caller
- * that need them inside the transaction (inline alert evaluation: sign-in
- * failures, audit export requests).
- * The head then stays locked for the rest of the transaction: keep that short.
+ * Appends at once and returns the new events' seq and hash. The head then
+ * stays locked for the rest of the transaction, across round trips: only for
+ * transactions that cannot carry statements to their COMMIT (a caller's own
+ * client). No request path uses it: writers that need their event evaluated
+ * at once (failed sign-ins, export requests) append with COMMIT and evaluate
+ * afterwards (evaluatePendingInline in lib/alerts/evaluate-alerts.ts).
  */
-export async function appendAuditEventsNow(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
+async function appendAuditEventsNow(tx: AnyTx, inputs: AuditInput[]): Promise<AppendedEvent[]> {
   if (inputs.length === 0) return [];
   const stmt = auditAppendStatement(inputs);
   const result = await rawSql(tx).query<{ seq: string; hash: string; id: string }>(stmt.text, stmt.values, stmt.name);

@@ -95,6 +95,13 @@ export const AUDIT_EVENTS = [
   "sso.enforcement_enabled",
   "sso.enforcement_disabled",
   "sso.break_glass_used",
+  "scim.token_created",
+  "scim.token_revoked",
+  "scim.user_created",
+  "scim.user_updated",
+  "scim.user_deactivated",
+  "scim.user_reactivated",
+  "scim.user_deleted",
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -1,7 +1,7 @@
 import { lookupSession, lookupUserMemberships, revokeSessionByTokenHash } from "../db/lookup";
 import { enterTenant, withUser, type Tx } from "../db/tenant";
-import { appendAuditEvent, appendAuditEventsNow } from "../audit/append-event";
-import { evaluateInline } from "../alerts/evaluate-alerts";
+import { appendAuditEvent } from "../audit/append-event";
+import { evaluatePendingInline } from "../alerts/evaluate-alerts";
 import { randomToken, sha256Hex } from "../security/hash";
 import { log } from "../log";
 import type { SessionUser } from "../rbac/context";
@@ -142,40 +142,18 @@ export async function auditEachOrg(
     ip: string | null;
     data: Record<string, unknown>;
   },
-  opts: { evaluateAlerts?: boolean } = {},
 ): Promise<void> {
   for (const orgId of orgIds) {
     await enterTenant(tx, orgId);
-    const target = e.sessionId ? { type: "session", id: e.sessionId } : null;
-    const input = {
+    // Sent with COMMIT, each under its own organization (lib/db/commit-batch.ts).
+    await appendAuditEvent(tx, {
       orgId,
       actor: { type: "user" as const, id: e.userId },
       action: e.action,
-      target,
+      target: e.sessionId ? { type: "session", id: e.sessionId } : null,
       ip: e.ip,
       data: e.data,
-    };
-    if (!opts.evaluateAlerts) {
-      // Sent with COMMIT, each under its own organization (lib/db/commit-batch.ts).
-      await appendAuditEvent(tx, input);
-      continue;
-    }
-    // What must hold at once (the lock after failed sign-ins) is decided here,
-    // in the transaction that records the failure, not when the evaluator gets
-    // to it: that needs the event's seq now, so this append runs at once.
-    const [appended] = await appendAuditEventsNow(tx, [input]);
-    await evaluateInline(tx, orgId, [
-      {
-        seq: Number(appended!.seq),
-        hash: appended!.hash,
-        occurred_at: new Date().toISOString(),
-        actor: { type: "user", id: e.userId },
-        action: e.action,
-        target: { type: target?.type ?? null, id: target?.id ?? null },
-        ip: e.ip,
-        data: e.data,
-      },
-    ]);
+    });
   }
 }
 
@@ -183,18 +161,18 @@ export async function auditEachOrg(
 export async function auditSignInFailure(userId: string, reason: string, meta: RequestMeta): Promise<void> {
   const memberships = await lookupUserMemberships(userId);
   if (memberships.length === 0) return;
+  const orgIds = memberships.map((m) => m.org_id);
   await withUser(userId, (tx) =>
-    auditEachOrg(
-      tx,
-      memberships.map((m) => m.org_id),
-      {
-        userId,
-        action: "auth.sign_in_failed",
-        sessionId: null,
-        ip: meta.ip,
-        data: { reason },
-      },
-      { evaluateAlerts: true },
-    ),
+    auditEachOrg(tx, orgIds, {
+      userId,
+      action: "auth.sign_in_failed",
+      sessionId: null,
+      ip: meta.ip,
+      data: { reason },
+    }),
   );
+  // What must hold at once (the lock after failed sign-ins) is decided now,
+  // before the answer, in a transaction of its own: the events above went out
+  // with their COMMIT, so the audit head was never held across this evaluation.
+  for (const orgId of orgIds) await evaluatePendingInline(orgId);
 }

@@ -1,10 +1,10 @@
-import { evaluateInline } from "../alerts/evaluate-alerts";
+import { evaluatePendingInline } from "../alerts/evaluate-alerts";
 import { requireOrgStepUp } from "../auth/step-up";
 import { withTenant, type Tx } from "../db/tenant";
 import { AppError, notFound } from "../errors";
 import { actorOf, assertCan, can, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { parseOr422 } from "../validation";
-import { appendAuditEvent, appendAuditEvents, appendAuditEventsNow, type AuditInput } from "../audit/append-event";
+import { appendAuditEvent, appendAuditEvents, type AuditInput } from "../audit/append-event";
 import { eventLine } from "../audit/event-row";
 import { csvHeader, openExportStream, type AuditExport } from "../audit/export-events";
 import type { ExportQuery } from "../audit/schemas";
@@ -17,10 +17,13 @@ import { decideExportSchema } from "./schemas";
  * (the events in [from, to) up to the head seq read then) and its size is
  * estimated, as an upper bound, in the database. The request is recorded as
  * `audit.export_requested` (estimated_events, estimated_bytes) and alert
- * rules watching that event are evaluated in the same transaction
- * (evaluateInline): a rule with a `require_approval` response (template 4,
- * "larger than 1 GB") holds the request in `pending_approval` before anything
- * is streamed, so evaluation lag gives nobody a large export.
+ * rules watching that event are evaluated at once, right after that
+ * transaction commits and before the answer (evaluatePendingInline; the
+ * audit head is locked only in the COMMIT round trip): a rule with a
+ * `require_approval` response (template 4, "larger than 1 GB") holds the
+ * request in `pending_approval` before anything is streamed. A download
+ * catches the evaluation up first, so neither evaluation lag nor a crash
+ * between the two transactions gives anybody a large export.
  *
  *   ready             → the requester downloads it (once, within an hour)
  *   pending_approval  → a person with approvals:decide who is not the
@@ -234,7 +237,7 @@ export async function requestExport(
   assertCan(ctx, "audit:export");
   const who = requester(ctx);
   const orgId = ctx.org.id;
-  return withTenant(
+  const id = await withTenant(
     tenantOf(ctx),
     async (tx) => {
       const stepUp = await requireOrgStepUp(tx, ctx, stepUpId, "audit.export");
@@ -258,30 +261,22 @@ export async function requestExport(
         estimated_bytes: size.bytes,
         step_up: stepUp?.method ?? null,
       };
-      const actor = actorOf(ctx);
-      const target = { type: "audit_export", id };
-      // Appended now (not with COMMIT): the inline evaluation needs its seq and hash. The head
-      // stays locked for the rest of this short transaction (the rules' evaluation).
-      const [appended] = await appendAuditEventsNow(tx, [
-        { orgId, actor, action: "audit.export_requested", target, ip: ctx.ip, data },
-      ]);
-      // What must hold at once (the approval of a large export) is decided here.
-      await evaluateInline(tx, orgId, [
-        {
-          seq: Number(appended!.seq),
-          hash: appended!.hash,
-          occurred_at: new Date().toISOString(),
-          actor: { type: actor.type, id: actor.id },
-          action: "audit.export_requested",
-          target,
-          ip: ctx.ip,
-          data,
-        },
-      ]);
-      return toView(ctx, await load(tx, orgId, id));
+      // Sent with COMMIT (the head is locked only in that round trip).
+      await appendAuditEvent(tx, {
+        orgId,
+        actor: actorOf(ctx),
+        action: "audit.export_requested",
+        target: { type: "audit_export", id },
+        ip: ctx.ip,
+        data,
+      });
+      return id;
     },
     { timeoutMs: 120_000 },
   );
+  // What must hold at once (the approval of a large export) is decided now, before the answer.
+  await evaluatePendingInline(orgId);
+  return withTenant(tenantOf(ctx), async (tx) => toView(ctx, await load(tx, orgId, id)));
 }
 
 async function load(tx: Tx, orgId: string, id: string, opts: { lock?: boolean } = {}): Promise<Row> {
@@ -444,6 +439,9 @@ export async function decideExport(
 export async function startExport(ctx: OrgContext, id: string): Promise<AuditExport> {
   assertCan(ctx, "audit:export");
   if (!UUID.test(id)) throw notFound("Export");
+  // Every export request recorded so far has been through the alert rules
+  // (its requester's own evaluation, unless that process died in between).
+  await evaluatePendingInline(ctx.org.id);
   const claimed = await withTenant(tenantOf(ctx), async (tx) => {
     const r = await load(tx, ctx.org.id, id, { lock: true });
     if (!isRequester(ctx, r)) throw notFound("Export");

@@ -5,7 +5,7 @@ import { GET as LIST } from "@/app/api/v1/audit/events/route";
 import { appendAuditEvent } from "@/lib/audit/append-event";
 import { closeDb } from "@/lib/db/client";
 import { withTenant } from "@/lib/db/tenant";
-import { currentRequestId, withRequestId } from "@/lib/log";
+import { captureLogs, currentRequestId, log, withRequestId } from "@/lib/log";
 import { tenantOf } from "@/lib/rbac/context";
 import { closeOwner, owner } from "../helpers/db";
 import { createTestOrg, type TestOrg } from "../helpers/fixtures";
@@ -17,6 +17,10 @@ import { memberContext } from "../helpers/keys";
  * request's id, the one its response (X-Request-Id, problem+json request_id)
  * and its log lines carry. The id is beside the event, not in its hash.
  */
+process.env.LOG_LEVEL = "info";
+const lines: string[] = [];
+const stopCapture = captureLogs((line) => lines.push(line));
+
 let t: TestOrg;
 let admin: string;
 
@@ -25,6 +29,7 @@ beforeAll(async () => {
   admin = (await sessionCookie(t.users.admin.id)).cookie;
 });
 afterAll(async () => {
+  stopCapture();
   await closeOwner();
   await closeDb();
 });
@@ -118,6 +123,16 @@ describe("audit events carry the request id", () => {
     );
     const rows = await eventsOf("org.created");
     expect(rows.slice(-2).map((r) => r.request_id)).toEqual([null, "explicit-id"]);
+  });
+
+  it("log lines written while serving a request carry its id; an explicit one wins", async () => {
+    withRequestId("rid-log-1", () => log().warn("inside"));
+    withRequestId("rid-log-2", () => log().warn({ requestId: "explicit" }, "explicit inside"));
+    log().warn("outside");
+    const parsed = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string });
+    expect(parsed.find((l) => l.msg === "inside")?.requestId).toBe("rid-log-1");
+    expect(parsed.find((l) => l.msg === "explicit inside")?.requestId).toBe("explicit");
+    expect(parsed.find((l) => l.msg === "outside")?.requestId).toBeUndefined();
   });
 
   it("the explorer refuses a malformed request id filter with 422", async () => {
