@@ -63,6 +63,8 @@ export const AUDIT_EVENTS = [
   "member.invitation_declined",
   "member.locked",
   "member.unlocked",
+  "member.mfa_reset",
+  "member.mfa_unlocked",
   "mfa.factor_added",
   "mfa.factor_removed",
   "mfa.challenge_failed",
