@@ -104,6 +104,9 @@ export const AUDIT_EVENTS = [
   "scim.user_deactivated",
   "scim.user_reactivated",
   "scim.user_deleted",
+  "scim.group_created",
+  "scim.group_updated",
+  "scim.group_deleted",
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

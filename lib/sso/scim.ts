@@ -122,6 +122,15 @@ export function resourceTypes(base: string) {
       schema: SCHEMA.user,
       meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/User` },
     },
+    {
+      schemas: [SCHEMA.resourceType],
+      id: "Group",
+      name: "Group",
+      endpoint: "/Groups",
+      description: "A group of the identity provider; maps to a role",
+      schema: SCHEMA.group,
+      meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/Group` },
+    },
   ];
 }
 
@@ -144,6 +153,22 @@ const attr = (
 
 export function schemas(base: string) {
   return [
+    {
+      schemas: [SCHEMA.schema],
+      id: SCHEMA.group,
+      name: "Group",
+      description: "An identity-provider group; its name maps to a role through the SSO connection's group map",
+      attributes: [
+        attr("displayName", { required: true, uniqueness: "server" }),
+        attr("externalId"),
+        attr("members", {
+          type: "complex",
+          multiValued: true,
+          subAttributes: [attr("value", { mutability: "immutable" }), attr("display", { mutability: "readOnly" })],
+        }),
+      ],
+      meta: { resourceType: "Schema", location: `${base}/Schemas/${SCHEMA.group}` },
+    },
     {
       schemas: [SCHEMA.schema],
       id: SCHEMA.user,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as LIST_USERS, POST as CREATE_USER } from "@/app/api/scim/v2/Users/route";
 import { DELETE, GET as GET_USER, PATCH, PUT } from "@/app/api/scim/v2/Users/[id]/route";
+import { GET as LIST_GROUPS, POST as CREATE_GROUP } from "@/app/api/scim/v2/Groups/route";
+import { DELETE as DELETE_GROUP, GET as GET_GROUP, PATCH as PATCH_GROUP } from "@/app/api/scim/v2/Groups/[id]/route";
 import { GET as SPC } from "@/app/api/scim/v2/ServiceProviderConfig/route";
 import { GET as SCHEMAS } from "@/app/api/scim/v2/Schemas/route";
 import { GET as RESOURCE_TYPES } from "@/app/api/scim/v2/ResourceTypes/route";
@@ -19,6 +21,7 @@ import { call, cookieForToken, sessionCookie } from "../helpers/http";
 import { verifyDomainFor } from "../helpers/sso";
 
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
 
@@ -182,7 +185,7 @@ describe("discovery documents", () => {
       bulk: { supported: false },
     });
     const schemas = await scim(SCHEMAS, tokenA, { path: "/api/scim/v2/Schemas" });
-    expect(schemas.json.Resources.map((r: { id: string }) => r.id)).toEqual([USER]);
+    expect(schemas.json.Resources.map((r: { id: string }) => r.id).sort()).toEqual([GROUP, USER]);
     const types = await scim(RESOURCE_TYPES, tokenA, { path: "/api/scim/v2/ResourceTypes" });
     expect(types.json.Resources[0]).toMatchObject({ id: "User", endpoint: "/Users", schema: USER });
     expect((await scim(SPC, null, { path: "/api/scim/v2/ServiceProviderConfig" })).status).toBe(401);
@@ -510,5 +513,121 @@ describe("deactivation", () => {
       expect(res.status).toBe(409);
     });
     expect(await memberRole(t.org.id, id)).toBe("admin");
+  });
+});
+
+describe("Groups → roles", () => {
+  let u1: string;
+  let u2: string;
+  let auditors: string;
+  let admins: string;
+  const gpath = (id: string) => `/api/scim/v2/Groups/${id}`;
+  const patchGroup = (id: string, Operations: unknown[], token = tokenA) =>
+    scim(PATCH_GROUP, token, {
+      method: "PATCH",
+      path: gpath(id),
+      params: { id },
+      body: { schemas: [PATCH_OP], Operations },
+    });
+
+  beforeAll(async () => {
+    // The organization's SSO connection carries the group → role map SCIM groups go through.
+    await owner().query(
+      `INSERT INTO sso_connections (org_id, protocol, name, enabled, default_role, group_roles)
+       VALUES ($1, 'oidc', 'map', true, 'viewer', $2::jsonb)`,
+      [
+        a.org.id,
+        JSON.stringify([
+          { group: "Auditors", role: "auditor" },
+          { group: "Admins", role: "admin" },
+        ]),
+      ],
+    );
+    const mk = async (local: string) => {
+      const r = await scim(CREATE_USER, tokenA, { method: "POST", body: newUser(`${local}@${a.org.slug}.test`) });
+      expect(r.status).toBe(201);
+      return r.json.id as string;
+    };
+    u1 = await mk("grp1");
+    u2 = await mk("grp2");
+  });
+
+  it("a group with a mapped name gives its members that role (viewer/auditor at once), audited", async () => {
+    const res = await scim(CREATE_GROUP, tokenA, {
+      method: "POST",
+      path: "/api/scim/v2/Groups",
+      body: { schemas: [GROUP], displayName: "Auditors", members: [{ value: u1 }] },
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    auditors = res.json.id;
+    expect(res.json).toMatchObject({ displayName: "Auditors", members: [{ value: u1 }] });
+    expect(await memberRole(a.org.id, u1)).toBe("auditor");
+    const ev = (
+      await owner().query(
+        `SELECT data FROM audit_events WHERE org_id = $1 AND action = 'member.role_changed' AND target_id = $2`,
+        [a.org.id, u1],
+      )
+    ).rows;
+    expect(ev.at(-1).data).toMatchObject({ from: "viewer", to: "auditor", via: "scim" });
+  });
+
+  it("admin through the map waits for an admin's confirmation", async () => {
+    const res = await scim(CREATE_GROUP, tokenA, {
+      method: "POST",
+      path: "/api/scim/v2/Groups",
+      body: { schemas: [GROUP], displayName: "Admins" },
+    });
+    admins = res.json.id;
+    const added = await patchGroup(admins, [{ op: "add", path: "members", value: [{ value: u2 }] }]);
+    expect(added.status, JSON.stringify(added.json)).toBe(200);
+    expect(await memberRole(a.org.id, u2)).toBe("viewer");
+    const req = (
+      await owner().query(`SELECT role FROM sso_role_requests WHERE org_id = $1 AND user_id = $2`, [a.org.id, u2])
+    ).rows[0];
+    expect(req.role).toBe("admin");
+  });
+
+  it("removing a member (Entra's filtered path) drops the mapped role", async () => {
+    const res = await patchGroup(auditors, [{ op: "remove", path: `members[value eq "${u1}"]` }]);
+    expect(res.status).toBe(200);
+    expect(res.json.members).toEqual([]);
+    expect(await memberRole(a.org.id, u1)).toBe("viewer");
+  });
+
+  it("a member from another organization is refused (400), nothing written", async () => {
+    const other = await scim(CREATE_USER, tokenB, { method: "POST", body: newUser(`grp@${b.org.slug}.test`) });
+    expect(other.status).toBe(201);
+    await expectNothingWritten(a.org.id, async () => {
+      const res = await patchGroup(auditors, [{ op: "add", path: "members", value: [{ value: other.json.id }] }]);
+      expect(res.status).toBe(400);
+      expect(res.json.scimType).toBe("invalidValue");
+    });
+    expect(await memberRole(b.org.id, other.json.id)).toBe("viewer");
+  });
+
+  it("filter displayName eq; other filters 400; another organization's group is 404", async () => {
+    const found = await scim(LIST_GROUPS, tokenA, {
+      path: `/api/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Auditors"')}`,
+    });
+    expect(found.json.Resources.map((g: { id: string }) => g.id)).toEqual([auditors]);
+    const bad = await scim(LIST_GROUPS, tokenA, {
+      path: `/api/scim/v2/Groups?filter=${encodeURIComponent('displayName co "A"')}`,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.scimType).toBe("invalidFilter");
+    expect((await scim(GET_GROUP, tokenB, { path: gpath(auditors), params: { id: auditors } })).status).toBe(404);
+    expect(
+      (await scim(DELETE_GROUP, tokenB, { method: "DELETE", path: gpath(auditors), params: { id: auditors } })).status,
+    ).toBe(404);
+    expect((await scim(LIST_GROUPS, tokenB)).json.totalResults).toBe(0);
+  });
+
+  it("deleting a group re-evaluates its members' roles", async () => {
+    await patchGroup(auditors, [{ op: "add", path: "members", value: [{ value: u1 }] }]);
+    expect(await memberRole(a.org.id, u1)).toBe("auditor");
+    const del = await scim(DELETE_GROUP, tokenA, { method: "DELETE", path: gpath(auditors), params: { id: auditors } });
+    expect(del.status).toBe(204);
+    expect(await memberRole(a.org.id, u1)).toBe("viewer");
+    expect((await scim(GET_GROUP, tokenA, { path: gpath(auditors), params: { id: auditors } })).status).toBe(404);
   });
 });

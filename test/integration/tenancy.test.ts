@@ -146,6 +146,14 @@ beforeAll(async () => {
       t.users.viewer.id,
       t.users.viewer.email,
     ]);
+    const g = await owner().query(`INSERT INTO scim_groups (org_id, display_name) VALUES ($1, 'wall') RETURNING id`, [
+      t.org.id,
+    ]);
+    await owner().query(`INSERT INTO scim_group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)`, [
+      t.org.id,
+      g.rows[0].id,
+      t.users.viewer.id,
+    ]);
   }
   for (const t of [a, b]) {
     await inScope(
@@ -493,6 +501,22 @@ const TABLES: TableSpec[] = [
       [v.org.id],
     ],
     canUpdate: true,
+  },
+  {
+    table: "scim_groups",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO scim_groups (org_id, display_name) VALUES ($1, 'forged')`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "scim_group_members",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO scim_group_members (org_id, group_id, user_id)
+       SELECT $1, gen_random_uuid(), $2`,
+      [v.org.id, v.users.viewer.id],
+    ],
+    canUpdate: false,
   },
   {
     table: "scim_users",
