@@ -43,7 +43,7 @@ export function allowHeader(methods: readonly Implemented[]): string {
 
 export function otherMethods<A extends Implemented>(...implemented: A[]): Others<A> {
   const allow = allowHeader(implemented);
-  const notAllowed: Handler = async (req) => {
+  const answer405: Handler = async (req) => {
     const method = req.headers.get(UNSUPPORTED_METHOD_HEADER) ?? req.method;
     return problemResponse(
       new AppError("method_not_allowed", `${method.slice(0, 32)} is not allowed here; allowed: ${allow}`),
@@ -51,6 +51,8 @@ export function otherMethods<A extends Implemented>(...implemented: A[]): Others
       { allow },
     );
   };
+  // Marked, so scripts/lib/openapi.ts documents only the route's own methods.
+  const notAllowed = Object.assign(answer405, { methodNotAllowed: true as const });
   const handlers: Record<string, Handler> = {};
   for (const m of NEXT_METHODS) {
     if ((implemented as string[]).includes(m) || m === "OPTIONS" || (m === "HEAD" && allow.includes("GET"))) continue;

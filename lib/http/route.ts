@@ -188,14 +188,25 @@ export function route(
     }
   };
   // Everything the request does (log lines, audit events) carries its id.
-  return async (req, routeCtx) => {
+  const timed: RouteHandler = async (req, routeCtx) => {
     const started = performance.now();
     const requestId = randomUUID();
     const res = await withRequestId(requestId, () => handle(req, routeCtx, requestId));
     observeRequest(req, routeCtx, res.status, started);
     return res;
   };
+  // The declaration travels with the handler: scripts/lib/openapi.ts documents every route from it.
+  return Object.assign(timed, { routeSpec: spec as RouteSpec });
 }
+
+/** What a route declares (who may call it, its input schemas), as scripts/lib/openapi.ts reads it. */
+export type RouteSpec = Common<Schema, Schema, Schema> & {
+  permission?: Permission;
+  anyPrincipal?: true;
+  signedIn?: true;
+  allowMfaPending?: true;
+  public?: true;
+};
 
 /** The request duration histogram, labelled by route template (never by the ids in the path). */
 function observeRequest(req: Request, routeCtx: NextRouteContext, status: number, started: number): void {
