@@ -18,6 +18,8 @@ import {
   failedSignIn,
   killPostgres,
   launchApp,
+  lockWaitSampler,
+  saveResult,
   ms,
   openLoop,
   ownerQuery,
@@ -195,6 +197,23 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
   const healthDown = health.filter((h) => h.status === 503).length;
   if (healthDown === 0) problems.push("/api/health never said 503 while the database was down");
   const recovery = windows.map((w) => (w.recoveredAt === null ? NaN : Math.round(w.recoveredAt - w.restartedAt)));
+  const t0 = Math.min(...answers.map((a) => a.startedAt));
+  const saved = saveResult("pg-kill", {
+    windows: windows.map((w) => ({
+      killedAt: w.killedAt - t0,
+      spawnedAt: w.spawnedAt - t0,
+      restartedAt: w.restartedAt - t0,
+      recoveredAt: w.recoveredAt === null ? null : w.recoveredAt - t0,
+    })),
+    health: health.map((h) => ({ at: h.at - t0, status: h.status })),
+    answers: answers.map((a) => ({
+      at: Math.round(a.startedAt - t0),
+      ms: Math.round(a.ms),
+      status: a.status,
+      error: a.error,
+      body: a.status === 201 ? undefined : a.body.slice(0, 200),
+    })),
+  });
   const downMs = windows.map((w) => Math.round(w.restartedAt - w.killedAt));
   const down503 = answers.filter((a) => inDown(a));
   const downNot503 = down503.filter((a) => !proper503(a));
@@ -228,6 +247,7 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
       "/api/health while down": `${healthDown} × 503 of ${health.length} probes`,
       "actions / without audit / audit without action": `${pairs.actions} / ${pairs.orphanActions} / ${pairs.orphanEvents}`,
       chain: chain.text,
+      "raw answers": saved,
       "app process": alive(ctx.app) && ctx.app.proc.pid === pid ? `same process (pid ${pid}), never restarted` : "died",
     },
     problems,
@@ -238,7 +258,7 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
 
 export async function appKill(ctx: Ctx): Promise<Outcome> {
   const rounds = Number(process.env.CHAOS_APP_ROUNDS ?? 3);
-  const rate = Number(process.env.CHAOS_APP_RATE ?? 80);
+  const rate = Number(process.env.CHAOS_APP_RATE ?? 40);
   const org = await organization("chaos-appkill", 8);
   const port = ctx.port(1);
   const problems: string[] = [];
@@ -253,7 +273,7 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
       if (warm.status === 201) acknowledged.push(idOf(warm)!);
     }
     let killed = false;
-    const killAfter = 1500 + Math.random() * 2000;
+    const killAfter = 3000 + Math.random() * 2000;
     const killer = (async () => {
       await sleep(killAfter);
       app.proc.kill("SIGKILL");
@@ -630,6 +650,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   const cookie = await signIn(ctx.app.url, org.users.admin.email, TEST_PASSWORD);
   const session = { cookie, "x-warden-org": org.org.slug, origin: ctx.app.url };
   const before = (await chainShape(org.org.id)).events;
+  const waits = lockWaitSampler();
   const t0 = performance.now();
   const writersList: (() => Promise<Answer[]>)[] = [];
   for (const agent of org.agents) {
@@ -666,6 +687,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   }
   const answers = (await Promise.all(writersList.map((w) => w()))).flat();
   const elapsed = performance.now() - t0;
+  const lockWaits = await waits.stop();
   const problems: string[] = [];
   const statuses = countBy(answers, (a) => a.status);
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
@@ -697,6 +719,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
         ),
       )}`,
       "events appended": written,
+      "longest lock wait seen (sampled every 25 ms)": `${ms(lockWaits.maxMs)} (lock_timeout ${ms(ctx.settings.lockTimeoutMs)})`,
       "chain length / head": `${shape.events} / ${shape.head}`,
       "gaps / forks / broken links": `${shape.gaps} / ${shape.forks} / ${shape.brokenLinks}`,
       chain: chain.text,
@@ -723,7 +746,8 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       await sleep(2000);
     }
   })();
-  let lastId: string | null = null;
+  const lastId = new Map<string, string>(); // an agent reads its own actions
+  const waits = lockWaitSampler(100);
   const answers = await openLoop(
     rate,
     seconds * 1000,
@@ -737,7 +761,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
           return {
             base: ctx.app.url,
             spec: {
-              path: lastId ? `/api/v1/actions/${lastId}` : "/api/v1/actions",
+              path: lastId.has(agent.id) ? `/api/v1/actions/${lastId.get(agent.id)}` : "/api/v1/actions",
               headers: { authorization: `Bearer ${agent.token}` },
             },
             tag: "get",
@@ -747,12 +771,23 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       }
     },
     (a) => {
-      if (a.tag === "submit" && a.status === 201) lastId = idOf(a) ?? lastId;
+      if (a.tag === "submit" && a.status === 201) lastId.set(org.agents[a.i % org.agents.length]!.id, idOf(a)!);
     },
   );
   stop = true;
   await sampler;
+  const lockWaits = await waits.stop();
   const problems: string[] = [];
+  const saved = saveResult("soak", {
+    samples,
+    answers: answers.map((a) => ({
+      at: Math.round(a.startedAt - t0),
+      ms: Math.round(a.ms),
+      tag: a.tag,
+      status: a.status,
+      body: a.status >= 300 ? a.body.slice(0, 200) : undefined,
+    })),
+  });
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
   if (failed.length > 0)
     problems.push(`${failed.length} requests failed: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
@@ -817,6 +852,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
     numbers: {
       requests: answers.length,
       statuses: countBy(answers, (a) => a.status),
+      "longest lock wait seen (sampled every 100 ms)": ms(lockWaits.maxMs),
       "p50 / p99 overall": `${ms(
         percentile(
           answers.map((a) => a.ms),
@@ -833,6 +869,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       "p99 per 10 s window: first third → last third (median)": `${ms(p99First)} → ${ms(p99Last)}`,
       "p99 slope after warm-up": `${p99Slope.toFixed(2)} ms/min`,
       "p99 per window": windows.map((w) => Math.round(w.p99)).join(" "),
+      "raw answers": saved,
       "RSS samples (MB, every 2 s)": samples.map((s) => Math.round(s.rssMb)).join(" "),
     },
     problems,
