@@ -49,6 +49,16 @@ export default defineConfig({
     timeout: 120_000,
     stdout: "ignore",
     stderr: "pipe",
-    env: { ...serverEnv, PORT: String(port), NODE_ENV: "production", HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    env: {
+      ...serverEnv,
+      PORT: String(port),
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      // SSO specs run their identity providers on http://127.0.0.1 (lib/sso/idp-fetch.ts):
+      // production refuses both unless allowed, so the e2e server allows exactly that.
+      WARDEN_SSO_ALLOW_HTTP: "1",
+      WARDEN_SSO_PRIVATE_IDP_CIDRS: "127.0.0.1/32",
+    },
   },
 });

@@ -26,6 +26,8 @@ const dbEnv = (url: string) => ({
   APPROVAL_SWEEP_INTERVAL_SECONDS: "1",
   // The tests' identity providers listen on http://127.0.0.1.
   WARDEN_SSO_ALLOW_HTTP: "1",
+  // …and private addresses are refused to IdPs unless allowed (lib/sso/idp-fetch.ts).
+  WARDEN_SSO_PRIVATE_IDP_CIDRS: "127.0.0.1/32",
   // Every in-process SSO start comes from 127.0.0.1, across parallel test files.
   RATE_LIMIT_SSO_START_PER_MINUTE: "150",
 });

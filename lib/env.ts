@@ -110,6 +110,12 @@ const schema = z.object({
     .enum(["0", "1", "true", "false"])
     .default("0")
     .transform((v) => v === "1" || v === "true"),
+  /**
+   * Private CIDRs an OIDC identity provider may be reached at (comma-separated, e.g.
+   * `127.0.0.1/32` for local test IdPs, or an internal IdP's network). Unset: Warden's own
+   * requests to IdPs (discovery, JWKS, token, userinfo) go to public addresses only.
+   */
+  WARDEN_SSO_PRIVATE_IDP_CIDRS: z.string().max(2000).optional(),
   /** DNS servers for domain verification (`host[:port]`, comma-separated); unset: the system's resolver. */
   WARDEN_DNS_SERVERS: z.string().max(500).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api } from "../api-client";
 import { useMutation } from "../use-mutation";
 import { ConfirmDialog } from "../dialog";
+import { beginOrgStepUp, stepUpHeaders, useStepUp } from "../step-up";
 import { Table } from "../table";
 import { Alert, Badge, Button, Card, Field, fieldAria, formatUtc, inputClass } from "../ui";
 
@@ -24,7 +25,38 @@ export type Member = {
   invitation_expires_at: string | null;
   joined_at: string;
   api_keys: number;
+  factors: {
+    totp: boolean;
+    passkeys: number;
+    recovery_codes_left: number;
+    second_step_locked_seconds: number | null;
+  } | null;
 };
+
+function hasFactor(m: Member): boolean {
+  return !!m.factors && (m.factors.totp || m.factors.passkeys > 0 || m.factors.recovery_codes_left > 0);
+}
+
+/** A member's second factors as types and counts (never anything secret). */
+function FactorsCell({ m }: { m: Member }) {
+  const f = m.factors;
+  if (!f) return <span className="text-slate-400">—</span>;
+  return (
+    <div className="flex flex-wrap items-center gap-1" data-testid={`factors-${m.email}`}>
+      {f.totp && <Badge tone="green">Authenticator app</Badge>}
+      {f.passkeys > 0 && <Badge tone="green">{f.passkeys === 1 ? "1 passkey" : `${f.passkeys} passkeys`}</Badge>}
+      {f.recovery_codes_left > 0 && (
+        <Badge tone={f.recovery_codes_left <= 3 ? "amber" : "slate"}>
+          {f.recovery_codes_left} recovery code{f.recovery_codes_left === 1 ? "" : "s"} left
+        </Badge>
+      )}
+      {!f.totp && f.passkeys === 0 && <span className="text-slate-500">No second factor</span>}
+      {f.second_step_locked_seconds !== null && (
+        <Badge tone="red">Second step locked ({Math.max(1, Math.ceil(f.second_step_locked_seconds / 60))} min)</Badge>
+      )}
+    </div>
+  );
+}
 
 type EmailStatus = "sent" | "failed" | "not_configured";
 type Invitation = { email: string; path: string; expires_at: string; email_status?: EmailStatus };
@@ -43,6 +75,8 @@ export function MembersManager({
   const { error, notice, busy, fieldErrors, run, setNotice } = useMutation();
   const [invitation, setInvitation] = useState<Invitation | null>(null);
   const [confirmRemove, setConfirmRemove] = useState<Member | null>(null);
+  const [confirmReset, setConfirmReset] = useState<Member | null>(null);
+  const stepUp = useStepUp();
 
   async function onAdd(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -183,6 +217,10 @@ export function MembersManager({
                 </>
               ),
             },
+            {
+              header: "Sign-in factors",
+              cell: (m) => <FactorsCell m={m} />,
+            },
             canWrite && {
               header: "Actions",
               align: "right",
@@ -207,6 +245,25 @@ export function MembersManager({
                       New link
                     </Button>
                   )}
+                  {m.factors?.second_step_locked_seconds != null && (
+                    <Button
+                      variant="ghost"
+                      disabled={busy !== null}
+                      onClick={() =>
+                        run(`unlock-${m.user_id}`, async () => {
+                          await api(org, `/api/v1/members/${m.user_id}/mfa-lock`, { method: "DELETE" });
+                          setNotice(`${m.email} can try their second step again.`);
+                        })
+                      }
+                    >
+                      Unlock second step
+                    </Button>
+                  )}
+                  {hasFactor(m) && m.user_id !== currentUserId && (
+                    <Button variant="ghost" disabled={busy !== null} onClick={() => setConfirmReset(m)}>
+                      Reset factors
+                    </Button>
+                  )}
                   <Button
                     variant="ghost"
                     className="text-red-700"
@@ -221,6 +278,39 @@ export function MembersManager({
           ]}
         />
       </Card>
+
+      {confirmReset && (
+        <ConfirmDialog
+          title={`Reset the sign-in factors of ${confirmReset.email}?`}
+          confirmLabel="Reset factors"
+          tone="danger"
+          pending={busy !== null}
+          onCancel={() => setConfirmReset(null)}
+          onConfirm={() => {
+            const m = confirmReset;
+            setConfirmReset(null);
+            void run(`reset-${m.user_id}`, async () => {
+              const r = await stepUp.withStepUp(
+                (stepUpId) =>
+                  api<{ sessions_ended: number }>(org, `/api/v1/members/${m.user_id}/mfa-reset`, {
+                    method: "POST",
+                    headers: stepUpHeaders(stepUpId),
+                  }),
+                beginOrgStepUp(org, "member.mfa_reset", m.user_id),
+              );
+              setNotice(
+                `The factors of ${m.email} were removed and ${r.sessions_ended} session${r.sessions_ended === 1 ? "" : "s"} ended. They sign in with their password and set up a new factor.`,
+              );
+            });
+          }}
+        >
+          <p className="text-sm text-slate-600">
+            Their authenticator app, passkeys and recovery codes are removed and every session of theirs ends. Do this
+            only after confirming who is asking, outside Warden (for example a call to a known number).
+          </p>
+        </ConfirmDialog>
+      )}
+      {stepUp.dialog}
 
       {confirmRemove && (
         <ConfirmDialog

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { membershipBySlug } from "../auth/principal";
-import { beginStepUp, orgStepUpTarget, STEP_UP_PURPOSES, type StepUpPurpose, type StepUpTarget } from "../auth/step-up";
+import { beginStepUp, memberResetTarget, orgStepUpTarget, STEP_UP_PURPOSES, type StepUpPurpose } from "../auth/step-up";
 import { AppError } from "../errors";
 import type { SessionUser } from "../rbac/context";
 import { parseOr422 } from "../validation";
@@ -23,11 +23,6 @@ export const beginStepUpSchema = z.object({
   org: z.string().trim().toLowerCase().max(40).optional(),
   target_id: z.string().uuid().optional(),
 });
-
-/** The target of resetting a member's factors: the organization and the member. */
-export function memberResetTarget(orgId: string, memberId: string): StepUpTarget {
-  return { purpose: "member.mfa_reset", targetId: `${orgId}/${memberId}`, payloadHash: null };
-}
 
 export async function beginAccountStepUp(user: SessionUser, input: unknown) {
   const body = parseOr422(beginStepUpSchema, input);

@@ -63,6 +63,8 @@ export const AUDIT_EVENTS = [
   "member.invitation_declined",
   "member.locked",
   "member.unlocked",
+  "member.mfa_reset",
+  "member.mfa_unlocked",
   "mfa.factor_added",
   "mfa.factor_removed",
   "mfa.challenge_failed",
@@ -95,6 +97,16 @@ export const AUDIT_EVENTS = [
   "sso.enforcement_enabled",
   "sso.enforcement_disabled",
   "sso.break_glass_used",
+  "scim.token_created",
+  "scim.token_revoked",
+  "scim.user_created",
+  "scim.user_updated",
+  "scim.user_deactivated",
+  "scim.user_reactivated",
+  "scim.user_deleted",
+  "scim.group_created",
+  "scim.group_updated",
+  "scim.group_deleted",
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -330,6 +330,11 @@ export async function requireStepUp(
   return consumeStepUp(tx, user, stepUpId, target);
 }
 
+/** The target of resetting a member's factors: the organization and the member. */
+export function memberResetTarget(orgId: string, memberId: string): StepUpTarget {
+  return { purpose: "member.mfa_reset", targetId: `${orgId}/${memberId}`, payloadHash: null };
+}
+
 /** The target an organization-wide purpose binds to: the organization itself. */
 export function orgStepUpTarget(purpose: StepUpPurpose, orgId: string): StepUpTarget {
   return { purpose, targetId: orgId, payloadHash: null };

@@ -258,6 +258,23 @@ export async function lookupOrgsWithSsoDomainsDue(limit: number): Promise<string
   return rows.map((r) => r.org_id);
 }
 
+export type ScimTokenLookupRow = {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  org_name: string;
+  secret_hash: string;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+};
+
+/** A SCIM bearer token's row by id, before its organization is known. */
+export async function lookupScimToken(id: string): Promise<ScimTokenLookupRow | null> {
+  const rows = await db().prisma.$queryRaw<ScimTokenLookupRow[]>`
+    SELECT id, org_id, org_slug, org_name, secret_hash, expires_at, revoked_at FROM warden_scim_token_lookup(${id}::uuid)`;
+  return rows[0] ?? null;
+}
+
 export type MetricsSnapshot = {
   pendingApprovals: number;
   oldestPendingSeconds: number;

@@ -6,11 +6,15 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * Reads a JSON body with a hard size cap, enforced on the declared length and
  * again while streaming (a lying Content-Length cannot get past it).
  */
-export async function readJsonBody(req: Request, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
+export async function readJsonBody(
+  req: Request,
+  maxBytes = DEFAULT_MAX_BODY_BYTES,
+  mediaTypes: readonly string[] = ["application/json"],
+): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
-  const mediaType = type.split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== "application/json") {
-    throw new AppError("unsupported_media_type", "Send the body as application/json");
+  const mediaType = type.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!mediaTypes.includes(mediaType)) {
+    throw new AppError("unsupported_media_type", `Send the body as ${mediaTypes.join(" or ")}`);
   }
   const text = await readBoundedText(req, maxBytes, "A JSON body is required");
   if (text.trim() === "") throw new AppError("bad_request", "A JSON body is required");

@@ -187,13 +187,24 @@ export function route(
       return withHeaders(toProblem(e, requestId), extraHeaders);
     }
   };
-  return async (req, routeCtx) => {
+  const timed: RouteHandler = async (req, routeCtx) => {
     const started = performance.now();
     const res = await handle(req, routeCtx);
     observeRequest(req, routeCtx, res.status, started);
     return res;
   };
+  // The declaration travels with the handler: scripts/lib/openapi.ts documents every route from it.
+  return Object.assign(timed, { routeSpec: spec as RouteSpec });
 }
+
+/** What a route declares (who may call it, its input schemas), as scripts/lib/openapi.ts reads it. */
+export type RouteSpec = Common<Schema, Schema, Schema> & {
+  permission?: Permission;
+  anyPrincipal?: true;
+  signedIn?: true;
+  allowMfaPending?: true;
+  public?: true;
+};
 
 /** The request duration histogram, labelled by route template (never by the ids in the path). */
 function observeRequest(req: Request, routeCtx: NextRouteContext, status: number, started: number): void {

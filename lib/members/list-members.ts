@@ -1,6 +1,7 @@
 import { withTenant } from "../db/tenant";
 import { tenantOf, type OrgContext } from "../rbac/context";
 import type { Role } from "../rbac/permissions";
+import { memberFactors, type MemberFactorsView } from "./member-mfa";
 
 export type MemberView = {
   user_id: string;
@@ -12,6 +13,8 @@ export type MemberView = {
   joined_at: string;
   /** Usable API keys acting for this person: revoked if they are removed, narrowed if their role shrinks. */
   api_keys: number;
+  /** The person's second factors (types and counts, never secrets); null until they accept. */
+  factors: MemberFactorsView | null;
 };
 
 export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
@@ -32,6 +35,7 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
       where: { orgId: ctx.org.id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
       _count: { _all: true },
     });
+    const factors = await memberFactors(tx, ctx.org.id);
     const keys = new Map(keyCounts.map((k) => [k.createdByUserId, k._count._all]));
     const expiry = new Map<string, Date>();
     for (const p of pending) if (!expiry.has(p.userId)) expiry.set(p.userId, p.expiresAt);
@@ -44,6 +48,7 @@ export async function listMembers(ctx: OrgContext): Promise<MemberView[]> {
       invitation_expires_at: m.acceptedAt === null ? (expiry.get(m.userId)?.toISOString() ?? null) : null,
       joined_at: m.createdAt.toISOString(),
       api_keys: keys.get(m.userId) ?? 0,
+      factors: m.acceptedAt === null ? null : (factors.get(m.userId) ?? null),
     }));
   });
 }

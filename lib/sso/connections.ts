@@ -9,6 +9,7 @@ import type { Role } from "../rbac/permissions";
 import { decrypt, encrypt } from "../security/keyring";
 import { parseOr422 } from "../validation";
 import { assertNotEnforced } from "./enforcement";
+import { assertIssuerAddressAllowed } from "./idp-fetch";
 import {
   createConnectionSchema,
   updateConnectionSchema,
@@ -165,6 +166,7 @@ export async function createConnection(ctx: OrgContext, input: unknown): Promise
   assertCan(ctx, "org:admin");
   const body: CreateConnectionInput = parseOr422(createConnectionSchema, input);
   assertUrlsAllowed(body.protocol === "oidc" ? [body.oidc.issuer] : [body.saml.entry_point]);
+  if (body.protocol === "oidc") assertIssuerAddressAllowed(body.oidc.issuer);
   const id = crypto.randomUUID();
   return withTenant(tenantOf(ctx), async (tx) => {
     const row = await tx.ssoConnection.create({
@@ -217,7 +219,10 @@ export async function updateConnection(ctx: OrgContext, id: string, input: unkno
     if ((body.saml || body.allow_idp_initiated !== undefined) && before.protocol !== "saml")
       throw badField(body.saml ? "saml" : "allow_idp_initiated", "This is an OIDC connection");
     if (body.client_secret && before.protocol !== "oidc") throw badField("client_secret", "This is a SAML connection");
-    if (body.oidc) assertUrlsAllowed([body.oidc.issuer]);
+    if (body.oidc) {
+      assertUrlsAllowed([body.oidc.issuer]);
+      assertIssuerAddressAllowed(body.oidc.issuer);
+    }
     if (body.saml) assertUrlsAllowed([body.saml.entry_point]);
     // What the IdP trusts or sends changes: the new settings need a test before they sign anyone in.
     const identityChange = Boolean(

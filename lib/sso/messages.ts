@@ -3,6 +3,8 @@ export const SSO_ERROR_MESSAGES: Record<string, string> = {
   bad_request: "Enter your work e-mail address or your organization's name.",
   no_connection: "Single sign-on is not set up for that address or organization.",
   idp_unreachable: "Your identity provider could not be reached. Try again, or ask your admin.",
+  idp_address_refused:
+    "Your identity provider's address is in a private or internal network, which this server does not contact. Ask your admin.",
   idp_error: "Your identity provider did not sign you in.",
   invalid_response: "Your identity provider's answer could not be verified, so you were not signed in.",
   unsolicited: "This sign-in was not started from Warden. Start it again from the sign-in page.",

@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { log } from "../log";
 import { clientSecretOf, type SsoConnection } from "./connections";
 import { SsoError, type SsoProfile } from "./profile";
+import { idpFetch, idpFetchRefusal } from "./idp-fetch";
 
 /**
  * OIDC relying party on openid-client 6: discovery, authorization code with
@@ -38,12 +39,17 @@ export async function oidcConfiguration(c: SsoConnection): Promise<client.Config
           ...(env().WARDEN_SSO_ALLOW_HTTP ? [client.allowInsecureRequests] : []),
         ],
         timeout: 10,
+        // Discovery, and through the configuration every later request (JWKS,
+        // token, userinfo), go through the SSRF-safe client (idp-fetch.ts).
+        [client.customFetch]: idpFetch(),
       },
     );
     cache.set(key, { config, at: Date.now() });
     return config;
   } catch (e) {
     log().warn({ err: e, connectionId: c.id }, "OIDC discovery failed");
+    const refused = idpFetchRefusal(e);
+    if (refused) throw refused;
     throw new SsoError("idp_unreachable", "The identity provider's discovery document could not be read", e);
   }
 }
@@ -81,6 +87,8 @@ export async function oidcFinish(
     });
   } catch (e) {
     log().warn({ err: e, connectionId: c.id }, "OIDC callback refused");
+    const refused = idpFetchRefusal(e);
+    if (refused) throw refused;
     const why = e instanceof Error ? e.message.slice(0, 200) : "invalid";
     throw new SsoError("invalid_response", `The identity provider's answer was refused: ${why}`, e);
   }

@@ -135,6 +135,26 @@ beforeAll(async () => {
       [t.org.id, t.users.viewer.id, id],
     );
   }
+  // SCIM: a token and a managed person, in both.
+  for (const t of [a, b]) {
+    await owner().query(
+      `INSERT INTO scim_tokens (org_id, name, secret_hash, last4) VALUES ($1, 'wall', repeat('d', 64), 'wall')`,
+      [t.org.id],
+    );
+    await owner().query(`INSERT INTO scim_users (org_id, user_id, user_name) VALUES ($1, $2, $3)`, [
+      t.org.id,
+      t.users.viewer.id,
+      t.users.viewer.email,
+    ]);
+    const g = await owner().query(`INSERT INTO scim_groups (org_id, display_name) VALUES ($1, 'wall') RETURNING id`, [
+      t.org.id,
+    ]);
+    await owner().query(`INSERT INTO scim_group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)`, [
+      t.org.id,
+      g.rows[0].id,
+      t.users.viewer.id,
+    ]);
+  }
   for (const t of [a, b]) {
     await inScope(
       t.org.id,
@@ -470,6 +490,40 @@ const TABLES: TableSpec[] = [
     insert: (v) => [
       `INSERT INTO sso_role_requests (org_id, user_id, connection_id, role) VALUES ($1, $2, $3, 'admin')`,
       [v.org.id, v.users.viewer.id, ssoIds.get(v.org.id)],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "scim_tokens",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO scim_tokens (org_id, name, secret_hash, last4) VALUES ($1, 'forged', repeat('e', 64), 'abcd')`,
+      [v.org.id],
+    ],
+    canUpdate: true,
+  },
+  {
+    table: "scim_groups",
+    key: "org_id",
+    insert: (v) => [`INSERT INTO scim_groups (org_id, display_name) VALUES ($1, 'forged')`, [v.org.id]],
+    canUpdate: true,
+  },
+  {
+    table: "scim_group_members",
+    key: "org_id",
+    insert: (v) => [
+      `INSERT INTO scim_group_members (org_id, group_id, user_id)
+       SELECT $1, gen_random_uuid(), $2`,
+      [v.org.id, v.users.viewer.id],
+    ],
+    canUpdate: false,
+  },
+  {
+    table: "scim_users",
+    key: "org_id",
+    insert: (v, atk) => [
+      `INSERT INTO scim_users (org_id, user_id, user_name) VALUES ($1, $2, 'forged@example.com')`,
+      [v.org.id, atk.users.admin.id],
     ],
     canUpdate: true,
   },

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { headers } from "next/headers";
+import { ScimTokensCard } from "@/components/settings/scim-tokens";
 import { SsoSettings } from "@/components/settings/sso-settings";
 import { PageHeader, TabLinks } from "@/components/ui";
 import { env } from "@/lib/env";
@@ -9,6 +10,7 @@ import { listDomains } from "@/lib/sso/domains";
 import { getEnforcement } from "@/lib/sso/enforcement";
 import { ssoErrorMessage } from "@/lib/sso/messages";
 import { listRoleRequests } from "@/lib/sso/role-requests";
+import { listScimTokens } from "@/lib/sso/scim-tokens";
 
 export const metadata: Metadata = { title: "Single sign-on" };
 
@@ -22,11 +24,12 @@ export default async function SsoSettingsPage({
   const { org } = await params;
   const sp = await searchParams;
   const ctx = await requireOrgPage(org, "org:admin");
-  const [connections, domains, roleRequests, enforcement] = await Promise.all([
+  const [connections, domains, roleRequests, enforcement, scimTokens] = await Promise.all([
     listConnections(ctx),
     listDomains(ctx),
     listRoleRequests(ctx),
     getEnforcement(ctx),
+    listScimTokens(ctx),
   ]);
   const configured = env().NEXTAUTH_URL;
   const origin = configured ? new URL(configured).origin : `http://${(await headers()).get("host") ?? "localhost"}`;
@@ -55,6 +58,9 @@ export default async function SsoSettingsPage({
         origin={origin}
         enforcement={enforcement}
       />
+      <div className="mt-6">
+        <ScimTokensCard org={ctx.org.slug} origin={origin} tokens={scimTokens} />
+      </div>
     </>
   );
 }

@@ -1,0 +1,9 @@
+import { scimRoute } from "@/lib/http/scim-route";
+import { SCHEMA, resourceTypes } from "@/lib/sso/scim";
+
+export const GET = scimRoute(async ({ base }) => {
+  const all = resourceTypes(base);
+  return {
+    body: { schemas: [SCHEMA.list], totalResults: all.length, itemsPerPage: all.length, startIndex: 1, Resources: all },
+  };
+});
