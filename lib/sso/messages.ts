@@ -16,6 +16,7 @@ export const SSO_ERROR_MESSAGES: Record<string, string> = {
   email_unverified: "Your identity provider says your e-mail address is not verified.",
   domain_not_verified: "Your e-mail address is not in a domain this organization has verified.",
   identity_conflict: "This identity-provider account is linked to a different Warden account. Ask your admin.",
+  deactivated: "Your account was deactivated in this organization by your identity provider. Ask your admin.",
   locked: "Your account is locked in this organization. Ask an admin.",
   sso_required: "This organization requires single sign-on: continue with SSO below.",
   internal: "Single sign-on failed. Try again shortly.",

@@ -87,6 +87,12 @@ export async function provisionFromSso(
       await tx.ssoIdentity.create({ data: { orgId: c.orgId, connectionId: c.id, subject: profile.subject, userId } });
     }
 
+    // Deactivated by the organization's SCIM provisioning: only SCIM (active=true) brings them back.
+    const scim = await tx.scimUser.findUnique({ where: { orgId_userId: { orgId: c.orgId, userId } } });
+    if (scim && !scim.active) {
+      throw new SsoError("deactivated", "This account was deactivated in this organization", undefined, userId);
+    }
+
     let membership = await tx.membership.findUnique({ where: { orgId_userId: { orgId: c.orgId, userId } } });
     let createdMembership = false;
     if (!membership) {

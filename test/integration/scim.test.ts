@@ -10,6 +10,10 @@ import { GET as LIST_TOKENS, POST as CREATE_TOKEN } from "@/app/api/v1/sso/scim-
 import { POST as REVOKE_TOKEN } from "@/app/api/v1/sso/scim-tokens/[id]/revoke/route";
 import { GET as MEMBERS } from "@/app/api/v1/members/route";
 import { createSession } from "@/lib/auth/sessions";
+import { withTenant } from "@/lib/db/tenant";
+import { loadConnection } from "@/lib/sso/connections";
+import type { SsoProfile } from "@/lib/sso/profile";
+import { provisionFromSso } from "@/lib/sso/provision";
 import { closeDb } from "@/lib/db/client";
 import { provisionMember } from "@/lib/members/provision-member";
 import type { RouteHandler } from "@/lib/http/route";
@@ -437,6 +441,43 @@ describe("deactivation", () => {
     expect(
       (await owner().query(`SELECT suspended_at FROM api_keys WHERE id = $1`, [fw.agent.keyId])).rows[0].suspended_at,
     ).not.toBeNull();
+  });
+
+  it("a person SCIM deactivated cannot come back through SSO sign-in (JIT refuses, writes nothing)", async () => {
+    const email = `jit.${a.org.slug}@${a.org.slug}.test`;
+    const created = await scim(CREATE_USER, tokenA, { method: "POST", body: newUser(email) });
+    const id = created.json.id as string;
+    const off = await scim(PATCH, tokenA, {
+      method: "PATCH",
+      path: `/api/scim/v2/Users/${id}`,
+      params: { id },
+      body: { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false } }] },
+    });
+    expect(off.json.active).toBe(false);
+    const connId = (
+      await owner().query(
+        `INSERT INTO sso_connections (org_id, protocol, name, config) VALUES ($1, 'oidc', 'jit', '{}') RETURNING id`,
+        [a.org.id],
+      )
+    ).rows[0].id as string;
+    const c = await withTenant({ orgId: a.org.id }, (tx) => loadConnection(tx, connId));
+    const profile: SsoProfile = {
+      subject: `sub-${id}`,
+      email,
+      emailVerified: true,
+      name: "JIT",
+      groups: [],
+      amr: [],
+      acr: null,
+      authTime: null,
+      sessionIndex: null,
+      attributes: {},
+    };
+    await expectNothingWritten(a.org.id, async () => {
+      await expect(provisionFromSso(c, profile, { ip: null })).rejects.toMatchObject({ reason: "deactivated" });
+    });
+    expect(await memberRole(a.org.id, id)).toBeUndefined();
+    expect((await owner().query(`SELECT 1 FROM sso_identities WHERE user_id = $1`, [id])).rowCount).toBe(0);
   });
 
   it("a failure part-way leaves nothing half-made: membership, sessions and the record roll back together", async () => {
