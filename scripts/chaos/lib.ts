@@ -4,7 +4,7 @@
  * records every answer, and the statistics the scenarios print.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -477,4 +477,52 @@ export function report(o: Outcome): Outcome {
   }
   for (const p of o.problems) console.log(`    ✗ ${p}`);
   return o;
+}
+
+/**
+ * Samples, every `everyMs`, how long the app's connections have been waiting
+ * on a lock (pg_stat_activity: wait_event_type Lock, since the statement
+ * started). The longest wait seen sizes lock_timeout (docs/RELIABILITY.md).
+ */
+export function lockWaitSampler(everyMs = 25): {
+  stop: () => Promise<{ samples: number; waiting: number; maxMs: number }>;
+} {
+  let running = true;
+  let samples = 0;
+  let waiting = 0;
+  let maxMs = 0;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const [r] = (
+          await owner().query<{ n: number; max: number | null }>(
+            `SELECT count(*)::int AS n, max(extract(epoch FROM clock_timestamp() - query_start) * 1000)::float8 AS max
+             FROM pg_stat_activity WHERE usename = 'warden_app' AND wait_event_type = 'Lock'`,
+          )
+        ).rows;
+        samples++;
+        waiting += r!.n;
+        maxMs = Math.max(maxMs, r!.max ?? 0);
+      } catch {
+        // the database is away (a scenario killed it): skip the sample
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { samples, waiting, maxMs };
+    },
+  };
+}
+
+/** Keeps a scenario's raw numbers (every answer's timing) in .warden/chaos-results/ for a closer look. */
+export function saveResult(name: string, data: unknown): string {
+  const dir = path.join(root, ".warden", "chaos-results");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify(data));
+  return file;
 }

@@ -11,7 +11,7 @@
  * Settings (environment):
  *   CHAOS_ONLY=pg-kill,app-kill,isolation,writers,soak,sigstop   a subset, in this order
  *   CHAOS_SOAK_SECONDS (600)  CHAOS_SOAK_RATE (20/s)
- *   CHAOS_PG_ROUNDS (3)  CHAOS_PG_RATE (20/s)  CHAOS_APP_ROUNDS (3)  CHAOS_APP_RATE (80/s)
+ *   CHAOS_PG_ROUNDS (3)  CHAOS_PG_RATE (20/s)  CHAOS_APP_ROUNDS (3)  CHAOS_APP_RATE (40/s)
  *   CHAOS_ISOLATION_REQUESTS (1000 per organization)  CHAOS_FREEZE_SECONDS (15)
  *   CHAOS_KEEP_DATA=1 keeps the PostgreSQL data directory.
  *

@@ -18,6 +18,8 @@ import {
   failedSignIn,
   killPostgres,
   launchApp,
+  lockWaitSampler,
+  saveResult,
   ms,
   openLoop,
   ownerQuery,
@@ -122,7 +124,7 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
   const rate = Number(process.env.CHAOS_PG_RATE ?? 20);
   const org = await organization("chaos-pgkill", 4);
   const pid = ctx.app.proc.pid;
-  const windows: { killedAt: number; restartedAt: number; recoveredAt: number | null }[] = [];
+  const windows: { killedAt: number; spawnedAt: number; restartedAt: number; recoveredAt: number | null }[] = [];
   const health: { at: number; status: number }[] = [];
   let done = false;
 
@@ -138,8 +140,9 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
         health.push({ at: performance.now(), status: h.status });
         await sleep(250);
       }
-      await startPostgres(ctx.pg);
-      windows.push({ killedAt, restartedAt: performance.now(), recoveredAt: null });
+      const spawnedAt = performance.now();
+      await startPostgres(ctx.pg); // returns once the server answers a query (after its crash recovery)
+      windows.push({ killedAt, spawnedAt, restartedAt: performance.now(), recoveredAt: null });
       await sleep(8000);
     }
     done = true;
@@ -163,7 +166,9 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
     w.recoveredAt = first ? first.startedAt : null;
     if (!first) problems.push("no 201 after a restart: the app did not recover by itself");
   }
-  const inDown = (a: Answer) => windows.some((w) => a.startedAt >= w.killedAt && a.startedAt < w.restartedAt);
+  // Answered while the database was down (killed, or still in crash recovery).
+  const inDown = (a: Answer) =>
+    windows.some((w) => a.startedAt + a.ms >= w.killedAt && a.startedAt + a.ms < w.restartedAt - 150);
   const afterRecovery = (a: Answer) =>
     windows.some((w) => w.recoveredAt !== null && a.startedAt >= w.recoveredAt + 2000) &&
     !inDown(a) &&
@@ -192,8 +197,33 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
   const healthDown = health.filter((h) => h.status === 503).length;
   if (healthDown === 0) problems.push("/api/health never said 503 while the database was down");
   const recovery = windows.map((w) => (w.recoveredAt === null ? NaN : Math.round(w.recoveredAt - w.restartedAt)));
+  const t0 = Math.min(...answers.map((a) => a.startedAt));
+  const saved = saveResult("pg-kill", {
+    windows: windows.map((w) => ({
+      killedAt: w.killedAt - t0,
+      spawnedAt: w.spawnedAt - t0,
+      restartedAt: w.restartedAt - t0,
+      recoveredAt: w.recoveredAt === null ? null : w.recoveredAt - t0,
+    })),
+    health: health.map((h) => ({ at: h.at - t0, status: h.status })),
+    answers: answers.map((a) => ({
+      at: Math.round(a.startedAt - t0),
+      ms: Math.round(a.ms),
+      status: a.status,
+      error: a.error,
+      body: a.status === 201 ? undefined : a.body.slice(0, 200),
+    })),
+  });
   const downMs = windows.map((w) => Math.round(w.restartedAt - w.killedAt));
   const down503 = answers.filter((a) => inDown(a));
+  const downNot503 = down503.filter((a) => !proper503(a));
+  if (downNot503.length > 0) {
+    problems.push(
+      `answered while down but not 503+Retry-After: ${JSON.stringify(countBy(downNot503, (a) => a.status))}`,
+    );
+  }
+  const slowest = Math.max(...answers.map((a) => a.ms));
+  if (slowest > 15_000) problems.push(`a request waited ${ms(slowest)}: a hang`);
 
   return report({
     name: `kill -9 PostgreSQL under load (${rounds} rounds, ${rate} actions/s)`,
@@ -203,13 +233,21 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
       statuses,
       "acknowledged (201)": acknowledged.length,
       "acknowledged and present after restart": present.length,
-      "sent while down": `${down503.length} (${down503.filter(proper503).length} × 503 with Retry-After)`,
-      "down for": downMs.map(ms).join(", "),
+      "answered while down": `${down503.length} (${down503.filter(proper503).length} × 503 with Retry-After; p50 ${ms(
+        percentile(
+          down503.map((a) => a.ms),
+          50,
+        ),
+      )}, max ${ms(Math.max(0, ...down503.map((a) => a.ms)))})`,
+      "slowest answer of the run": ms(slowest),
+      "down for (kill → answering again, incl. crash recovery)": downMs.map(ms).join(", "),
+      "of which PostgreSQL's start and crash recovery": windows.map((w) => ms(w.restartedAt - w.spawnedAt)).join(", "),
       "first 201 after restart": recovery.map(ms).join(", "),
       "non-201 later than 2 s after recovery": lateFailures.length,
       "/api/health while down": `${healthDown} × 503 of ${health.length} probes`,
       "actions / without audit / audit without action": `${pairs.actions} / ${pairs.orphanActions} / ${pairs.orphanEvents}`,
       chain: chain.text,
+      "raw answers": saved,
       "app process": alive(ctx.app) && ctx.app.proc.pid === pid ? `same process (pid ${pid}), never restarted` : "died",
     },
     problems,
@@ -220,7 +258,7 @@ export async function postgresKill(ctx: Ctx): Promise<Outcome> {
 
 export async function appKill(ctx: Ctx): Promise<Outcome> {
   const rounds = Number(process.env.CHAOS_APP_ROUNDS ?? 3);
-  const rate = Number(process.env.CHAOS_APP_RATE ?? 80);
+  const rate = Number(process.env.CHAOS_APP_RATE ?? 40);
   const org = await organization("chaos-appkill", 8);
   const port = ctx.port(1);
   const problems: string[] = [];
@@ -229,8 +267,13 @@ export async function appKill(ctx: Ctx): Promise<Outcome> {
   for (let r = 0; r < rounds; r++) {
     const app = launchApp(`victim-${r}`, port, ctx.appEnv);
     await waitHealthy(app);
+    // Warm (a cold instance compiles its routes on first use): a few submissions first.
+    for (let w = 0; w < 8; w++) {
+      const warm = await request(app.url, submit(org.agents[w % org.agents.length]!, -w, w % 2 ? "pay" : "read"));
+      if (warm.status === 201) acknowledged.push(idOf(warm)!);
+    }
     let killed = false;
-    const killAfter = 1000 + Math.random() * 1500;
+    const killAfter = 3000 + Math.random() * 2000;
     const killer = (async () => {
       await sleep(killAfter);
       app.proc.kill("SIGKILL");
@@ -607,6 +650,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   const cookie = await signIn(ctx.app.url, org.users.admin.email, TEST_PASSWORD);
   const session = { cookie, "x-warden-org": org.org.slug, origin: ctx.app.url };
   const before = (await chainShape(org.org.id)).events;
+  const waits = lockWaitSampler();
   const t0 = performance.now();
   const writersList: (() => Promise<Answer[]>)[] = [];
   for (const agent of org.agents) {
@@ -643,6 +687,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
   }
   const answers = (await Promise.all(writersList.map((w) => w()))).flat();
   const elapsed = performance.now() - t0;
+  const lockWaits = await waits.stop();
   const problems: string[] = [];
   const statuses = countBy(answers, (a) => a.status);
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
@@ -674,6 +719,7 @@ export async function writers(ctx: Ctx): Promise<Outcome> {
         ),
       )}`,
       "events appended": written,
+      "longest lock wait seen (sampled every 25 ms)": `${ms(lockWaits.maxMs)} (lock_timeout ${ms(ctx.settings.lockTimeoutMs)})`,
       "chain length / head": `${shape.events} / ${shape.head}`,
       "gaps / forks / broken links": `${shape.gaps} / ${shape.forks} / ${shape.brokenLinks}`,
       chain: chain.text,
@@ -700,7 +746,8 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       await sleep(2000);
     }
   })();
-  let lastId: string | null = null;
+  const lastId = new Map<string, string>(); // an agent reads its own actions
+  const waits = lockWaitSampler(100);
   const answers = await openLoop(
     rate,
     seconds * 1000,
@@ -714,7 +761,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
           return {
             base: ctx.app.url,
             spec: {
-              path: lastId ? `/api/v1/actions/${lastId}` : "/api/v1/actions",
+              path: lastId.has(agent.id) ? `/api/v1/actions/${lastId.get(agent.id)}` : "/api/v1/actions",
               headers: { authorization: `Bearer ${agent.token}` },
             },
             tag: "get",
@@ -724,12 +771,23 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       }
     },
     (a) => {
-      if (a.tag === "submit" && a.status === 201) lastId = idOf(a) ?? lastId;
+      if (a.tag === "submit" && a.status === 201) lastId.set(org.agents[a.i % org.agents.length]!.id, idOf(a)!);
     },
   );
   stop = true;
   await sampler;
+  const lockWaits = await waits.stop();
   const problems: string[] = [];
+  const saved = saveResult("soak", {
+    samples,
+    answers: answers.map((a) => ({
+      at: Math.round(a.startedAt - t0),
+      ms: Math.round(a.ms),
+      tag: a.tag,
+      status: a.status,
+      body: a.status >= 300 ? a.body.slice(0, 200) : undefined,
+    })),
+  });
   const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
   if (failed.length > 0)
     problems.push(`${failed.length} requests failed: ${JSON.stringify(countBy(failed, (a) => a.status))}`);
@@ -794,6 +852,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
     numbers: {
       requests: answers.length,
       statuses: countBy(answers, (a) => a.status),
+      "longest lock wait seen (sampled every 100 ms)": ms(lockWaits.maxMs),
       "p50 / p99 overall": `${ms(
         percentile(
           answers.map((a) => a.ms),
@@ -810,6 +869,7 @@ export async function soak(ctx: Ctx): Promise<Outcome> {
       "p99 per 10 s window: first third → last third (median)": `${ms(p99First)} → ${ms(p99Last)}`,
       "p99 slope after warm-up": `${p99Slope.toFixed(2)} ms/min`,
       "p99 per window": windows.map((w) => Math.round(w.p99)).join(" "),
+      "raw answers": saved,
       "RSS samples (MB, every 2 s)": samples.map((s) => Math.round(s.rssMb)).join(" "),
     },
     problems,
@@ -848,7 +908,7 @@ export async function frozenInstance(ctx: Ctx): Promise<Outcome> {
       actions: ["auth.sign_in_failed"],
       condition: 'actor.type == "user"',
       group_by: ["actor.id"],
-      aggregation: { kind: "count", threshold: 100000, window_seconds: 60 },
+      aggregation: { kind: "count", threshold: 1000, window_seconds: 600 },
       responses: [{ type: "notify", recipients: ["admins"], channels: [] }],
       severity: "warning",
       cooldown_seconds: 0,

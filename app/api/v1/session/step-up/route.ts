@@ -1,5 +1,6 @@
 import { completeSessionStepUp } from "@/lib/auth/session-step-up";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * Clears a session's "must step up" state (an alert rule's require_step_up):
@@ -9,3 +10,5 @@ import { route, stepUpIdOf } from "@/lib/http/route";
 export const POST = route({ signedIn: true, allowStepUpRequired: true }, async ({ user, req, ip }) => ({
   body: await completeSessionStepUp(user, stepUpIdOf(req), { ip, userAgent: req.headers.get("user-agent") }),
 }));
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");
