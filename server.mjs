@@ -5,6 +5,7 @@
 //
 // This launcher reads its own few settings from process.env (PORT, HOST,
 // TRUSTED_PROXY_HOPS); the application reads everything else through lib/env.ts.
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import next from "next";
 import { clientIp } from "./lib/http/forwarded.mjs";
@@ -19,7 +20,48 @@ const handle = app.getRequestHandler();
 
 await app.prepare();
 
+// Methods. API routes (app/api) answer every method themselves, with their
+// own Allow (lib/http/methods.ts); a method Next.js never dispatches to a route
+// (TRACE, CONNECT, WebDAV's…) becomes OPTIONS marked with the original method,
+// and the route answers 405 problem+json. Pages and assets only read: any
+// other method is 405 here (Next.js would answer TRACE with a 500, and other
+// writes with a redirect or a page).
+const NEXT_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const UNSUPPORTED_METHOD_HEADER = "x-warden-unsupported-method";
+const PAGE_ALLOW = "GET, HEAD, OPTIONS";
+
+function pageMethodNotAllowed(req, res) {
+  const requestId = randomUUID();
+  const headers = {
+    allow: PAGE_ALLOW,
+    "cache-control": "no-store",
+    "x-request-id": requestId,
+    "x-content-type-options": "nosniff",
+  };
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, headers).end();
+    return;
+  }
+  res.writeHead(405, { ...headers, "content-type": "application/problem+json" }).end(
+    JSON.stringify({
+      type: "urn:warden:problem:method_not_allowed",
+      title: "Method not allowed",
+      status: 405,
+      detail: `${String(req.method).slice(0, 32)} is not allowed here; allowed: ${PAGE_ALLOW}`,
+      code: "method_not_allowed",
+      request_id: requestId,
+    }),
+  );
+}
+
 const server = createServer((req, res) => {
+  delete req.headers[UNSUPPORTED_METHOD_HEADER];
+  if (!/^\/api(?:[/?]|$)/.test(req.url ?? "")) {
+    if (req.method !== "GET" && req.method !== "HEAD") return pageMethodNotAllowed(req, res);
+  } else if (!NEXT_METHODS.has(req.method)) {
+    req.headers[UNSUPPORTED_METHOD_HEADER] = req.method;
+    req.method = "OPTIONS";
+  }
   const xff = req.headers["x-forwarded-for"];
   const ip = clientIp(req.socket.remoteAddress, Array.isArray(xff) ? xff.join(",") : xff, trustedHops);
   if (ip) {

@@ -83,3 +83,29 @@ test("an unauthenticated visit goes to sign-in and comes back afterwards", async
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/acme\/members$/);
 });
+
+test("unsupported methods answer 405 problem+json with Allow and a request id, on API routes and pages", async ({
+  request,
+}) => {
+  const cases = [
+    { method: "TRACE", path: "/api/v1/agents", allow: "GET, HEAD, POST, OPTIONS" },
+    { method: "PROPFIND", path: "/api/health", allow: "GET, HEAD, OPTIONS" },
+    { method: "PATCH", path: "/api/health", allow: "GET, HEAD, OPTIONS" },
+    { method: "DELETE", path: "/api/v1/auth/whoami", allow: "GET, HEAD, OPTIONS" },
+    { method: "TRACE", path: "/", allow: "GET, HEAD, OPTIONS" },
+    { method: "POST", path: "/login", allow: "GET, HEAD, OPTIONS" },
+  ];
+  for (const c of cases) {
+    // server.mjs strips a client's own copy of its internal method marker.
+    const res = await request.fetch(c.path, { method: c.method, headers: { "x-warden-unsupported-method": "GET" } });
+    expect(res.status(), `${c.method} ${c.path}`).toBe(405);
+    expect(res.headers()["content-type"]).toBe("application/problem+json");
+    expect(res.headers()["allow"]).toBe(c.allow);
+    const body = await res.json();
+    expect(body).toMatchObject({ status: 405, code: "method_not_allowed", detail: expect.stringContaining(c.method) });
+    expect(res.headers()["x-request-id"]).toBe(body.request_id);
+  }
+  const options = await request.fetch("/api/v1/agents", { method: "OPTIONS" });
+  expect(options.status()).toBe(204);
+  expect(options.headers()["allow"]).toBe("GET, HEAD, POST, OPTIONS");
+});

@@ -156,7 +156,7 @@ export function SettingsForm({ org, settings }: { org: string; settings: OrgSett
           <Field
             id="set-domains"
             label="Allowed domains"
-            hint="One per line: api.example.com, or *.example.com for its subdomains. Warden's connector calls nothing else."
+            hint="One per line: api.example.com, or *.example.com for its subdomains; ports 80 and 443 unless the line names others (api.example.com:8443, 10.0.0.5:8000-8099). Warden's connector calls nothing else."
             error={domErr}
           >
             <textarea

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sendWithCommit } from "../db/commit-batch";
 import { rawSql, type AnyTx, type Sql } from "../db/sql";
+import { currentRequestId } from "../log";
 import type { Actor } from "../rbac/context";
 import type { AuditEventName } from "./event-names";
 import { canonicalEvent, normaliseData, type HashedEvent } from "./event";
@@ -12,6 +13,12 @@ export type AuditInput = {
   target?: { type: string; id: string | null } | null;
   ip?: string | null;
   data?: unknown;
+  /**
+   * The HTTP request that wrote the event; by default the one being served
+   * (lib/log.ts withRequestId), null outside a request. Stored beside the
+   * event, not hashed (see docs/ARCHITECTURE.md "Audit chain").
+   */
+  requestId?: string | null;
 };
 
 export type AppendedEvent = { id: string; seq: bigint; hash: string };
@@ -87,9 +94,11 @@ export function auditAppendStatement(inputs: AuditInput[]): { text: string; valu
   if (inputs.some((i) => i.orgId !== orgId)) throw new Error("one batch, one organization");
   const now = new Date().toISOString();
   const events = inputs.map((i) => toHashed(i, now));
-  // $1 = the organization; then ten values per event (see buildStatement).
+  const scoped = currentRequestId();
+  // $1 = the organization; then eleven values per event (see buildStatement).
   const values: unknown[] = [orgId];
-  for (const e of events) {
+  for (const [k, e] of events.entries()) {
+    const requestId = inputs[k]!.requestId === undefined ? scoped : inputs[k]!.requestId;
     values.push(
       e.id,
       e.occurred_at,
@@ -101,6 +110,7 @@ export function auditAppendStatement(inputs: AuditInput[]): { text: string; valu
       e.ip,
       JSON.stringify(e.data),
       canonicalEvent(e),
+      requestId,
     );
   }
   return { text: buildStatement(events.length), values, name: `audit_append_${events.length}` };
@@ -130,13 +140,13 @@ function buildStatement(n: number): string {
   const cached = statements.get(n);
   if (cached) return cached;
   const input = Array.from({ length: n }, (_, k) => {
-    const b = 1 + k * 10;
-    return `(${k + 1}, $${b + 1}::uuid, $${b + 2}::timestamptz, $${b + 3}::text, $${b + 4}::text, $${b + 5}::text, $${b + 6}::text, $${b + 7}::text, $${b + 8}::text, $${b + 9}::jsonb, $${b + 10}::text)`;
+    const b = 1 + k * 11;
+    return `(${k + 1}, $${b + 1}::uuid, $${b + 2}::timestamptz, $${b + 3}::text, $${b + 4}::text, $${b + 5}::text, $${b + 6}::text, $${b + 7}::text, $${b + 8}::text, $${b + 9}::jsonb, $${b + 10}::text, $${b + 11}::text)`;
   }).join(",\n      ");
   const text = `
     WITH RECURSIVE head AS (
       SELECT seq, hash FROM audit_heads WHERE org_id = $1::uuid FOR UPDATE
-    ), input(k, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data, canonical) AS (
+    ), input(k, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip, data, canonical, request_id) AS (
       VALUES ${input}
     ), chain(k, seq, prev_hash, hash) AS (
       SELECT i.k, head.seq + 1, head.hash,
@@ -148,9 +158,9 @@ function buildStatement(n: number): string {
       FROM chain c JOIN input i ON i.k = c.k + 1
     ), ins AS (
       INSERT INTO audit_events (org_id, seq, id, occurred_at, actor_type, actor_id, action,
-                                target_type, target_id, ip, data, prev_hash, hash)
+                                target_type, target_id, ip, data, prev_hash, hash, request_id)
       SELECT $1::uuid, c.seq, i.id, i.occurred_at, i.actor_type, i.actor_id, i.action,
-             i.target_type, i.target_id, i.ip, i.data, c.prev_hash, c.hash
+             i.target_type, i.target_id, i.ip, i.data, c.prev_hash, c.hash, i.request_id
       FROM chain c JOIN input i ON i.k = c.k
       RETURNING seq, hash, id
     ), tip AS (

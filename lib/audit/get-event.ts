@@ -68,6 +68,7 @@ export async function getAuditEvent(ctx: OrgContext, seq: number): Promise<Audit
     return {
       ...e,
       actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null,
+      request_id: row.requestId,
       canonical,
       recomputed_hash: recomputed,
       hash_matches: recomputed === e.hash,

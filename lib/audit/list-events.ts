@@ -14,6 +14,8 @@ export type AuditEventView = {
   event: HashedEvent;
   /** Who the actor is, when this organization can still see them (a member's email, a key's name). */
   actor_label: string | null;
+  /** The HTTP request that wrote it (its problem+json request_id / X-Request-Id); not part of the hash. */
+  request_id: string | null;
 };
 
 export type AuditEventPage = { events: AuditEventView[]; next_cursor: string | null };
@@ -27,6 +29,7 @@ export function eventFilterWhere(orgId: string, q: Filters): Prisma.AuditEventWh
   if (q.action) where.action = q.action.endsWith(".*") ? { startsWith: q.action.slice(0, -1) } : q.action;
   if (q.target_type) where.targetType = q.target_type;
   if (q.target_id) where.targetId = q.target_id;
+  if (q.request_id) where.requestId = q.request_id;
   if (q.from || q.to) where.occurredAt = { ...(q.from ? { gte: q.from } : {}), ...(q.to ? { lt: q.to } : {}) };
   return where;
 }
@@ -65,16 +68,18 @@ export async function listAuditEvents(ctx: OrgContext, query: ListEventsQuery): 
     const where = eventFilterWhere(ctx.org.id, query);
     if (query.cursor) where.seq = { lt: BigInt(query.cursor) };
     const rows = await tx.auditEvent.findMany({ where, orderBy: { seq: "desc" }, take: query.limit + 1 });
-    const page = rows.slice(0, query.limit).map(chainedEventOf);
+    const kept = rows.slice(0, query.limit);
+    const page = kept.map(chainedEventOf);
     const labels = await actorLabels(
       tx,
       ctx.org.id,
       page.map((e) => e.event),
     );
     return {
-      events: page.map((e) => ({
+      events: page.map((e, i) => ({
         ...e,
         actor_label: e.event.actor.id ? (labels.get(e.event.actor.id) ?? null) : null,
+        request_id: kept[i]!.requestId,
       })),
       next_cursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
     };

@@ -51,6 +51,13 @@ export const listEventsQuerySchema = z
     action: optional(eventName),
     target_type: optional(z.string().trim().min(1).max(100)),
     target_id: optional(z.string().trim().min(1).max(200)),
+    /** Events written by one HTTP request (the request_id of its problem+json or X-Request-Id). */
+    request_id: optional(
+      z
+        .string()
+        .trim()
+        .regex(/^[0-9A-Za-z:._-]{1,100}$/, "must be a request id"),
+    ),
     /** Events with a seq below this one (the `next_cursor` of the previous page). */
     cursor: optional(z.string().regex(/^\d{1,15}$/, "must be the next_cursor of a previous page")),
     limit: limit(200, 50),

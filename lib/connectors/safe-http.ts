@@ -8,14 +8,14 @@ import ipaddr from "ipaddr.js";
 import { AppError, type ErrorCode } from "../errors";
 import { sensitiveKeyMatcher } from "../security/redact";
 import { checkAddress, parseCidrList, type Cidr } from "./address-policy";
-import { hostAllowed, parseDomainAllowlist, type DomainRule } from "./domain-allowlist";
+import { effectivePort, hostAllowed, parseDomainAllowlist, type DomainRule } from "./domain-allowlist";
 
 /**
  * The SSRF-safe outbound HTTP client behind the http_proxy connector.
  *
  * Every hop (the first request and each redirect, followed by hand) is
- * admitted in order: scheme (http/https), host in the organization's domain
- * allowlist, then every address the host resolves to must pass
+ * admitted in order: scheme (http/https), host and port in the organization's
+ * domain allowlist (80 and 443 unless an entry names other ports), then every address the host resolves to must pass
  * address-policy.ts. The connection is then pinned to those checked
  * addresses: the request carries a `lookup` that answers only with them, so
  * Node never resolves the name a second time and a DNS answer that changes
@@ -233,10 +233,12 @@ function admitUrl(url: URL, rules: readonly DomainRule[]): string {
   if (url.username !== "" || url.password !== "") {
     throw new SafeHttpError("invalid_request", "URLs must not carry credentials; send them in a header");
   }
-  if (!hostAllowed(url.hostname, rules)) {
-    throw new SafeHttpError("domain_not_allowed", "The host is not in the organization's domain allowlist", {
-      detail: { host: url.hostname },
-    });
+  if (!hostAllowed(url.hostname, effectivePort(url), rules)) {
+    throw new SafeHttpError(
+      "domain_not_allowed",
+      "The host and port are not in the organization's domain allowlist (without a port, an entry allows 80 and 443)",
+      { detail: { host: url.hostname, port: effectivePort(url) } },
+    );
   }
   return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
 }

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import { detectInjection, type InjectionResult } from "../security/injection";
 import { redactPii } from "../security/pii";
-import { redactParams, type RedactionCounts } from "../security/redact";
+import { redactParams, redactSecretsInText, type RedactionCounts } from "../security/redact";
 
 export type ValidatedOutput = {
   text: string;
@@ -17,7 +17,7 @@ export type ValidatedOutput = {
 export type ValidateOutputOptions = {
   /** Maximum length of the returned text, in UTF-16 code units. */
   maxLength: number;
-  /** The organization's extra secret key names (JSON output only). */
+  /** The organization's extra secret key names (JSON keys, and names in text: `name=value`, `name: value`). */
   sensitiveKeys?: readonly string[];
 };
 
@@ -46,7 +46,9 @@ function parseJsonContainer(text: string): unknown {
  * the whole original text (a flag, the text is not altered for it). Redaction
  * runs before truncation so a cut can never leave the unredacted half of a
  * card number or email behind. JSON output is redacted structurally (secret-
- * named keys as well as PII in strings) and re-serialised compactly.
+ * named keys, and secrets and PII inside strings) and re-serialised compactly;
+ * any other body (form-encoded, text, XML, HTML) has secrets written as text
+ * (redactSecretsInText) and PII replaced in place.
  */
 export function validateOutput(text: string, opts: ValidateOutputOptions): ValidatedOutput {
   if (!Number.isInteger(opts.maxLength) || opts.maxLength < 0) {
@@ -65,9 +67,11 @@ export function validateOutput(text: string, opts: ValidateOutputOptions): Valid
     redactions = r.counts;
     format = "json";
   } else {
-    const r = redactPii(text);
+    // Form-encoded, header dumps, .env, XML…: secrets written as text, then PII.
+    const secrets = redactSecretsInText(text, { sensitiveKeys: opts.sensitiveKeys });
+    const r = redactPii(secrets.text);
     redactedText = r.text;
-    redactions = r.counts;
+    redactions = secrets.count > 0 ? { key: secrets.count, ...r.counts } : r.counts;
     format = "text";
   }
   const t = truncate(redactedText, opts.maxLength);

@@ -6,9 +6,10 @@ import { assertSsoCompliant } from "../auth/sso-policy";
 import { AppError } from "../errors";
 import { DEFAULT_MAX_BODY_BYTES, assertStorableStrings, readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
-import { problemResponse, toProblem } from "./problem";
+import { toProblem } from "./problem";
 import { parseOr422 } from "../validation";
 import { env } from "../env";
+import { withRequestId } from "../log";
 import { metrics, routeTemplate, secondsSince } from "../metrics";
 import { touchApiKey } from "../keys/touch-api-key";
 import { verifyApiKey, type Verification } from "../keys/verify-api-key";
@@ -105,8 +106,7 @@ export function route(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- narrowed by the overloads above
   handler: (input: any) => Promise<Result>,
 ): RouteHandler {
-  const handle: RouteHandler = async (req, routeCtx) => {
-    const requestId = randomUUID();
+  const handle = async (req: Request, routeCtx: NextRouteContext, requestId: string): Promise<Response> => {
     let extraHeaders: Record<string, string> = {};
     try {
       const ip = clientIpFrom(req.headers);
@@ -187,9 +187,11 @@ export function route(
       return withHeaders(toProblem(e, requestId), extraHeaders);
     }
   };
+  // Everything the request does (log lines, audit events) carries its id.
   const timed: RouteHandler = async (req, routeCtx) => {
     const started = performance.now();
-    const res = await handle(req, routeCtx);
+    const requestId = randomUUID();
+    const res = await withRequestId(requestId, () => handle(req, routeCtx, requestId));
     observeRequest(req, routeCtx, res.status, started);
     return res;
   };
@@ -329,9 +331,4 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 export const STEP_UP_HEADER = "x-warden-step-up";
 export function stepUpIdOf(req: Request): string | null {
   return req.headers.get(STEP_UP_HEADER) ?? new URL(req.url).searchParams.get("step_up");
-}
-
-/** For route files: answer unsupported methods with a problem, not Next's empty 405. */
-export function methodNotAllowed(): Response {
-  return problemResponse(new AppError("method_not_allowed", "Method not allowed"), randomUUID());
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError, ERROR_STATUS } from "../errors";
+import { withRequestId } from "../log";
 import { systemContext, type OrgContext } from "../rbac/context";
 import { SCIM_CONTENT_TYPE, SCHEMA, ScimError } from "../sso/scim";
 import { touchScimToken, verifyScimToken } from "../sso/scim-tokens";
@@ -37,8 +38,13 @@ export function scimBase(req: Request): string {
 export function scimRoute(
   handler: (input: ScimInput) => Promise<ScimReply>,
 ): (req: Request, routeCtx: NextRouteContext) => Promise<Response> {
-  return async (req, routeCtx) => {
+  return (req, routeCtx) => {
     const requestId = randomUUID();
+    // Audit events and log lines written for this request carry its id (lib/log.ts).
+    return withRequestId(requestId, () => handle(req, routeCtx, requestId));
+  };
+
+  async function handle(req: Request, routeCtx: NextRouteContext, requestId: string): Promise<Response> {
     try {
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
       const caller = token ? await verifyScimToken(token) : null;
@@ -72,7 +78,7 @@ export function scimRoute(
     } catch (e) {
       return scimError(e, requestId);
     }
-  };
+  }
 }
 
 /** Any failure as a SCIM error; unknown errors are logged and generic (toProblem decides). */

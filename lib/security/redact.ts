@@ -4,8 +4,9 @@ import { addCounts, isCardNumberValue, piiMarker, redactPii, type PiiKind } from
 
 /**
  * Redaction for storage and logs: values under secret-looking keys are
- * replaced whatever they hold, and PII inside every other string is replaced
- * in place (see pii.ts).
+ * replaced whatever they hold; inside every other string, secrets written as
+ * text (redactSecretsInText: `token=…`, `Authorization: Bearer …`) and PII
+ * (see pii.ts) are replaced in place.
  */
 
 export const DEFAULT_SENSITIVE_KEYS = [
@@ -131,12 +132,12 @@ export function redactParams(value: unknown, opts: RedactOptions = {}): RedactRe
     if (v === null) return null;
     switch (typeof v) {
       case "string": {
-        const r = redactPii(v);
+        const secrets = redactSecretsInText(v, { isSensitive });
+        if (secrets.count > 0) counts.key = (counts.key ?? 0) + secrets.count;
+        const r = redactPii(secrets.text);
         const n = Object.values(r.counts).reduce((a, b) => a + b, 0);
-        if (n > 0) {
-          paths.push(path);
-          addCounts(counts, r.counts);
-        }
+        if (n > 0) addCounts(counts, r.counts);
+        if (n > 0 || secrets.count > 0) paths.push(path);
         return r.text;
       }
       case "number":
@@ -210,4 +211,104 @@ export function redactUrl(raw: string, opts: Pick<RedactOptions, "sensitiveKeys"
       (_m, kind?: string) => `[REDACTED${kind ? `:${kind.slice(3)}` : ""}]`,
     ),
   ).text;
+}
+
+/**
+ * Secrets inside free text, for bodies that are not JSON (form-encoded
+ * `access_token=…&…`, `Authorization: Bearer …` header dumps, `.env` or YAML
+ * `password: …`, XML `<client_secret>…</client_secret>`, a PEM private key).
+ * Names are judged by the same matcher as JSON keys (sensitiveKeyMatcher), so
+ * `access_token`, `client-secret`, `X-Api-Key` and an organization's own names
+ * are caught wherever they appear as a name; credentials after an HTTP auth
+ * scheme (Bearer, Basic) and PEM private keys are caught whatever names them.
+ * Each replaced value becomes REDACTED and counts as a "key" redaction. The
+ * patterns are linear (no nested quantifiers), so a hostile body costs one scan.
+ */
+export function redactSecretsInText(
+  text: string,
+  opts: Pick<RedactOptions, "sensitiveKeys"> & { isSensitive?: SensitiveKeyMatcher } = {},
+): { text: string; count: number } {
+  const isSensitive = opts.isSensitive ?? sensitiveKeyMatcher(opts.sensitiveKeys ?? []);
+  let count = 0;
+  // Every pattern needs a separator, a tag or an auth scheme; most strings have none.
+  if (!/[=:<]|bearer|basic/i.test(text)) return { text, count };
+  const hit = () => {
+    count++;
+    return REDACTED;
+  };
+  let out = text;
+  if (out.includes("PRIVATE KEY-----")) {
+    out = out.replace(PEM_PRIVATE_KEY_RE, () => hit());
+  }
+  out = out.replace(AUTH_SCHEME_RE, (m, scheme: string, cred: string) =>
+    isCredential(scheme, cred) ? `${scheme} ${hit()}` : m,
+  );
+  out = out.replace(XML_ELEMENT_RE, (m, name: string, attrs: string | undefined, value: string) =>
+    value !== REDACTED && value.trim() !== "" && isSensitive(name) ? `<${name}${attrs ?? ""}>${hit()}</${name}>` : m,
+  );
+  out = redactNamedValues(out, isSensitive, hit);
+  return { text: out, count };
+}
+
+const PEM_PRIVATE_KEY_RE =
+  /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[^-]|-(?!----)){0,20000}-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----/g;
+
+// "Bearer <token68>" / "Basic <base64>" (RFC 9110 §11.4 credentials).
+const AUTH_SCHEME_RE = /(?<![A-Za-z0-9])(Bearer|Basic)[ \t]+([A-Za-z0-9\-._~+/]{6,4096}=*)/gi;
+
+function isCredential(scheme: string, cred: string): boolean {
+  if (scheme.toLowerCase() === "basic") {
+    // Base64 of "user:password": decoding must give printable text with a colon.
+    const decoded = Buffer.from(cred, "base64").toString("latin1");
+    return /^[\x20-\x7e]+$/.test(decoded) && decoded.includes(":");
+  }
+  // A token, not an English word after "bearer": digits, punctuation, mixed case or length.
+  return /[0-9\-._~+/=]/.test(cred) || (/[a-z]/.test(cred) && /[A-Z]/.test(cred.slice(1))) || cred.length >= 20;
+}
+
+const XML_ELEMENT_RE = /<([A-Za-z_][\w.:-]{0,63})(\s[^<>]{0,512})?>([^<]{0,8192})<\/\1>/g;
+
+// A name, bare or quoted, then "=" or ":" (form fields, query strings, header
+// lines, .env, YAML, JSON that did not parse). The value's extent is found by
+// hand from there, so a pair nested in another value is still seen.
+const NAME_SEP_RE = /(?<![A-Za-z0-9_.\-])(["']?)([A-Za-z_][A-Za-z0-9_.\-]{0,63})\1[ \t]*([=:])[ \t]*/g;
+const MAX_VALUE = 8192;
+const ALREADY_REDACTED_RE = /^(?:[A-Za-z]{1,32} )?\[REDACTED\]/;
+
+function redactNamedValues(text: string, isSensitive: SensitiveKeyMatcher, hit: () => string): string {
+  let out = "";
+  let copied = 0;
+  NAME_SEP_RE.lastIndex = 0;
+  for (let m = NAME_SEP_RE.exec(text); m !== null; m = NAME_SEP_RE.exec(text)) {
+    const name = m[2]!;
+    if (!isSensitive(name)) continue;
+    const start = m.index + m[0].length;
+    // "Authorization: Bearer [REDACTED]": the credential is already gone.
+    if (ALREADY_REDACTED_RE.test(text.slice(start, start + 64 + REDACTED.length))) continue;
+    const first = text[start];
+    let valueStart = start;
+    let valueEnd: number;
+    if (first === '"' || first === "'") {
+      valueStart = start + 1;
+      valueEnd = valueStart;
+      while (
+        valueEnd < text.length &&
+        valueEnd - valueStart < MAX_VALUE &&
+        text[valueEnd] !== first &&
+        text[valueEnd] !== "\n"
+      )
+        valueEnd++;
+    } else {
+      const stop = m[3] === ":" ? /[\r\n,;}\]<"']/ : /[\s&;,<>"'}\]]/;
+      valueEnd = start;
+      while (valueEnd < text.length && valueEnd - start < MAX_VALUE && !stop.test(text[valueEnd]!)) valueEnd++;
+      while (valueEnd > start && /[ \t]/.test(text[valueEnd - 1]!)) valueEnd--;
+    }
+    const value = text.slice(valueStart, valueEnd);
+    if (value.trim() === "") continue;
+    out += text.slice(copied, valueStart) + hit();
+    copied = valueEnd;
+    NAME_SEP_RE.lastIndex = valueEnd;
+  }
+  return out + text.slice(copied);
 }

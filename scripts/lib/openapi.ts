@@ -284,8 +284,12 @@ export async function generateOpenApi(root = process.cwd()): Promise<Generated> 
     const pathNames = [...urlPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
     const item: Record<string, unknown> = {};
     for (const method of METHODS) {
-      const handler = mod[method] as ((...a: unknown[]) => unknown) & { routeSpec?: RouteSpec };
-      if (!handler) continue;
+      const handler = mod[method] as ((...a: unknown[]) => unknown) & {
+        routeSpec?: RouteSpec;
+        methodNotAllowed?: true;
+      };
+      // otherMethods (lib/http/methods.ts): the 405 a route answers for a method it does not implement.
+      if (!handler || handler.methodNotAllowed) continue;
       if (handler.routeSpec) {
         item[method.toLowerCase()] = {
           ...operation(handler.routeSpec, method, pathNames),

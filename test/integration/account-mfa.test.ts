@@ -235,6 +235,7 @@ describe("the second step of sign-in", () => {
     await clearThrottle();
     const p = await passwordStep(user);
     const before = (await events(t.org.id, "auth.sign_in_failed", user.id)).length;
+    const requestIds: string[] = [];
     for (let i = 0; i < 4; i++) {
       const r = await call(secondFactor, {
         method: "POST",
@@ -242,7 +243,11 @@ describe("the second step of sign-in", () => {
         body: { method: "totp", code: "000000" },
       });
       expect(r.status).toBe(422);
+      requestIds.push(r.json.request_id);
     }
+    // The problem+json's request_id is the failure event's (issue 10, A9).
+    const failures = (await events(t.org.id, "auth.sign_in_failed", user.id)).slice(before);
+    expect(failures.map((e) => e.request_id)).toEqual(requestIds);
     const fifth = await call(secondFactor, {
       method: "POST",
       cookie: p.cookie,

@@ -43,7 +43,7 @@ beforeAll(async () => {
     method: "PATCH",
     cookie: admin,
     org: t.org.slug,
-    body: { http_allowed_domains: ["127.0.0.1"], http_allowed_private_cidrs: ["127.0.0.1/32"] },
+    body: { http_allowed_domains: [`127.0.0.1:${port}`], http_allowed_private_cidrs: ["127.0.0.1/32"] },
   });
   expect(s.status).toBe(200);
   await publishPolicy(t, [
@@ -102,6 +102,17 @@ describe("POST /api/v1/actions/{id}/execute", () => {
     const res = await run(prod, s.json.id);
     expect(res.json.status).toBe("failed");
     expect(res.json.error).toMatch(/^(address_not_allowed|domain_not_allowed)/);
+  });
+
+  it("an allowed address is dialled only on the ports its entry names (not 5432, not another local port)", async () => {
+    const before = hits.length;
+    for (const url of ["http://127.0.0.1:5432/", `http://127.0.0.1:${port === 65535 ? 1 : port + 1}/`]) {
+      const s = await submitHttp(prod, { url, method: "GET" });
+      const res = await run(prod, s.json.id);
+      expect(res.json.status).toBe("failed");
+      expect(res.json.error).toMatch(/^domain_not_allowed/);
+    }
+    expect(hits.length).toBe(before);
   });
 
   it("a host outside the organization's allowlist is refused before connecting", async () => {

@@ -92,6 +92,89 @@ describe("the tenancy wall in the catalog", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("every foreign key into a tenant table names org_id on both sides, paired (no reference across organizations)", async () => {
+    const fks = await q<{ conname: string; from: string; to: string; cols: string[]; refs: string[] }>(`
+      SELECT con.conname, con.conrelid::regclass::text AS from, con.confrelid::regclass::text AS to,
+             array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+                   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
+             array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refs
+      FROM pg_constraint con
+      WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = con.confrelid AND a.attname = 'org_id' AND NOT a.attisdropped)`);
+    expect(fks.length).toBeGreaterThan(10);
+    const offenders = fks
+      .filter((fk) => {
+        const i = fk.cols.indexOf("org_id");
+        return i < 0 || fk.refs[i] !== "org_id";
+      })
+      .map((fk) => `${fk.from}.${fk.conname} (${fk.cols.join(", ")}) → ${fk.to} (${fk.refs.join(", ")})`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("a key cannot name another organization's key as its creator or successor, nor can a policy version", async () => {
+    const client = await owner().connect();
+    try {
+      await client.query("BEGIN");
+      const orgs = await client.query<{ id: string }>(
+        `INSERT INTO organizations (id, slug, name) VALUES (gen_random_uuid(), 'fk-a-' || md5(random()::text), 'A'),
+           (gen_random_uuid(), 'fk-b-' || md5(random()::text), 'B') RETURNING id`,
+      );
+      const [a, b] = orgs.rows.map((r) => r.id);
+      const key = async (org: string) =>
+        (
+          await client.query<{ id: string }>(
+            `INSERT INTO api_keys (org_id, environment, secret_hash, last4, name, scopes)
+             VALUES ($1, 'test', repeat('a', 64), 'abcd', 'k', '{agents:read}') RETURNING id`,
+            [org],
+          )
+        ).rows[0]!.id;
+      const keyA = await key(a!);
+      const keyB = await key(b!);
+      const refused = async (sql: string, params: unknown[]) => {
+        await client.query("SAVEPOINT s");
+        const err = await client.query(sql, params).then(
+          () => null,
+          (e: { code?: string }) => e,
+        );
+        await client.query("ROLLBACK TO SAVEPOINT s");
+        return err?.code;
+      };
+      for (const col of ["created_by_key_id", "replaced_by"]) {
+        expect(await refused(`UPDATE api_keys SET ${col} = $1 WHERE id = $2`, [keyB, keyA]), col).toBe("23503");
+      }
+      for (const col of ["created_by_key_id", "published_by_key_id"]) {
+        expect(
+          await refused(
+            `INSERT INTO policy_versions (org_id, version, rules, status, ${col}) VALUES ($1, 1, '[]', 'draft', $2)`,
+            [a, keyB],
+          ),
+          col,
+        ).toBe("23503");
+      }
+      // The same organization's key is accepted.
+      expect(await refused(`UPDATE api_keys SET created_by_key_id = $1 WHERE id = $2`, [keyA, keyA])).toBeUndefined();
+    } finally {
+      await client.query("ROLLBACK");
+      client.release();
+    }
+  });
+
+  it("a key column cleared by ON DELETE SET NULL never clears org_id", async () => {
+    // A composite (org_id, x) key with plain SET NULL would null org_id too (refused by NOT NULL at delete time).
+    const rows = await q<{ conname: string; setnull: string[] | null; cols: string[] }>(`
+      SELECT con.conname,
+             array(SELECT a.attname::text FROM unnest(con.confdelsetcols) n JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = n) AS setnull,
+             array(SELECT a.attname::text FROM unnest(con.conkey) n JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = n) AS cols
+      FROM pg_constraint con
+      WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace AND con.confdeltype = 'n'`);
+    const offenders = rows.filter(
+      (r) =>
+        r.cols.includes("org_id") && (r.setnull === null || r.setnull.length === 0 || r.setnull.includes("org_id")),
+    );
+    expect(offenders.map((r) => r.conname)).toEqual([]);
+  });
+
   it("cross-tenant lookups are SECURITY DEFINER with a pinned search_path, owned by warden_lookup, not executable by PUBLIC", async () => {
     const fns = await q<{
       proname: string;

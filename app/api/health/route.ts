@@ -1,5 +1,6 @@
 import { hotPathAnswers } from "@/lib/db/readiness";
 import { log } from "@/lib/log";
+import { otherMethods } from "@/lib/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -17,3 +18,5 @@ export async function GET() {
     { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
   );
 }
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -1,4 +1,5 @@
 import { fullReadiness } from "@/lib/jobs/readiness";
+import { otherMethods } from "@/lib/http/methods";
 
 export const dynamic = "force-dynamic";
 
@@ -15,3 +16,5 @@ export async function GET() {
     { status: r.ok ? 200 : 503, headers: { "cache-control": "no-store" } },
   );
 }
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

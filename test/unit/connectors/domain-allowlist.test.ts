@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
   domainAllowlistSchema,
+  effectivePort,
   hostAllowed,
   parseDomainAllowlist,
   parseDomainRule,
 } from "@/lib/connectors/domain-allowlist";
 
-const allowed = (url: string, list: string[]) => hostAllowed(new URL(url).hostname, parseDomainAllowlist(list));
+const allowed = (url: string, list: string[]) =>
+  hostAllowed(new URL(url).hostname, effectivePort(new URL(url)), parseDomainAllowlist(list));
 
 describe("domain allowlist", () => {
   it("an empty list allows nothing", () => {
@@ -35,9 +37,28 @@ describe("domain allowlist", () => {
     expect(allowed("https://a.example.co/", list)).toBe(false);
   });
 
-  it("the port and userinfo do not affect matching", () => {
-    expect(allowed("https://a.example.com:8443/", ["*.example.com"])).toBe(true);
+  it("an entry without a port allows 80 and 443 only: allowing an address never opens its other ports", () => {
+    expect(allowed("https://a.example.com/", ["*.example.com"])).toBe(true);
+    expect(allowed("http://a.example.com/", ["*.example.com"])).toBe(true);
+    expect(allowed("http://a.example.com:443/", ["*.example.com"])).toBe(true);
+    expect(allowed("https://a.example.com:8443/", ["*.example.com"])).toBe(false);
+    expect(allowed("http://10.0.0.5:5432/", ["10.0.0.5"])).toBe(false);
+    expect(allowed("http://10.0.0.5:6379/", ["10.0.0.5"])).toBe(false);
+    expect(allowed("http://[2001:db8::1]:22/", ["[2001:db8::1]"])).toBe(false);
     expect(allowed("https://example.com@evil.net/", ["example.com"])).toBe(false);
+  });
+
+  it("an entry may name a port or a range, and then allows only those", () => {
+    expect(allowed("http://10.0.0.5:5432/", ["10.0.0.5:5432"])).toBe(true);
+    expect(allowed("http://10.0.0.5/", ["10.0.0.5:5432"])).toBe(false);
+    expect(allowed("https://10.0.0.5/", ["10.0.0.5:5432"])).toBe(false);
+    expect(allowed("https://10.0.0.5:5433/", ["10.0.0.5:5432"])).toBe(false);
+    expect(allowed("https://a.example.com:8050/", ["*.example.com:8000-8099"])).toBe(true);
+    expect(allowed("https://a.example.com:8100/", ["*.example.com:8000-8099"])).toBe(false);
+    expect(allowed("https://[2001:db8::1]:8443/", ["[2001:db8::1]:8443"])).toBe(true);
+    expect(allowed("https://[2001:db8::1]/", ["[2001:db8::1]:8443", "[2001:db8::1]"])).toBe(true);
+    expect(allowed("http://example.com:80/", ["example.com:80"])).toBe(true);
+    expect(allowed("https://example.com/", ["example.com:80"])).toBe(false);
   });
 
   it("IDN hosts compare as punycode", () => {
@@ -49,7 +70,9 @@ describe("domain allowlist", () => {
     expect(allowed("http://2130706433/", ["127.0.0.1"])).toBe(true);
     expect(allowed("http://[::FFFF:127.0.0.1]/", ["[::ffff:7f00:1]"])).toBe(true);
     expect(parseDomainRule("*.0.0.1")).toBeNull();
-    expect(hostAllowed("10.0.0.1", [{ kind: "wildcard", suffix: "0.0.1" }])).toBe(false);
+    expect(hostAllowed("10.0.0.1", 443, [{ kind: "wildcard", suffix: "0.0.1", ports: [{ from: 1, to: 65535 }] }])).toBe(
+      false,
+    );
   });
 
   it.each([
@@ -59,7 +82,15 @@ describe("domain allowlist", () => {
     "*.com",
     "*.10.0.0.1",
     "example.com/path",
-    "example.com:443",
+    "example.com:",
+    "example.com:0",
+    "example.com:65536",
+    "example.com:9-5",
+    "example.com:80,443",
+    "example.com:http",
+    "2001:db8::1",
+    "2001:db8::1:80",
+    "[2001:db8::1]x",
     "user@example.com",
     "exa mple.com",
     "a.*.example.com",
@@ -70,8 +101,17 @@ describe("domain allowlist", () => {
   });
 
   it("normalises entries as URL hosts", () => {
-    expect(parseDomainRule(" Example.COM. ")).toEqual({ kind: "exact", host: "example.com" });
-    expect(parseDomainRule("*.Example.com")).toEqual({ kind: "wildcard", suffix: "example.com" });
-    expect(parseDomainRule("0x7f.1")).toEqual({ kind: "exact", host: "127.0.0.1" });
+    const web = [
+      { from: 80, to: 80 },
+      { from: 443, to: 443 },
+    ];
+    expect(parseDomainRule(" Example.COM. ")).toEqual({ kind: "exact", host: "example.com", ports: web });
+    expect(parseDomainRule("*.Example.com")).toEqual({ kind: "wildcard", suffix: "example.com", ports: web });
+    expect(parseDomainRule("0x7f.1")).toEqual({ kind: "exact", host: "127.0.0.1", ports: web });
+    expect(parseDomainRule("0x7f.1:5432")).toEqual({
+      kind: "exact",
+      host: "127.0.0.1",
+      ports: [{ from: 5432, to: 5432 }],
+    });
   });
 });

@@ -42,6 +42,15 @@ beforeAll(async () => {
           echo: body,
         }),
       );
+    } else if (req.url === "/form") {
+      res.setHeader("content-type", "application/x-www-form-urlencoded");
+      res.end("access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo&token_type=bearer&refresh_token=r1");
+    } else if (req.url === "/text") {
+      res.setHeader("content-type", "text/plain");
+      res.end("upstream said: Authorization: Bearer sk_live_51HxYz\nX-Api-Key: key-42\nemail ops@example.com\nok");
+    } else if (req.url === "/xml") {
+      res.setHeader("content-type", "application/xml");
+      res.end("<auth><client_secret>s3cr3t</client_secret><user>u</user></auth>");
     } else if (req.url === "/missing") {
       res.statusCode = 404;
       res.end("no such thing");
@@ -115,7 +124,7 @@ describe("http_proxy params", () => {
 });
 
 describe("sandbox http_proxy", () => {
-  const org = { allowDomains: ["api.example.com", "127.0.0.1"] };
+  const org = { allowDomains: ["api.example.com", "127.0.0.1:1024-65535"] };
 
   it("records the request, redacted, and sends nothing", async () => {
     const c = connectorFor("http_proxy", "development", { resolve: noDns });
@@ -166,7 +175,7 @@ describe("sandbox http_proxy", () => {
 });
 
 describe("live http_proxy", () => {
-  const org = { allowDomains: ["127.0.0.1"], allowPrivateCidrs: ["127.0.0.1/32"] };
+  const org = { allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: ["127.0.0.1/32"] };
 
   it("executes through safeRequest and validates the output", async () => {
     const c = connectorFor("http_proxy", "production");
@@ -193,6 +202,66 @@ describe("live http_proxy", () => {
     expect(api.requests.at(-1)?.headers["content-type"]).toBe("application/json");
   });
 
+  it.each([
+    ["form-encoded", "/form", "access_token=[REDACTED]&scope=repo&token_type=[REDACTED]&refresh_token=[REDACTED]", 3],
+    [
+      "plain text",
+      "/text",
+      "upstream said: Authorization: Bearer [REDACTED]\nX-Api-Key: [REDACTED]\nemail [REDACTED:email]\nok",
+      2,
+    ],
+    ["XML", "/xml", "<auth><client_secret>[REDACTED]</client_secret><user>u</user></auth>", 1],
+  ])("redacts secrets in a %s response body", async (_, path, expected, keys) => {
+    const c = connectorFor("http_proxy", "production");
+    const r = (await c.execute(
+      { id: "a", tool: "http_proxy", params: { url: `http://127.0.0.1:${api.port}${path}` } },
+      org,
+    )) as LiveResult;
+    expect(r.output.format).toBe("text");
+    expect(r.output.text).toBe(expected);
+    expect(r.output.redactions.key).toBe(keys);
+  });
+
+  it("records a form-encoded request body with its secrets redacted", async () => {
+    const c = connectorFor("http_proxy", "production");
+    const r = (await c.execute(
+      {
+        id: "a",
+        tool: "http_proxy",
+        params: {
+          url: `http://127.0.0.1:${api.port}/json`,
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: "grant_type=client_credentials&client_id=abc&client_secret=shh-123",
+        },
+      },
+      org,
+    )) as LiveResult;
+    expect(r.request.body).toBe("grant_type=client_credentials&client_id=abc&client_secret=[REDACTED]");
+    // The upstream still received the real body.
+    expect(api.requests.at(-1)?.body).toContain("client_secret=shh-123");
+  });
+
+  it("dials only the ports an allow rule names: an allowed address alone opens 80 and 443, not the receiver's port", async () => {
+    const c = connectorFor("http_proxy", "production");
+    const before = recorder.connections();
+    for (const allowDomains of [["127.0.0.1"], [`127.0.0.1:${recorder.port === 65535 ? 1 : recorder.port + 1}`]]) {
+      const e = await rejection(
+        c.execute(
+          { id: "a", tool: "http_proxy", params: { url: `http://127.0.0.1:${recorder.port}/` } },
+          { allowDomains, allowPrivateCidrs: ["127.0.0.1/32"] },
+        ),
+      );
+      expect((e as SafeHttpError).reason).toBe("domain_not_allowed");
+    }
+    expect(recorder.connections()).toBe(before);
+    const ok = (await c.execute(
+      { id: "a", tool: "http_proxy", params: { url: `http://127.0.0.1:${api.port}/json` } },
+      { allowDomains: [`127.0.0.1:${api.port}`], allowPrivateCidrs: ["127.0.0.1/32"] },
+    )) as LiveResult;
+    expect(ok.response.status).toBe(200);
+  });
+
   it("returns upstream error statuses as results and applies the output cap", async () => {
     const c = connectorFor("http_proxy", "production");
     const missing = (await c.execute(
@@ -213,7 +282,7 @@ describe("live http_proxy", () => {
     const e = await rejection(
       c.execute(
         { id: "a", tool: "http_proxy", params: { url: `http://127.0.0.1:${recorder.port}/` } },
-        { allowDomains: ["127.0.0.1"] },
+        { allowDomains: ["127.0.0.1:1024-65535"] },
       ),
     );
     expect(e).toBeInstanceOf(SafeHttpError);

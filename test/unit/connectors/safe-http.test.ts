@@ -92,7 +92,7 @@ describe("hostile destinations are refused before a socket connects", () => {
     "[fc00::1]",
     "localhost",
     "*.rebind.test",
-  ];
+  ].map((host) => `${host}:1-65535`);
 
   it.each([
     "http://127.0.0.1:PORT/",
@@ -130,12 +130,12 @@ describe("hostile destinations are refused before a socket connects", () => {
 
   it.each([
     ["loopback", ["127.0.0.1"]],
-    ["a second loopback address", ["127.0.0.2"]],
+    ["a second loopback address", ["127.0.0.2:1-65535"]],
     ["IPv6 loopback", ["::1"]],
     ["IPv4-mapped loopback", ["::ffff:127.0.0.1"]],
     ["a public and a private answer together", ["93.184.216.34", "127.0.0.1"]],
-    ["the metadata address", ["169.254.169.254"]],
-    ["RFC 1918", ["10.0.0.1"]],
+    ["the metadata address", ["169.254.169.254:1-65535"]],
+    ["RFC 1918", ["10.0.0.1:1-65535"]],
     ["CGNAT", ["100.64.0.1"]],
     ["a non-IP answer", ["not-an-ip"]],
   ])("a host name that resolves to %s", async (_label, answer) => {
@@ -156,11 +156,15 @@ describe("hostile destinations are refused before a socket connects", () => {
   it("an allowed CIDR lifts only exact membership", async () => {
     // 127.0.0.2 is loopback too, but outside 127.0.0.1/32.
     await expectRefused(
-      { url: `http://127.0.0.2:${v4b.port}/`, allowDomains: ["127.0.0.2"], allowPrivateCidrs: ["127.0.0.1/32"] },
+      {
+        url: `http://127.0.0.2:${v4b.port}/`,
+        allowDomains: ["127.0.0.2:1024-65535"],
+        allowPrivateCidrs: ["127.0.0.1/32"],
+      },
       "address_not_allowed",
     );
     await expectRefused(
-      { url: `http://0.0.0.0:${v4.port}/`, allowDomains: ["0.0.0.0"], allowPrivateCidrs: ["0.0.0.0/0"] },
+      { url: `http://0.0.0.0:${v4.port}/`, allowDomains: ["0.0.0.0:1024-65535"], allowPrivateCidrs: ["0.0.0.0/0"] },
       "address_not_allowed",
     );
     expect(v4b.connections()).toBe(0);
@@ -225,7 +229,11 @@ describe("through an allowed loopback server", () => {
   const base = () => `http://127.0.0.1:${api.port}`;
 
   it("succeeds with the address's CIDR allowed and the host allowlisted", async () => {
-    const res = await safeRequest({ url: `${base()}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr });
+    const res = await safeRequest({
+      url: `${base()}/`,
+      allowDomains: ["127.0.0.1:1024-65535"],
+      allowPrivateCidrs: cidr,
+    });
     expect(res).toEqual(expect.objectContaining({ status: 200, body: "hello", url: `${base()}/`, redirects: [] }));
   });
 
@@ -240,7 +248,7 @@ describe("through an allowed loopback server", () => {
     const before = api.connections();
     const res = await safeRequest({
       url: `http://api.warden.test:${api.port}/`,
-      allowDomains: ["*.warden.test"],
+      allowDomains: ["*.warden.test:1024-65535"],
       allowPrivateCidrs: ["127.0.0.0/8"],
       resolve: rebinding,
     });
@@ -251,12 +259,12 @@ describe("through an allowed loopback server", () => {
   });
 
   it.each([
-    ["another loopback address", (p: number) => `http://127.0.0.2:${p}/`, ["127.0.0.2"]],
-    ["the same address in decimal", (p: number) => `http://2130706434:${p}/`, ["127.0.0.2"]],
-    ["the metadata service", () => "http://169.254.169.254/latest/meta-data/", ["169.254.169.254"]],
-    ["RFC 1918", () => "http://10.0.0.1/", ["10.0.0.1"]],
-    ["IPv6 loopback", (p: number) => `http://[::1]:${p}/`, ["[::1]"]],
-    ["unspecified", (p: number) => `http://0.0.0.0:${p}/`, ["0.0.0.0"]],
+    ["another loopback address", (p: number) => `http://127.0.0.2:${p}/`, ["127.0.0.2:1-65535"]],
+    ["the same address in decimal", (p: number) => `http://2130706434:${p}/`, ["127.0.0.2:1-65535"]],
+    ["the metadata service", () => "http://169.254.169.254/latest/meta-data/", ["169.254.169.254:1-65535"]],
+    ["RFC 1918", () => "http://10.0.0.1/", ["10.0.0.1:1-65535"]],
+    ["IPv6 loopback", (p: number) => `http://[::1]:${p}/`, ["[::1]:1-65535"]],
+    ["unspecified", (p: number) => `http://0.0.0.0:${p}/`, ["0.0.0.0:1-65535"]],
   ])("a redirect from it to %s is refused", async (_label, target, extraAllow) => {
     const port = v4b.port;
     const to = encodeURIComponent(target(port));
@@ -264,7 +272,7 @@ describe("through an allowed loopback server", () => {
     await expectRefused(
       {
         url: `${base()}/redirect?to=${to}`,
-        allowDomains: ["127.0.0.1", ...extraAllow],
+        allowDomains: ["127.0.0.1:1024-65535", ...extraAllow],
         allowPrivateCidrs: cidr,
       },
       "address_not_allowed",
@@ -278,7 +286,7 @@ describe("through an allowed loopback server", () => {
     await expectRefused(
       {
         url: `${base()}/redirect?to=${encodeURIComponent(`http://internal.warden.test:${v4b.port}/`)}`,
-        allowDomains: ["127.0.0.1", "*.warden.test"],
+        allowDomains: ["127.0.0.1:1024-65535", "*.warden.test:1024-65535"],
         allowPrivateCidrs: cidr,
         resolve: fixed("127.0.0.2"),
       },
@@ -291,7 +299,7 @@ describe("through an allowed loopback server", () => {
     await expectRefused(
       {
         url: `${base()}/redirect?to=${encodeURIComponent("http://evil.example/")}`,
-        allowDomains: ["127.0.0.1"],
+        allowDomains: ["127.0.0.1:1024-65535"],
         allowPrivateCidrs: cidr,
       },
       "domain_not_allowed",
@@ -300,7 +308,7 @@ describe("through an allowed loopback server", () => {
       await expectRefused(
         {
           url: `${base()}/redirect?to=${encodeURIComponent(to)}`,
-          allowDomains: ["127.0.0.1"],
+          allowDomains: ["127.0.0.1:1024-65535"],
           allowPrivateCidrs: cidr,
         },
         "scheme_not_allowed",
@@ -308,11 +316,39 @@ describe("through an allowed loopback server", () => {
     }
   });
 
+  it("a redirect to a port the allow rules do not name is refused before connecting", async () => {
+    const before = other.connections();
+    for (const allowDomains of [[`127.0.0.1:${api.port}`], [`127.0.0.1:${api.port}`, "127.0.0.1"]]) {
+      await expectRefused(
+        {
+          url: `${base()}/redirect?to=${encodeURIComponent(`http://127.0.0.1:${other.port}/`)}`,
+          allowDomains,
+          allowPrivateCidrs: cidr,
+        },
+        "domain_not_allowed",
+      );
+    }
+    expect(other.connections()).toBe(before);
+  });
+
+  it("an allowed address without a port is not dialled on another port (e.g. 5432)", async () => {
+    const before = api.connections();
+    await expectRefused(
+      { url: `${base()}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      "domain_not_allowed",
+    );
+    await expectRefused(
+      { url: "http://127.0.0.1:5432/", allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      "domain_not_allowed",
+    );
+    expect(api.connections()).toBe(before);
+  });
+
   it("follows allowed redirects and reports them", async () => {
     const to = `http://127.0.0.1:${other.port}/there`;
     const res = await safeRequest({
       url: `${base()}/redirect?to=${encodeURIComponent(to)}`,
-      allowDomains: ["127.0.0.1"],
+      allowDomains: ["127.0.0.1:1024-65535"],
       allowPrivateCidrs: cidr,
     });
     expect(res.status).toBe(200);
@@ -324,12 +360,12 @@ describe("through an allowed loopback server", () => {
   it("caps redirect hops", async () => {
     const before = api.requests.length;
     await expectRefused(
-      { url: `${base()}/loop`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr, maxRedirects: 3 },
+      { url: `${base()}/loop`, allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr, maxRedirects: 3 },
       "too_many_redirects",
     );
     expect(api.requests.length - before).toBe(4);
     await expectRefused(
-      { url: `${base()}/loop`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr, maxRedirects: 0 },
+      { url: `${base()}/loop`, allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr, maxRedirects: 0 },
       "too_many_redirects",
     );
   });
@@ -337,7 +373,7 @@ describe("through an allowed loopback server", () => {
   it("rewrites POST to GET on 302/303 and keeps it on 307", async () => {
     const echo = encodeURIComponent(`${base()}/echo`);
     const opts = {
-      allowDomains: ["127.0.0.1"],
+      allowDomains: ["127.0.0.1:1024-65535"],
       allowPrivateCidrs: cidr,
       method: "POST" as const,
       body: "payload",
@@ -360,7 +396,7 @@ describe("through an allowed loopback server", () => {
   it("drops secret headers on a cross-origin redirect and keeps them on the same origin", async () => {
     const headers = { authorization: "Bearer s3cret", "x-api-key": "k", cookie: "a=b", "x-trace": "t" };
     const opts = {
-      allowDomains: ["127.0.0.1", "localhost"],
+      allowDomains: ["127.0.0.1:1024-65535", "localhost:1024-65535"],
       allowPrivateCidrs: cidr,
       headers,
       resolve: fixed("127.0.0.1"),
@@ -384,7 +420,7 @@ describe("through an allowed loopback server", () => {
   it("sanitises request headers: no Host override, no hop-by-hop, identity encoding", async () => {
     const res = await safeRequest({
       url: `${base()}/echo`,
-      allowDomains: ["127.0.0.1"],
+      allowDomains: ["127.0.0.1:1024-65535"],
       allowPrivateCidrs: cidr,
       method: "POST",
       body: "abc",
@@ -424,14 +460,14 @@ describe("through an allowed loopback server", () => {
   });
 
   it("refuses header injection and unknown methods", async () => {
-    const opts = { url: `${base()}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr };
+    const opts = { url: `${base()}/`, allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr };
     await expectRefused({ ...opts, headers: { "x-a": "1\r\nx-b: 2" } }, "invalid_request");
     await expectRefused({ ...opts, headers: { "bad name": "1" } }, "invalid_request");
     await expectRefused({ ...opts, method: "TRACE" as never }, "invalid_request");
   });
 
   it("caps the response size by Content-Length, while streaming, and at the exact limit", async () => {
-    const opts = { allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr, maxResponseBytes: 1000 };
+    const opts = { allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr, maxResponseBytes: 1000 };
     const e = await expectRefused({ ...opts, url: `${base()}/big?n=5000` }, "response_too_large");
     expect(e.code).toBe("payload_too_large");
     await expectRefused({ ...opts, url: `${base()}/big?n=5000&chunked` }, "response_too_large");
@@ -445,7 +481,7 @@ describe("through an allowed loopback server", () => {
   });
 
   it("caps decompressed size when the server compresses anyway", async () => {
-    const opts = { allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr, maxResponseBytes: 64 * 1024 };
+    const opts = { allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr, maxResponseBytes: 64 * 1024 };
     // 8 MiB of "a" gzips to ~8 KiB: small on the wire, large in memory.
     await expectRefused({ ...opts, url: `${base()}/gzip?n=${8 * 1024 * 1024}` }, "response_too_large");
     const ok = await safeRequest({ ...opts, url: `${base()}/gzip?n=100` });
@@ -454,12 +490,16 @@ describe("through an allowed loopback server", () => {
   });
 
   it("decodes the declared charset", async () => {
-    const res = await safeRequest({ url: `${base()}/latin1`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr });
+    const res = await safeRequest({
+      url: `${base()}/latin1`,
+      allowDomains: ["127.0.0.1:1024-65535"],
+      allowPrivateCidrs: cidr,
+    });
     expect(res.body).toBe("café");
   });
 
   it("times out waiting for headers, for a trickling body, and for DNS", async () => {
-    const opts = { allowDomains: ["127.0.0.1", "slow.test"], allowPrivateCidrs: cidr, timeoutMs: 300 };
+    const opts = { allowDomains: ["127.0.0.1:1024-65535", "slow.test"], allowPrivateCidrs: cidr, timeoutMs: 300 };
     const started = Date.now();
     const e = await expectRefused({ ...opts, url: `${base()}/hang` }, "timeout");
     expect(Date.now() - started).toBeLessThan(2000);
@@ -470,12 +510,12 @@ describe("through an allowed loopback server", () => {
 
   it("reports connect and resolution failures, and a body cut short", async () => {
     await expectRefused(
-      { url: `${base()}/cut`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      { url: `${base()}/cut`, allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr },
       "connect_failed",
     );
     const port = await closedPort();
     await expectRefused(
-      { url: `http://127.0.0.1:${port}/`, allowDomains: ["127.0.0.1"], allowPrivateCidrs: cidr },
+      { url: `http://127.0.0.1:${port}/`, allowDomains: ["127.0.0.1:1024-65535"], allowPrivateCidrs: cidr },
       "connect_failed",
     );
     await expectRefused(

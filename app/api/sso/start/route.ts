@@ -5,6 +5,7 @@ import { bindingCookie, publicOrigin, seeOther, sessionCookieFromHeader } from "
 import { REQUEST_TTL_SECONDS, limitSsoStart, startSso } from "@/lib/sso/flow";
 import { SsoError } from "@/lib/sso/profile";
 import { startQuerySchema } from "@/lib/sso/schemas";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * "Continue with SSO" (a plain GET form on the login page) and the admin's
@@ -43,3 +44,5 @@ export const GET = route({ public: true }, async ({ req, ip }) => {
     return seeOther(req, back);
   }
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -4,6 +4,7 @@ import { updateProfileSchema } from "@/lib/account/schemas";
 import { listSessions } from "@/lib/account/sessions";
 import { mfaLockState } from "@/lib/auth/mfa-throttle";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** The signed-in person: profile, factors, recovery codes left, sessions, whether the second step is locked. */
 export const GET = route({ signedIn: true }, async ({ user }) => {
@@ -25,3 +26,5 @@ export const GET = route({ signedIn: true }, async ({ user }) => {
 export const PATCH = route({ signedIn: true, body: updateProfileSchema }, async ({ user, body }) => ({
   body: await updateProfile(user, body),
 }));
+
+export const { POST, PUT, DELETE, OPTIONS } = otherMethods("GET", "PATCH");

@@ -3,6 +3,7 @@ import { listActions } from "@/lib/actions/get-action";
 import { MAX_ACTION_BODY_BYTES } from "@/lib/actions/schemas";
 import { submitAction } from "@/lib/actions/submit-action";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * An agent asks before it acts. 201 with the decision (allow / deny /
@@ -28,3 +29,5 @@ export const POST = route(
 export const GET = route({ permission: "actions:read" }, async ({ ctx, req }) => ({
   body: await listActions(ctx, Object.fromEntries(new URL(req.url).searchParams)),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,5 +1,6 @@
 import { createPolicyDraft, createPolicySchema, listPolicyVersions } from "@/lib/policy/versions";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "policies:read" }, async ({ ctx }) => ({
   body: { versions: await listPolicyVersions(ctx) },
@@ -13,3 +14,5 @@ export const POST = route(
     body: await createPolicyDraft(ctx, body),
   }),
 );
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -3,6 +3,7 @@ import { membershipsOf } from "@/lib/auth/principal";
 import { endSession } from "@/lib/auth/sessions";
 import { secureCookies } from "@/lib/env";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * The signed-in user and their organizations. Also answers a session that is
@@ -47,3 +48,5 @@ export const DELETE = route({ signedIn: true, allowMfaPending: true }, async ({ 
     headers: { "set-cookie": `${sessionCookieName()}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}` },
   };
 });
+
+export const { POST, PUT, PATCH, OPTIONS } = otherMethods("GET", "DELETE");

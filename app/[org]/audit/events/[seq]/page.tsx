@@ -74,6 +74,19 @@ export default async function AuditEventPage({ params }: { params: Promise<{ org
             <Row label="Event id">
               <span className="font-mono text-xs">{ev.id}</span>
             </Row>
+            <Row label="Request id">
+              {e.request_id ? (
+                <span className="font-mono text-xs" data-testid="event-request-id">
+                  {e.request_id}
+                </span>
+              ) : (
+                <span className="text-slate-500">— (not written by an HTTP request)</span>
+              )}
+              <div className="mt-1 text-xs text-slate-500">
+                The request_id of the request&apos;s response and log lines; recorded beside the event, not part of its
+                hash.
+              </div>
+            </Row>
           </dl>
         </Card>
         <Card title="Integrity">

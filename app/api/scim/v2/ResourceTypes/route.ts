@@ -1,5 +1,6 @@
 import { scimRoute } from "@/lib/http/scim-route";
 import { SCHEMA, resourceTypes } from "@/lib/sso/scim";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = scimRoute(async ({ base }) => {
   const all = resourceTypes(base);
@@ -7,3 +8,5 @@ export const GET = scimRoute(async ({ base }) => {
     body: { schemas: [SCHEMA.list], totalResults: all.length, itemsPerPage: all.length, startIndex: 1, Resources: all },
   };
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

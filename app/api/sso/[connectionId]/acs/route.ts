@@ -5,6 +5,7 @@ import { bindingCookie, publicOrigin, seeOther } from "@/lib/http/sso-cookies";
 import { acceptSamlPost, REQUEST_TTL_SECONDS } from "@/lib/sso/flow";
 import { SsoError } from "@/lib/sso/profile";
 import { connectionParams } from "@/lib/sso/schemas";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * The SAML Assertion Consumer Service (HTTP-POST binding). The IdP's page posts
@@ -28,3 +29,5 @@ export const POST = route({ public: true, params: connectionParams }, async ({ r
     throw e;
   }
 });
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

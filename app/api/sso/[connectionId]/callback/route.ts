@@ -3,6 +3,7 @@ import { bindingFrom, clearBindingCookie, seeOther, sessionCookie } from "@/lib/
 import { finishOidc, SsoTestFailed } from "@/lib/sso/flow";
 import { SsoError } from "@/lib/sso/profile";
 import { connectionParams } from "@/lib/sso/schemas";
+import { otherMethods } from "@/lib/http/methods";
 
 /** The OIDC redirect URI: the IdP sends the browser back here with a code and our state. */
 export const GET = route({ public: true, params: connectionParams }, async ({ req, ip, params }) => {
@@ -24,3 +25,5 @@ export const GET = route({ public: true, params: connectionParams }, async ({ re
     throw e;
   }
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

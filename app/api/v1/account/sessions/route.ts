@@ -1,5 +1,6 @@
 import { listSessions, revokeOtherSessions } from "@/lib/account/sessions";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ signedIn: true }, async ({ user }) => ({ body: { sessions: await listSessions(user) } }));
 
@@ -7,3 +8,5 @@ export const GET = route({ signedIn: true }, async ({ user }) => ({ body: { sess
 export const DELETE = route({ signedIn: true }, async ({ user, req, ip }) => ({
   body: await revokeOtherSessions(user, { ip, userAgent: req.headers.get("user-agent") }),
 }));
+
+export const { POST, PUT, PATCH, OPTIONS } = otherMethods("GET", "DELETE");

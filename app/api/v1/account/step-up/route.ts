@@ -1,5 +1,6 @@
 import { beginAccountStepUp, beginStepUpSchema } from "@/lib/account/step-up";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * Opens a step-up for one operation: its id (send it as X-Warden-Step-Up once
@@ -10,3 +11,5 @@ export const POST = route({ signedIn: true, body: beginStepUpSchema }, async ({ 
   status: 201,
   body: await beginAccountStepUp(user, body),
 }));
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

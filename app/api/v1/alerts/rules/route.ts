@@ -1,6 +1,7 @@
 import { createRule, listRules } from "@/lib/alerts/rules";
 import { jsonBody } from "@/lib/alerts/routes";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({ body: { rules: await listRules(ctx) } }));
 
@@ -8,3 +9,5 @@ export const POST = route({ permission: "alerts:write", body: jsonBody }, async 
   status: 201,
   body: await createRule(ctx, body),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,6 +1,7 @@
 import { createSilence, listSilences } from "@/lib/alerts/history";
 import { jsonBody } from "@/lib/alerts/routes";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "alerts:read" }, async ({ ctx }) => ({
   body: { silences: await listSilences(ctx) },
@@ -10,3 +11,5 @@ export const POST = route({ permission: "alerts:write", body: jsonBody }, async 
   status: 201,
   body: await createSilence(ctx, body),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,5 +1,6 @@
 import { latestCheckpointNote } from "@/lib/audit/checkpoint-note";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** The newest checkpoint as a C2SP signed note (c2sp.org/tlog-checkpoint), for standard tools, witnesses and monitors. */
 export const GET = route({ permission: "audit:read" }, async ({ ctx }) => {
@@ -13,3 +14,5 @@ export const GET = route({ permission: "audit:read" }, async ({ ctx }) => {
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -2,6 +2,7 @@ import { exportQuerySchema } from "@/lib/audit/schemas";
 import { exportAuditEvents } from "@/lib/exports/requests";
 import { route, stepUpIdOf } from "@/lib/http/route";
 import { downloadResponse } from "@/lib/http/download";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * A time range of the audit trail as JSONL or CSV, streamed; the export is
@@ -19,3 +20,5 @@ export const GET = route(
     return downloadResponse(out.stream);
   },
 );
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

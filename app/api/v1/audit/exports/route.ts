@@ -2,6 +2,7 @@ import { exportQuerySchema } from "@/lib/audit/schemas";
 import { listExportRequests, requestExport } from "@/lib/exports/requests";
 import { listExportsQuerySchema } from "@/lib/exports/schemas";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * Requests an export: `ready` to download at once, or `pending_approval` when
@@ -16,3 +17,5 @@ export const POST = route({ permission: "audit:export", body: exportQuerySchema 
 export const GET = route({ anyPrincipal: true, query: listExportsQuerySchema }, async ({ ctx, query }) => ({
   body: { exports: await listExportRequests(ctx, query.which, query.limit) },
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -2,6 +2,7 @@ import { createApiKey } from "@/lib/keys/create-api-key";
 import { listApiKeys } from "@/lib/keys/list-api-keys";
 import { createApiKeySchema } from "@/lib/keys/schemas";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "keys:read" }, async ({ ctx }) => ({ body: { keys: await listApiKeys(ctx) } }));
 
@@ -10,3 +11,5 @@ export const POST = route({ permission: "keys:write", body: createApiKeySchema }
   status: 201,
   body: await createApiKey(ctx, body, stepUpIdOf(req)),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,5 +1,6 @@
 import { displayPrefix } from "@/lib/keys/format";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** Lets an agent check its own key: organization, scopes, expiry. */
 export const GET = route({ anyPrincipal: true }, async ({ ctx }) => {
@@ -35,3 +36,5 @@ export const GET = route({ anyPrincipal: true }, async ({ ctx }) => {
     },
   };
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

@@ -1,6 +1,7 @@
 import { respondToInvitation } from "@/lib/members/invitations";
 import { respondInvitationSchema } from "@/lib/members/schemas";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** An existing account accepts or declines an invitation, signed in as the invited person. */
 export const POST = route(
@@ -9,3 +10,5 @@ export const POST = route(
     body: await respondToInvitation(user, body, { ip }),
   }),
 );
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

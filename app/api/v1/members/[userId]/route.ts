@@ -2,6 +2,7 @@ import { changeMemberRole } from "@/lib/members/change-member-role";
 import { removeMember } from "@/lib/members/remove-member";
 import { changeRoleSchema, memberParamsSchema } from "@/lib/members/schemas";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const PATCH = route(
   { permission: "members:write", params: memberParamsSchema, body: changeRoleSchema },
@@ -12,3 +13,5 @@ export const DELETE = route({ permission: "members:write", params: memberParamsS
   await removeMember(ctx, params.userId);
   return { status: 204 };
 });
+
+export const { GET, HEAD, POST, PUT, OPTIONS } = otherMethods("PATCH", "DELETE");

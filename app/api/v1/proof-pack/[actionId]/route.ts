@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { exportActionProofPack } from "@/lib/exports/proof-pack";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * The proof pack of one action: a zip that verifies offline with the
@@ -24,3 +25,5 @@ export const GET = route(
     });
   },
 );
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

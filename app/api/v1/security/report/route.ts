@@ -1,5 +1,6 @@
 import { recordSnapshot, reportBytes } from "@/lib/posture/snapshots";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * The posture report as a JSON file for a review. Every export is stored as a
@@ -21,3 +22,5 @@ export const GET = route({ permission: "security:read", download: true }, async 
     },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET");

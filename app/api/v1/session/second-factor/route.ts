@@ -6,6 +6,7 @@ import {
 } from "@/lib/auth/second-factor";
 import { sessionSetCookie } from "@/lib/http/session-cookie";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /** What the second step offers (and a passkey challenge when the person has passkeys). */
 export const GET = route({ signedIn: true, allowMfaPending: true }, async ({ user }) => ({
@@ -28,3 +29,5 @@ export const POST = route(
     };
   },
 );
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,6 +1,7 @@
 import { route } from "@/lib/http/route";
 import { addDomain, listDomains } from "@/lib/sso/domains";
 import { addDomainSchema } from "@/lib/sso/schemas";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({
   body: { domains: await listDomains(ctx) },
@@ -10,3 +11,5 @@ export const POST = route({ permission: "org:admin", body: addDomainSchema }, as
   status: 201,
   body: await addDomain(ctx, body),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

@@ -1,5 +1,6 @@
 import { route } from "@/lib/http/route";
 import { createScimToken, createScimTokenSchema, listScimTokens } from "@/lib/sso/scim-tokens";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "org:admin" }, async ({ ctx }) => ({
   body: { tokens: await listScimTokens(ctx) },
@@ -10,3 +11,5 @@ export const POST = route({ permission: "org:admin", body: createScimTokenSchema
   status: 201,
   body: await createScimToken(ctx, body),
 }));
+
+export const { PUT, PATCH, DELETE, OPTIONS } = otherMethods("GET", "POST");

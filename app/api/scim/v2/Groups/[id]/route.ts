@@ -8,6 +8,7 @@ import {
   scimGroupSchema,
 } from "@/lib/sso/scim-groups";
 import { scimBody } from "@/lib/sso/scim-input";
+import { otherMethods } from "@/lib/http/methods";
 
 /** One SCIM group: read, replace (PUT), patch (members add/remove/replace, displayName), delete. */
 export const GET = scimRoute(async ({ ctx, base, params }) => {
@@ -30,3 +31,5 @@ export const DELETE = scimRoute(async ({ ctx, params }) => {
   await deleteScimGroup(ctx, params.id ?? "");
   return { status: 204 };
 });
+
+export const { POST, OPTIONS } = otherMethods("GET", "PUT", "PATCH", "DELETE");

@@ -8,6 +8,7 @@ import {
   scimPatchSchema,
   scimUserSchema,
 } from "@/lib/sso/scim-users";
+import { otherMethods } from "@/lib/http/methods";
 
 /** One SCIM user: read, replace (PUT), patch, delete. active=false deactivates. */
 export const GET = scimRoute(async ({ ctx, base, params }) => {
@@ -30,3 +31,5 @@ export const DELETE = scimRoute(async ({ ctx, params }) => {
   await deleteScimUser(ctx, params.id ?? "");
   return { status: 204 };
 });
+
+export const { POST, OPTIONS } = otherMethods("GET", "PUT", "PATCH", "DELETE");

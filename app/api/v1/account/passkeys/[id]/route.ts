@@ -1,6 +1,7 @@
 import { removePasskey, renamePasskey } from "@/lib/account/factors";
 import { idParams, renamePasskeySchema } from "@/lib/account/schemas";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const PATCH = route(
   { signedIn: true, params: idParams, body: renamePasskeySchema },
@@ -15,3 +16,5 @@ export const DELETE = route({ signedIn: true, params: idParams }, async ({ user,
   await removePasskey(user, params.id, stepUpIdOf(req), { ip, userAgent: req.headers.get("user-agent") });
   return { status: 204 };
 });
+
+export const { GET, HEAD, POST, PUT, OPTIONS } = otherMethods("PATCH", "DELETE");

@@ -1,6 +1,7 @@
 import { resetMemberFactors } from "@/lib/members/member-mfa";
 import { memberParamsSchema } from "@/lib/members/schemas";
 import { route, stepUpIdOf } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 /**
  * Removes every second factor of a member and ends their sessions: an admin,
@@ -13,3 +14,5 @@ export const POST = route(
     body: await resetMemberFactors(ctx, params.userId, stepUpIdOf(req)),
   }),
 );
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

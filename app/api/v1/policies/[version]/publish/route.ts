@@ -1,5 +1,6 @@
 import { policyVersionParamsSchema, publishPolicyVersion } from "@/lib/policy/versions";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const POST = route(
   { permission: "policies:write", params: policyVersionParamsSchema },
@@ -7,3 +8,5 @@ export const POST = route(
     body: await publishPolicyVersion(ctx, params.version),
   }),
 );
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");

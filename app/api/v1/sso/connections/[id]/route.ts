@@ -1,6 +1,7 @@
 import { route } from "@/lib/http/route";
 import { deleteConnection, getConnection, updateConnection } from "@/lib/sso/connections";
 import { connectionParamsSchema, updateConnectionSchema } from "@/lib/sso/schemas";
+import { otherMethods } from "@/lib/http/methods";
 
 export const GET = route({ permission: "org:admin", params: connectionParamsSchema }, async ({ ctx, params }) => ({
   body: await getConnection(ctx, params.id),
@@ -15,3 +16,5 @@ export const DELETE = route({ permission: "org:admin", params: connectionParamsS
   await deleteConnection(ctx, params.id);
   return { status: 204 };
 });
+
+export const { POST, PUT, OPTIONS } = otherMethods("GET", "PATCH", "DELETE");

@@ -1,8 +1,11 @@
 import { sendTestMessage } from "@/lib/alerts/channels";
 import { idParams } from "@/lib/alerts/routes";
 import { route } from "@/lib/http/route";
+import { otherMethods } from "@/lib/http/methods";
 
 export const POST = route({ permission: "alerts:write", params: idParams }, async ({ ctx, params }) => ({
   status: 202,
   body: await sendTestMessage(ctx, params.id),
 }));
+
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = otherMethods("POST");
