@@ -307,3 +307,16 @@ export async function lookupAppliedMigrations(): Promise<string[]> {
   });
   return rows.map((r) => r.version);
 }
+
+/** Organizations with an audit export request whose time ran out unrecorded (ids only), for the expiry sweep. */
+export async function lookupOrgsWithExpiredExports(
+  windows: { readySeconds: number; approvedSeconds: number },
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await db().pool.query<{ org_id: string }>({
+    name: "warden_orgs_with_expired_exports",
+    text: "SELECT org_id FROM warden_orgs_with_expired_exports($1::int, $2::int, $3::int)",
+    values: [windows.readySeconds, windows.approvedSeconds, limit],
+  });
+  return rows.map((r) => r.org_id);
+}

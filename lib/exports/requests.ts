@@ -1,6 +1,8 @@
 import { evaluatePendingInline } from "../alerts/evaluate-alerts";
 import { requireOrgStepUp } from "../auth/step-up";
+import { lookupOrgsWithExpiredExports } from "../db/lookup";
 import { withTenant, type Tx } from "../db/tenant";
+import { log } from "../log";
 import { AppError, notFound } from "../errors";
 import { actorOf, assertCan, can, tenantOf, userIdOf, type OrgContext } from "../rbac/context";
 import { parseOr422 } from "../validation";
@@ -366,6 +368,38 @@ async function recordExpiry(tx: Tx, orgId: string, r: Row): Promise<void> {
       data: { was: r.status },
     });
   }
+}
+
+/**
+ * The expiry sweep (a background job): every request whose time ran out while
+ * nobody looked is recorded as expired, with its audit event, so the trail says
+ * why it never ran even if nobody opens it again. Readers already see such a
+ * request as expired (effectiveStatus); this makes it a fact.
+ */
+export async function runExportExpirySweep(now = Date.now()): Promise<number> {
+  let total = 0;
+  const windows = {
+    readySeconds: READY_DOWNLOAD_WINDOW_MS / 1000,
+    approvedSeconds: APPROVED_DOWNLOAD_WINDOW_MS / 1000,
+  };
+  for (const orgId of await lookupOrgsWithExpiredExports(windows, 100)) {
+    try {
+      total += await withTenant({ orgId }, async (tx) => {
+        const rows = await tx.$queryRawUnsafe<Row[]>(
+          `SELECT ${COLUMNS} FROM audit_export_requests
+           WHERE org_id = $1::uuid AND status IN ('pending_approval', 'approved', 'ready')
+           ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+          orgId,
+        );
+        const expired = rows.filter((r) => effectiveStatus(r, now) === "expired");
+        for (const r of expired) await recordExpiry(tx, orgId, r);
+        return expired.length;
+      });
+    } catch (err) {
+      log().error({ err, orgId }, "export expiry sweep failed for an organization");
+    }
+  }
+  return total;
 }
 
 /**

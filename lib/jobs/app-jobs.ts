@@ -2,6 +2,7 @@ import { env } from "../env";
 import { runApprovalExpirySweep } from "../approvals/expire";
 import { runCheckpointSweep } from "../audit/create-checkpoint";
 import { runRetentionSweep } from "../audit/retention";
+import { runExportExpirySweep } from "../exports/requests";
 import { recheckDomains } from "../sso/domains";
 import { registerJob, registeredJobs, type JobSpec } from "./scheduler";
 
@@ -26,6 +27,14 @@ export function appJobs(): JobSpec[] {
       name: "payload-retention",
       everyMs: Math.round(e.RETENTION_SWEEP_INTERVAL_MINUTES * 60_000),
       run: () => runRetentionSweep(),
+    },
+    {
+      // Audit export requests whose time ran out unrecorded become expired, with an audit event.
+      name: "export-expiry",
+      everyMs: 5 * 60_000,
+      run: async () => {
+        await runExportExpirySweep();
+      },
     },
     {
       // Verified SSO domains are re-checked once a day each; the hourly sweep picks the due ones.

@@ -198,13 +198,16 @@ afterAll(async () => {
   await closeDb();
 });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function pathAndParams(segments: string[], values: string[]): { path: string; params: Record<string, string> } {
   const params: Record<string, string> = {};
   let i = 0;
   const parts = segments.map((s) => {
     const m = /^\[(\w+)\]$/.exec(s);
     if (!m) return s;
-    const v = values[i++ % values.length] ?? "x";
+    // A URL cannot carry a lone surrogate (percent-decoding gives U+FFFD), so neither does a path parameter.
+    const v = (values[i++ % values.length] ?? "x").replace(LONE_SURROGATE, "\uFFFD");
     params[m[1]!] = v;
     return encodeURIComponent(v);
   });
