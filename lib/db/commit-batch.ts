@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type pg from "pg";
 import type { PrismaPg } from "@prisma/adapter-pg";
+import { inOneWrite } from "./one-write";
 import { metrics, secondsSince } from "../metrics";
 
 /**
@@ -95,18 +96,21 @@ async function commitWithBatch(tx: PgTx, scope: Scope): Promise<number> {
   const sent: Promise<pg.QueryResult>[] = [];
   const owners: (CommitStatement | null)[] = [];
   let current = scope.orgId;
-  for (const s of batch) {
-    if (s.orgId && s.orgId !== current) {
-      sent.push(client.query({ text: "SELECT set_config('app.org_id', $1, true)", values: [s.orgId] }));
-      owners.push(null);
-      current = s.orgId;
+  // One write: the statements never reach the server without their COMMIT.
+  inOneWrite(client, () => {
+    for (const s of batch) {
+      if (s.orgId && s.orgId !== current) {
+        sent.push(client.query({ text: "SELECT set_config('app.org_id', $1, true)", values: [s.orgId] }));
+        owners.push(null);
+        current = s.orgId;
+      }
+      sent.push(
+        client.query(s.name ? { name: s.name, text: s.text, values: s.values } : { text: s.text, values: s.values }),
+      );
+      owners.push(s);
     }
-    sent.push(
-      client.query(s.name ? { name: s.name, text: s.text, values: s.values } : { text: s.text, values: s.values }),
-    );
-    owners.push(s);
-  }
-  sent.push(client.query("COMMIT"));
+    sent.push(client.query("COMMIT"));
+  });
   const started = performance.now();
   const settled = await Promise.allSettled(sent);
   metrics().auditAppendDuration.observe(secondsSince(started));

@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { pipelinePool } from "./client";
 import { inBulkhead } from "./bulkhead";
 import type { CommitStatement } from "./commit-batch";
+import { inOneWrite } from "./one-write";
 import { assertScope, type TenantScope } from "./scope";
 import type { Tx } from "./tenant";
 
@@ -98,8 +99,11 @@ async function pipelinedTenantTransaction<T>(scope: TenantScope, fn: (sql: Sql) 
       if (finished) throw new Error("transaction already finished");
       finished = true;
       const queued = atCommit.splice(0);
-      const sent = [...statements, ...queued].map((s) => run(client, s));
-      const commit = client.query("COMMIT");
+      // One write: the statements never reach the server without their COMMIT (lib/db/one-write.ts).
+      const [sent, commit] = inOneWrite(
+        client,
+        () => [[...statements, ...queued].map((s) => run(client, s)), client.query("COMMIT")] as const,
+      );
       const settled = await Promise.allSettled([begin, ...sent, commit]);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
@@ -155,7 +159,11 @@ export async function pipelinedTransaction(statements: Statement[]): Promise<pg.
   };
   client.on("error", onError);
   try {
-    const sent = [client.query("BEGIN"), ...statements.map((s) => run(client, s)), client.query("COMMIT")];
+    const sent = inOneWrite(client, () => [
+      client.query("BEGIN"),
+      ...statements.map((s) => run(client, s)),
+      client.query("COMMIT"),
+    ]);
     const settled = await Promise.allSettled(sent);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

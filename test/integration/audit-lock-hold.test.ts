@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAuditEvent } from "@/lib/audit/append-event";
 import { closeDb } from "@/lib/db/client";
@@ -126,5 +127,61 @@ describe("the audit head is locked only with COMMIT", () => {
       }),
     ).rejects.toThrow();
     expect(await headSeq(b.org.id)).toBe(beforeB);
+  });
+});
+
+describe("the append and its COMMIT leave in one write", () => {
+  /**
+   * Records what each socket write carries while `fn` runs. A process stopped
+   * between two writes would leave the server with the append run (the head
+   * locked) and no COMMIT; in one write, the kernel sends both even then.
+   */
+  async function writes(fn: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const proto = net.Socket.prototype as unknown as {
+      _write: (chunk: Buffer, enc: string, cb: () => void) => void;
+      _writev: (chunks: { chunk: Buffer }[], cb: () => void) => void;
+    };
+    const write = proto._write;
+    const writev = proto._writev;
+    proto._write = function (chunk, enc, cb) {
+      seen.push(Buffer.from(chunk).toString("latin1"));
+      return write.call(this, chunk, enc, cb);
+    };
+    proto._writev = function (chunks, cb) {
+      seen.push(chunks.map((c) => Buffer.from(c.chunk).toString("latin1")).join(""));
+      return writev.call(this, chunks, cb);
+    };
+    try {
+      await fn();
+    } finally {
+      proto._write = write;
+      proto._writev = writev;
+    }
+    return seen;
+  }
+  const appendAndCommit = (seen: string[]) =>
+    seen.filter((w) => w.includes("audit_append_1") && w.includes("COMMIT")).length;
+  const appendAlone = (seen: string[]) =>
+    seen.filter((w) => w.includes("audit_append_1") && !w.includes("COMMIT")).length;
+
+  it("withTenant (Prisma)", async () => {
+    const seen = await writes(() =>
+      withTenant({ orgId: a.org.id }, async (tx) => {
+        await appendAuditEvent(tx, event(a.org.id));
+      }),
+    );
+    expect(appendAlone(seen)).toBe(0);
+    expect(appendAndCommit(seen)).toBe(1);
+  });
+
+  it("withTenantSql (pipelined)", async () => {
+    const seen = await writes(() =>
+      withTenantSql({ orgId: a.org.id }, async (sql) => {
+        await appendAuditEvent(sql, event(a.org.id));
+      }),
+    );
+    expect(appendAlone(seen)).toBe(0);
+    expect(appendAndCommit(seen)).toBe(1);
   });
 });
