@@ -55,6 +55,9 @@ const SECRET_FIELDS = [
 const SCRUBBERS: [RegExp, string][] = [
   // Warden API keys: wdn_<env>_<id><secret><checksum>.
   [/wdn_(live|test)_[A-Za-z0-9]+/g, `wdn_$1_${CENSOR}`],
+  // SCIM tokens (wscim_<id>_<secret>) and webhook signing secrets (whsec_…).
+  [/wscim_[A-Za-z0-9]+_[A-Za-z0-9_-]+/g, `wscim_${CENSOR}`],
+  [/whsec_[A-Za-z0-9+/=]+/g, `whsec_${CENSOR}`],
   // Bearer credentials and session cookies (next-auth's, secure-prefixed or not).
   [/(Bearer\s+)[^\s"',;]+/gi, `$1${CENSOR}`],
   [/((?:__Secure-)?next-auth\.[a-z-]+-token=)[^\s"';]+/gi, `$1${CENSOR}`],

@@ -8,6 +8,12 @@ describe("scrubLogLine", () => {
       '{"msg":"bad key wdn_live_4bX9aZq1Pq0e8Jc2bLr7QwC8Xr2mNnP1qS3tU5vW7yZ9aBcDeF"}',
       "4bX9aZq1",
     ],
+    [
+      "a SCIM token",
+      '{"msg":"token wscim_0b9e4f7e6b0e4a599a591c_abcDEF-ghi_jklMNOpqrSTUvwxYZ0123456789abcdefg"}',
+      "abcDEF-ghi",
+    ],
+    ["a webhook signing secret", '{"msg":"secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}', "MfKQ9r8GKYqr"],
     ["a bearer token", '{"authorization":"Bearer abc.def-ghi_123"}', "abc.def-ghi_123"],
     [
       "a session cookie",
