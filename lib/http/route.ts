@@ -225,7 +225,7 @@ export type RouteSpec = Common<Schema, Schema, Schema> & {
 };
 
 /** The request duration histogram, labelled by route template (never by the ids in the path). */
-function observeRequest(req: Request, routeCtx: NextRouteContext, status: number, started: number): void {
+export function observeRequest(req: Request, routeCtx: NextRouteContext, status: number, started: number): void {
   const seconds = secondsSince(started);
   void Promise.resolve(routeCtx?.params)
     .then((params) => {

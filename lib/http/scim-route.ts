@@ -7,6 +7,7 @@ import { touchScimToken, verifyScimToken } from "../sso/scim-tokens";
 import { readJsonBody } from "./body";
 import { clientIpFrom } from "./client-ip";
 import { toProblem } from "./problem";
+import { observeRequest } from "./route";
 
 /**
  * The wrapper for /api/scim/v2: a SCIM bearer token (lib/sso/scim-tokens.ts)
@@ -38,10 +39,13 @@ export function scimBase(req: Request): string {
 export function scimRoute(
   handler: (input: ScimInput) => Promise<ScimReply>,
 ): (req: Request, routeCtx: NextRouteContext) => Promise<Response> {
-  return (req, routeCtx) => {
+  return async (req, routeCtx) => {
     const requestId = randomUUID();
+    const started = performance.now();
     // Audit events and log lines written for this request carry its id (lib/log.ts).
-    return withRequestId(requestId, () => handle(req, routeCtx, requestId));
+    const res = await withRequestId(requestId, () => handle(req, routeCtx, requestId));
+    observeRequest(req, routeCtx, res.status, started);
+    return res;
   };
 
   async function handle(req: Request, routeCtx: NextRouteContext, requestId: string): Promise<Response> {
