@@ -1,4 +1,5 @@
 import { Webhook } from "standardwebhooks";
+import { originAllowEntry } from "../connectors/domain-allowlist";
 import { safeRequest, isSafeHttpError } from "../connectors/safe-http";
 import { withTenant } from "../db/tenant";
 import { log } from "../log";
@@ -118,7 +119,7 @@ async function send(deliveryId: string, d: Loaded): Promise<Outcome> {
       timeoutMs: 15_000,
       maxResponseBytes: 64 * 1024,
       maxRedirects: 0,
-      allowDomains: [url.hostname.replace(/^\[|\]$/g, "")],
+      allowDomains: [originAllowEntry(url)],
       allowPrivateCidrs: d.private_cidrs,
     });
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };

@@ -91,6 +91,15 @@ export function effectivePort(url: URL): number {
   return url.protocol === "https:" ? 443 : 80;
 }
 
+/**
+ * The allowlist entry for exactly one URL's host and port: for requests whose
+ * destination is itself the configuration (an alert channel's webhook URL, an
+ * identity provider's endpoints), where the address policy is the guard.
+ */
+export function originAllowEntry(url: URL): string {
+  return `${url.hostname}:${effectivePort(url)}`;
+}
+
 /** `hostname` is URL.hostname; `port` what the URL dials (effectivePort). */
 export function hostAllowed(hostname: string, port: number, rules: readonly DomainRule[]): boolean {
   const host = normaliseHost(hostname.toLowerCase());

@@ -3,6 +3,7 @@ import { env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { parseCidrList } from "../connectors/address-policy";
+import { originAllowEntry } from "../connectors/domain-allowlist";
 import {
   HTTP_METHODS,
   SafeHttpError,
@@ -84,7 +85,7 @@ export function idpFetchWith(opts: { allowPrivateCidrs: readonly string[]; resol
       maxResponseBytes: MAX_RESPONSE_BYTES,
       maxRedirects: 0,
       // The allowlist is the request's own host: the address policy is the guard here.
-      allowDomains: [new URL(url).hostname],
+      allowDomains: [originAllowEntry(new URL(url))],
       allowPrivateCidrs: opts.allowPrivateCidrs,
       resolve: opts.resolve ?? resolverOverride ?? systemResolver,
     });
@@ -119,13 +120,13 @@ export function idpFetch(): CustomFetch {
  * a range not allowed (a name is checked when it is resolved, at each fetch).
  */
 export function assertIssuerAddressAllowed(issuer: string): void {
-  let host: string;
+  let entry: string;
   try {
-    host = new URL(issuer).hostname;
+    entry = originAllowEntry(new URL(issuer));
   } catch {
     return; // The schema reports a malformed URL.
   }
-  const verdict = preflightUrl(issuer, [host], idpPrivateCidrs());
+  const verdict = preflightUrl(issuer, [entry], idpPrivateCidrs());
   if (!verdict.ok && verdict.reason === "address_not_allowed") {
     throw new AppError("validation_failed", "The identity provider's address is in a private or internal network", {
       errors: [{ path: "oidc.issuer", message: "a private or internal address is not allowed" }],
